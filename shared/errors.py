@@ -1,0 +1,116 @@
+"""Domain errors: each carries the HTTP status and the stable machine-readable code
+the API answers with, so handlers map them in one place and never invent codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One problem with one input field (`members[2].nik`)."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+class CensusError(Exception):
+    """Base of every error the API turns into a JSON answer."""
+
+    status: int = 500
+    code: str = "internal_error"
+    message: str = "The service failed to handle the request."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, code: str | None = None):
+        self.message = message or type(self).message
+        self.field = field
+        if code:
+            self.code = code
+        self.headers: dict[str, str] = {}
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, object]:
+        error: dict[str, object] = {"code": self.code, "message": self.message, "field": self.field}
+        return {"error": error}
+
+
+class MalformedRequest(CensusError):
+    status = 400
+    code = "malformed_json"
+    message = "The request body is not valid JSON."
+
+
+class InvalidCredentials(CensusError):
+    """Same answer for an unknown KK and a NIK not on it: the API never tells which exist."""
+
+    status = 401
+    code = "invalid_credentials"
+    message = "The KK number and NIK do not match a household on the register."
+
+
+class OnlinePhaseClosed(CensusError):
+    status = 403
+    code = "online_phase_closed"
+    message = "The online phase of the census is not open."
+
+
+class NotFound(CensusError):
+    status = 404
+    code = "not_found"
+    message = "No such resource."
+
+
+class PayloadTooLarge(CensusError):
+    status = 413
+    code = "payload_too_large"
+    message = "The request body is larger than the service accepts."
+
+
+class UnsupportedMediaType(CensusError):
+    status = 415
+    code = "unsupported_media_type"
+    message = "Send the request body as application/json."
+
+
+class ValidationFailed(CensusError):
+    """422: the input is well-formed JSON but breaks a rule; lists every problem found."""
+
+    status = 422
+    code = "validation_error"
+    message = "The request breaks a validation rule."
+
+    def __init__(self, problems: list[FieldProblem]):
+        if not problems:
+            raise ValueError("ValidationFailed needs at least one problem")
+        first = problems[0]
+        super().__init__(first.message, field=first.field, code=first.code)
+        self.problems = problems
+
+    def body(self) -> dict[str, object]:
+        body = super().body()
+        error = body["error"]
+        assert isinstance(error, dict)
+        error["details"] = [p.as_dict() for p in self.problems]
+        return body
+
+
+class IdempotencyKeyReused(CensusError):
+    status = 422
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used for a different request body."
+
+
+class RetryableError(CensusError):
+    """Overload or contention that a client should simply retry after `retry_after` seconds."""
+
+    status = 503
+    code = "service_busy"
+    message = "The service is busy; retry after the delay in the Retry-After header."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1, code: str | None = None):
+        super().__init__(message, code=code)
+        self.headers = {"Retry-After": str(retry_after)}

@@ -1,0 +1,94 @@
+"""The HTTP edge every function shares: JSON answers, the error shape
+`{"error": {"code", "message", "field"}}`, request-body limits, and the mapping from
+domain errors to status codes - registered once on each function's resolver."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import traceback
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+
+from shared.errors import (
+    CensusError,
+    MalformedRequest,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from shared.observability import logger, metrics
+
+JSON = "application/json"
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        headers={**_NO_STORE, **(headers or {})},
+    )
+
+
+def error_response(error: CensusError) -> Response:
+    return json_response(error.status, error.body(), error.headers)
+
+
+def header(event: dict[str, Any], name: str) -> str | None:
+    """A request header, case-insensitively (API Gateway keeps the client's casing)."""
+    wanted = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == wanted:
+            return str(value)
+    return None
+
+
+def json_body(event: dict[str, Any], max_bytes: int) -> bytes:
+    """The raw JSON body after the checks that come before parsing: type and size."""
+    content_type = (header(event, "content-type") or "").split(";")[0].strip().lower()
+    if content_type != JSON and not (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    ):
+        raise UnsupportedMediaType()
+    raw = event.get("body")
+    if raw is None:
+        raise MalformedRequest("The request body is empty; send it as JSON.")
+    if event.get("isBase64Encoded"):
+        if len(raw) > max_bytes * 4 // 3 + 4:
+            raise PayloadTooLarge()
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedRequest() from None
+    else:
+        data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"The request body is over the limit of {max_bytes} bytes.")
+    return data
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    """Every error a resolver can meet answers in the one JSON shape with a stable code."""
+
+    @app.exception_handler(CensusError)
+    def _census_error(error: CensusError) -> Response:
+        metrics.add_metric(name=f"Error_{error.code}", unit="Count", value=1)
+        logger.info("request refused", extra={"status": error.status, "error_code": error.code})
+        return error_response(error)
+
+    @app.not_found
+    def _not_found(_: NotFoundError) -> Response:
+        return error_response(NotFound("No such route.", code="route_not_found"))
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        # Type and location only: an exception's message may quote input (a NIK, a name).
+        frames = traceback.extract_tb(error.__traceback__)
+        where = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}" for f in frames[-5:]]
+        logger.error("unhandled error", extra={"error_type": type(error).__name__, "where": where})
+        return error_response(CensusError())

@@ -1,0 +1,184 @@
+"""Submission intake: validate, authenticate the household, check consistency, and store
+the response as a new version - retrying races, replaying idempotent retries. No HTTP
+here and no DynamoDB: `storage` does the writing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from shared import storage
+from shared.errors import (
+    FieldProblem,
+    IdempotencyKeyReused,
+    InvalidCredentials,
+    OnlinePhaseClosed,
+    RetryableError,
+    ValidationFailed,
+)
+from shared.nik import InvalidIdentifier, parse_kk
+from shared.receipts import new_receipt_code
+from shared.responses import Submission, canonical_members, check_rules, parse_submission, review_reasons
+from shared.settings import Settings
+from shared.status import NEEDS_VISIT, InvalidTransition, Status, check_transition
+from shared.vocabulary import Channel
+
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    receipt_code: str
+    kk: str
+    version: int
+    status: str
+    submitted_at: str
+    created: bool  # first version of this household (201) or a correction (200)
+    replayed: bool = False  # answered from the idempotency record
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "receipt_code": self.receipt_code,
+            "kk": self.kk,
+            "version": self.version,
+            "status": self.status,
+            "submitted_at": self.submitted_at,
+        }
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def validate_kk(kk: str) -> str:
+    try:
+        return parse_kk(kk).value
+    except InvalidIdentifier as exc:
+        raise ValidationFailed([FieldProblem(exc.code, exc.message, "kk")]) from None
+
+
+def validate_idempotency_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationFailed(
+            [
+                FieldProblem(
+                    "invalid_idempotency_key",
+                    "Idempotency-Key must be 1-128 characters of letters, digits, '_', '-', '.' or ':'.",
+                    "Idempotency-Key",
+                )
+            ]
+        )
+    return key
+
+
+def request_hash(submission: Submission) -> str:
+    canonical = json.dumps(submission.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit_response(
+    kk: str,
+    body: str | bytes | None,
+    idempotency_key: str | None,
+    *,
+    settings: Settings,
+    now: datetime | None = None,
+    channel: Channel = Channel.ONLINE,
+) -> SubmissionResult:
+    """Store a household's response as its next version; see the module docstring."""
+    now = now or datetime.now(UTC)
+    if channel is Channel.ONLINE and not settings.online_phase_open(now):
+        raise OnlinePhaseClosed()
+    kk = validate_kk(kk)
+    key = validate_idempotency_key(idempotency_key)
+    submission = parse_submission(body)
+    check_rules(submission, now)
+    fingerprint = request_hash(submission)
+    members = canonical_members(submission)
+    submitted_at = iso_utc(now)
+
+    for attempt in range(settings.write_attempts):
+        household = storage.load_household(kk)
+        if household is None or submission.respondent_nik not in {m.nik for m in household.register.members}:
+            raise InvalidCredentials()
+        state = household.state
+        reasons = review_reasons(submission, household.register.head_nik, now)
+        try:
+            final = check_transition(
+                Status(state.status), Status.SUBMITTED, Status.NEEDS_REVIEW if reasons else Status.CLEAN
+            )
+        except InvalidTransition:
+            replay = _replay(kk, key, fingerprint)
+            if replay is not None:
+                return replay
+            raise
+        new = storage.NewVersion(
+            kk=kk,
+            expected_version=int(state.version),
+            expected_status=state.status,
+            version=int(state.version) + 1,
+            status=final.value,
+            channel=channel.value,
+            submitted_at=submitted_at,
+            first_submitted_at=state.first_submitted_at or submitted_at,
+            receipt_code=state.receipt_code or new_receipt_code(),
+            receipt_is_new=state.receipt_code is None,
+            respondent_nik=submission.respondent_nik,
+            members=members,
+            review_reasons=reasons,
+            visit_keys=storage.visit_keys(household.register.sls_code, kk) if final in NEEDS_VISIT else None,
+            idempotency_key=key,
+            request_hash=fingerprint,
+            created=state.receipt_code is None,
+            idempotency_expires_at=int(now.timestamp()) + settings.idempotency_ttl_seconds,
+            now_epoch=int(now.timestamp()),
+        )
+        try:
+            storage.save_version(new)
+        except storage.IdempotentReplay as replay:
+            return _result_from_record(kk, replay.record, fingerprint)
+        except storage.VersionConflict:
+            # Lost a race with another writer of this household: back off, re-read, retry.
+            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311 - jitter, not crypto
+            continue
+        return SubmissionResult(
+            receipt_code=new.receipt_code,
+            kk=kk,
+            version=new.version,
+            status=new.status,
+            submitted_at=submitted_at,
+            created=new.created,
+        )
+    raise RetryableError(
+        "Too many simultaneous changes to this household; retry shortly.",
+        code="write_conflict",
+        retry_after=1,
+    )
+
+
+def _replay(kk: str, key: str | None, fingerprint: str) -> SubmissionResult | None:
+    if key is None:
+        return None
+    record = storage.get_idempotency_record(kk, key)
+    return None if record is None else _result_from_record(kk, record, fingerprint)
+
+
+def _result_from_record(kk: str, record: storage.IdempotencyRecord, fingerprint: str) -> SubmissionResult:
+    if record.request_hash != fingerprint:
+        raise IdempotencyKeyReused()
+    return SubmissionResult(
+        receipt_code=record.receipt_code,
+        kk=kk,
+        version=int(record.version),
+        status=record.status,
+        submitted_at=record.submitted_at,
+        created=bool(record.created),
+        replayed=True,
+    )

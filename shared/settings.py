@@ -1,0 +1,63 @@
+"""Configuration, read from the environment once per process (cold start) into a typed,
+frozen object; domain code receives it and never reads os.environ itself."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+
+def _datetime_or_none(name: str) -> datetime | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    value = datetime.fromisoformat(raw)
+    if value.tzinfo is None:
+        raise ValueError(f"{name} must carry a UTC offset, e.g. 2027-02-15T00:00:00+07:00")
+    return value
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    region: str
+    # Set locally (DynamoDB Local); unset in AWS, where the regional endpoint is used.
+    dynamodb_endpoint_url: str | None
+    # Online phase window; None on either side means open on that side (local demo).
+    online_phase_start: datetime | None
+    online_phase_end: datetime | None
+    max_body_bytes: int
+    idempotency_ttl_seconds: int
+    # Attempts at a conditional write that lost a race before answering 503.
+    write_attempts: int
+
+    def online_phase_open(self, now: datetime) -> bool:
+        if self.online_phase_start and now < self.online_phase_start:
+            return False
+        return not (self.online_phase_end and now > self.online_phase_end)
+
+
+def load_settings() -> Settings:
+    return Settings(
+        table_name=os.environ.get("TABLE_NAME", "census"),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-southeast-3",
+        dynamodb_endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
+        online_phase_start=_datetime_or_none("ONLINE_PHASE_START"),
+        online_phase_end=_datetime_or_none("ONLINE_PHASE_END"),
+        max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),
+        idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 72 * 3600),
+        write_attempts=_int("WRITE_ATTEMPTS", 12),
+    )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process's settings, read on first use and kept for the container's life."""
+    return load_settings()

@@ -1,0 +1,453 @@
+"""All DynamoDB access, and the single-table layout it writes.
+
+One table, keys `pk`/`sk` (see `template.yaml`). A household's partition holds
+everything about it, so one Query reads what intake needs and no national peak
+funnels onto a shared key:
+
+    pk=HH#<kk>        sk=META                 mutable state: status, version, receipt code
+    pk=HH#<kk>        sk=REGISTER             the register extract (address, SLS, members)
+    pk=HH#<kk>        sk=V#<version:010d>     each stored response version, kept forever
+    pk=HH#<kk>        sk=IDEM#<key>           idempotency record, written in the version's
+                                              transaction, expires (TTL `expires_at`)
+    pk=RECEIPT#<code> sk=RECEIPT              status by receipt: no personal data, one GetItem
+    pk=IMPORT#<id>    sk=IMPORT               register-import checkpoint (resume)
+
+META carries `visit_area`/`visit_order` only while the household needs a field visit,
+which makes the `needs_visit` index sparse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from shared.areas import village_of
+from shared.errors import RetryableError
+from shared.settings import Settings
+
+# PynamoDB and botocore log whole requests at DEBUG: those carry NIKs and names.
+for _noisy in ("pynamodb", "botocore"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
+
+_THROTTLING = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+}
+
+
+class CensusItem(Model):
+    """Base of every item in the census table; `kind` tells the item types apart."""
+
+    class Meta:
+        table_name = "census"
+        region = "ap-southeast-3"
+        host: str | None = None
+        # Short timeouts: an answer within the API's time, else a clear retryable error.
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 4
+        max_retry_attempts = 3
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+
+
+class HouseholdState(CensusItem, discriminator="household"):
+    status = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+    sls_code = UnicodeAttribute()
+    receipt_code = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    first_submitted_at = UnicodeAttribute(null=True)
+    last_submitted_at = UnicodeAttribute(null=True)
+    member_count = NumberAttribute(null=True)
+    visit_area = UnicodeAttribute(null=True)
+    visit_order = UnicodeAttribute(null=True)
+    visit_attempts = NumberAttribute(default=0)
+
+
+class RegisterMember(MapAttribute[str, Any]):
+    nik = UnicodeAttribute()
+    name = UnicodeAttribute()
+    sex = UnicodeAttribute()
+    birth_date = UnicodeAttribute()
+    relationship = UnicodeAttribute()
+
+
+class HouseholdRegister(CensusItem, discriminator="register"):
+    address = UnicodeAttribute()
+    sls_code = UnicodeAttribute()
+    head_nik = UnicodeAttribute()
+    members = ListAttribute(of=RegisterMember)
+
+
+class ResponseVersion(CensusItem, discriminator="version"):
+    version = NumberAttribute()
+    channel = UnicodeAttribute()
+    status = UnicodeAttribute()
+    submitted_at = UnicodeAttribute()
+    respondent_nik = UnicodeAttribute()
+    review_reasons = ListAttribute(of=UnicodeAttribute, default=list)
+    members = ListAttribute(of=MapAttribute)
+    idempotency_key = UnicodeAttribute(null=True)
+
+
+class Receipt(CensusItem, discriminator="receipt"):
+    kk = UnicodeAttribute()
+    status = UnicodeAttribute()
+    version = NumberAttribute()
+    channel = UnicodeAttribute()
+    first_submitted_at = UnicodeAttribute()
+    last_submitted_at = UnicodeAttribute()
+    member_count = NumberAttribute()
+
+
+class IdempotencyRecord(CensusItem, discriminator="idempotency"):
+    request_hash = UnicodeAttribute()
+    receipt_code = UnicodeAttribute()
+    version = NumberAttribute()
+    status = UnicodeAttribute()
+    submitted_at = UnicodeAttribute()
+    created = BooleanAttribute()
+    expires_at = NumberAttribute()  # epoch seconds; the table's TTL attribute
+
+
+class ImportCheckpoint(CensusItem, discriminator="import"):
+    next_line = NumberAttribute()
+    households = NumberAttribute(default=0)
+    done = BooleanAttribute(default=False)
+
+
+_MODELS: tuple[type[CensusItem], ...] = (
+    CensusItem,
+    HouseholdState,
+    HouseholdRegister,
+    ResponseVersion,
+    Receipt,
+    IdempotencyRecord,
+    ImportCheckpoint,
+)
+
+
+def household_pk(kk: str) -> str:
+    return f"HH#{kk}"
+
+
+def receipt_pk(code: str) -> str:
+    return f"RECEIPT#{code}"
+
+
+def version_sk(version: int) -> str:
+    return f"V#{version:010d}"
+
+
+def idempotency_sk(key: str) -> str:
+    return f"IDEM#{key}"
+
+
+META_SK, REGISTER_SK, RECEIPT_SK = "META", "REGISTER", "RECEIPT"
+
+
+def visit_keys(sls_code: str, kk: str) -> tuple[str, str]:
+    """The sparse `needs_visit` index keys: partitioned by village, sorted by SLS then KK,
+    so a worklist reads one village's backlog in SLS order."""
+    return village_of(sls_code), f"{sls_code}#{kk}"
+
+
+# ---------------------------------------------------------------- connection
+
+
+_connection: Connection | None = None
+
+
+def bind(settings: Settings) -> None:
+    """Point every model at the configured table and endpoint (AWS, DynamoDB Local or moto)."""
+    global _connection
+    CensusItem.Meta.table_name = settings.table_name
+    CensusItem.Meta.region = settings.region
+    CensusItem.Meta.host = settings.dynamodb_endpoint_url
+    for model in _MODELS:
+        model._connection = None
+    _connection = None
+
+
+def _transaction_connection() -> Connection:
+    global _connection
+    if _connection is None:
+        meta = CensusItem.Meta
+        _connection = Connection(
+            region=meta.region,
+            host=meta.host,
+            connect_timeout_seconds=meta.connect_timeout_seconds,
+            read_timeout_seconds=meta.read_timeout_seconds,
+            max_retry_attempts=meta.max_retry_attempts,
+        )
+    return _connection
+
+
+class StoreBusy(RetryableError):
+    code = "service_busy"
+    message = "The database is busy; retry after the delay in the Retry-After header."
+
+
+def _busy_or_raise(exc: Exception) -> None:
+    """Throttling and network faults become a retryable 503; anything else propagates."""
+    if isinstance(exc, BotoCoreError):
+        raise StoreBusy(retry_after=1) from exc
+    if isinstance(exc, PynamoDBException) and (
+        exc.cause_response_code in _THROTTLING or isinstance(exc.cause, BotoCoreError)
+    ):
+        raise StoreBusy(retry_after=2) from exc
+    raise exc
+
+
+# ---------------------------------------------------------------- reads
+
+
+@dataclass(frozen=True)
+class HouseholdSnapshot:
+    state: HouseholdState
+    register: HouseholdRegister
+
+
+def load_household(kk: str) -> HouseholdSnapshot | None:
+    """META and REGISTER in one strongly consistent Query (one request, one read unit
+    for a household of typical size)."""
+    try:
+        items = list(
+            CensusItem.query(
+                household_pk(kk),
+                CensusItem.sk.between(META_SK, REGISTER_SK),
+                consistent_read=True,
+            )
+        )
+    except (PynamoDBException, BotoCoreError) as exc:
+        _busy_or_raise(exc)
+        raise
+    state = next((i for i in items if isinstance(i, HouseholdState)), None)
+    register = next((i for i in items if isinstance(i, HouseholdRegister)), None)
+    if state is None or register is None:
+        return None
+    return HouseholdSnapshot(state, register)
+
+
+def get_idempotency_record(kk: str, key: str) -> IdempotencyRecord | None:
+    try:
+        return IdempotencyRecord.get(household_pk(kk), idempotency_sk(key), consistent_read=True)
+    except IdempotencyRecord.DoesNotExist:
+        return None
+    except (PynamoDBException, BotoCoreError) as exc:
+        _busy_or_raise(exc)
+        raise
+
+
+def list_versions(kk: str) -> list[ResponseVersion]:
+    prefix = version_sk(0)[:2]
+    return [
+        i
+        for i in CensusItem.query(household_pk(kk), CensusItem.sk.startswith(prefix), consistent_read=True)
+        if isinstance(i, ResponseVersion)
+    ]
+
+
+def get_receipt(code: str) -> Receipt | None:
+    try:
+        return Receipt.get(receipt_pk(code), RECEIPT_SK)
+    except Receipt.DoesNotExist:
+        return None
+
+
+# ---------------------------------------------------------------- the submission transaction
+
+
+class VersionConflict(Exception):
+    """Another writer moved the household on since it was read: read again and retry."""
+
+
+class IdempotentReplay(Exception):
+    """The Idempotency-Key was already used: the stored record is the answer."""
+
+    def __init__(self, record: IdempotencyRecord):
+        super().__init__("idempotency key already used")
+        self.record = record
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    kk: str
+    expected_version: int
+    expected_status: str
+    version: int
+    status: str
+    channel: str
+    submitted_at: str
+    first_submitted_at: str
+    receipt_code: str
+    receipt_is_new: bool
+    respondent_nik: str
+    members: list[dict[str, Any]]
+    review_reasons: list[str]
+    visit_keys: tuple[str, str] | None  # (visit_area, visit_order) while it needs a field visit
+    idempotency_key: str | None
+    request_hash: str
+    created: bool
+    idempotency_expires_at: int
+    now_epoch: int
+
+
+def save_version(new: NewVersion) -> None:
+    """Store a response version and move the household, all or nothing.
+
+    One transaction: the version item, META (conditional on the version and status that
+    were read, so concurrent corrections cannot both win), the receipt item, and the
+    idempotency record (conditional on absence, so concurrent retries store one version).
+    """
+    pk = household_pk(new.kk)
+    version_item = ResponseVersion(
+        pk,
+        version_sk(new.version),
+        version=new.version,
+        channel=new.channel,
+        status=new.status,
+        submitted_at=new.submitted_at,
+        respondent_nik=new.respondent_nik,
+        review_reasons=new.review_reasons,
+        members=new.members,
+        idempotency_key=new.idempotency_key,
+    )
+    receipt = Receipt(
+        receipt_pk(new.receipt_code),
+        RECEIPT_SK,
+        kk=new.kk,
+        status=new.status,
+        version=new.version,
+        channel=new.channel,
+        first_submitted_at=new.first_submitted_at,
+        last_submitted_at=new.submitted_at,
+        member_count=len(new.members),
+    )
+    meta = HouseholdState(pk, META_SK)
+    meta_actions = [
+        HouseholdState.status.set(new.status),
+        HouseholdState.version.set(new.version),
+        HouseholdState.receipt_code.set(new.receipt_code),
+        HouseholdState.channel.set(new.channel),
+        HouseholdState.first_submitted_at.set(new.first_submitted_at),
+        HouseholdState.last_submitted_at.set(new.submitted_at),
+        HouseholdState.member_count.set(len(new.members)),
+    ]
+    if new.visit_keys is None:
+        meta_actions += [HouseholdState.visit_area.remove(), HouseholdState.visit_order.remove()]
+    else:
+        meta_actions += [
+            HouseholdState.visit_area.set(new.visit_keys[0]),
+            HouseholdState.visit_order.set(new.visit_keys[1]),
+        ]
+    meta_condition = (HouseholdState.version == new.expected_version) & (
+        HouseholdState.status == new.expected_status
+    )
+    receipt_condition = (
+        Receipt.pk.does_not_exist() if new.receipt_is_new else (Receipt.kk == new.kk)  # type: ignore[operator]
+    )
+
+    items: list[str] = ["version", "meta", "receipt"]
+    try:
+        with TransactWrite(connection=_transaction_connection()) as tx:
+            tx.save(version_item, condition=ResponseVersion.pk.does_not_exist())
+            tx.update(meta, actions=meta_actions, condition=meta_condition)
+            tx.save(receipt, condition=receipt_condition)
+            if new.idempotency_key is not None:
+                items.append("idempotency")
+                record = IdempotencyRecord(
+                    pk,
+                    idempotency_sk(new.idempotency_key),
+                    request_hash=new.request_hash,
+                    receipt_code=new.receipt_code,
+                    version=new.version,
+                    status=new.status,
+                    submitted_at=new.submitted_at,
+                    created=new.created,
+                    expires_at=new.idempotency_expires_at,
+                )
+                # An expired record counts as absent: TTL deletion can lag by days.
+                tx.save(
+                    record,
+                    condition=IdempotencyRecord.pk.does_not_exist()
+                    | (IdempotencyRecord.expires_at < new.now_epoch),
+                    return_values="ALL_OLD",
+                )
+    except TransactWriteError as exc:
+        _classify_cancellation(exc, items, new)
+        raise  # pragma: no cover - _classify_cancellation always raises
+
+
+def _classify_cancellation(exc: TransactWriteError, items: Sequence[str], new: NewVersion) -> None:
+    reasons = exc.cancellation_reasons
+    by_item = {name: (reasons[i] if i < len(reasons) else None) for i, name in enumerate(items)}
+    codes = {name: (r.code if r else None) for name, r in by_item.items()}
+    idem = by_item.get("idempotency")
+    if idem is not None and idem.code == "ConditionalCheckFailed":
+        stored = None
+        if idem.raw_item:
+            stored = IdempotencyRecord.from_raw_data(idem.raw_item)
+        elif new.idempotency_key is not None:
+            stored = get_idempotency_record(new.kk, new.idempotency_key)
+        if stored is not None:
+            raise IdempotentReplay(stored) from None
+    if codes.get("meta") == "ConditionalCheckFailed" or codes.get("version") == "ConditionalCheckFailed":
+        raise VersionConflict() from None
+    if any(code == "TransactionConflict" for code in codes.values()):
+        raise VersionConflict() from None
+    if codes.get("receipt") == "ConditionalCheckFailed":
+        # A freshly drawn receipt code collided (60 random bits: astronomically rare).
+        raise VersionConflict() from None
+    _busy_or_raise(exc)
+
+
+# ---------------------------------------------------------------- register import
+
+
+def existing_household_keys(kks: Iterable[str]) -> set[str]:
+    """KKs whose META already exists (BatchGetItem, 100 keys a request)."""
+    keys = [(household_pk(kk), META_SK) for kk in kks]
+    return {item.pk.removeprefix("HH#") for item in HouseholdState.batch_get(keys, attributes_to_get=["pk"])}
+
+
+def write_register_batch(
+    registers: Sequence[HouseholdRegister], new_states: Sequence[HouseholdState]
+) -> None:
+    """BatchWriteItem (25 items a request, unprocessed items retried by PynamoDB)."""
+    with CensusItem.batch_write() as batch:
+        for item in (*registers, *new_states):
+            batch.save(item)
+
+
+def get_checkpoint(import_id: str) -> ImportCheckpoint | None:
+    try:
+        return ImportCheckpoint.get(f"IMPORT#{import_id}", "IMPORT", consistent_read=True)
+    except ImportCheckpoint.DoesNotExist:
+        return None
+
+
+def save_checkpoint(import_id: str, next_line: int, households: int, done: bool) -> None:
+    ImportCheckpoint(
+        f"IMPORT#{import_id}", "IMPORT", next_line=next_line, households=households, done=done
+    ).save()

@@ -1,0 +1,216 @@
+"""Shared fixtures. The environment is set before any handler module is imported, as
+Lambda sets it before importing a function; tables always come from template.yaml."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SECURITY_TOKEN="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="ap-southeast-3",
+    AWS_REGION="ap-southeast-3",
+    TABLE_NAME="census-test",
+    POWERTOOLS_SERVICE_NAME="census",
+    POWERTOOLS_METRICS_NAMESPACE="CensusTest",
+    POWERTOOLS_LOG_LEVEL="INFO",
+)
+for _name in ("DYNAMODB_ENDPOINT_URL", "ONLINE_PHASE_START", "ONLINE_PHASE_END"):
+    os.environ.pop(_name, None)
+
+import base64  # noqa: E402
+import json  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from shared import storage  # noqa: E402
+from shared.ops.importer import import_register  # noqa: E402
+from shared.ops.template import create_table  # noqa: E402
+from shared.register import RegisterHousehold, read_register, write_demo_register  # noqa: E402
+from shared.settings import settings  # noqa: E402
+
+
+def use_table(table_name: str, endpoint_url: str | None, **env: str) -> None:
+    """Point settings and storage at a table, as a container's environment would."""
+    os.environ["TABLE_NAME"] = table_name
+    if endpoint_url:
+        os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint_url
+    else:
+        os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
+    os.environ.update(env)
+    settings.cache_clear()
+    storage.bind(settings())
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment() -> Iterator[None]:
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+    settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def demo_register_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("register") / "register.csv"
+    write_demo_register(path, 40, seed=7)
+    return path
+
+
+@pytest.fixture(scope="session")
+def households(demo_register_file: Path) -> list[RegisterHousehold]:
+    with demo_register_file.open(newline="", encoding="utf-8") as stream:
+        found = [h for h in read_register(stream) if not isinstance(h, list)]
+    assert len(found) == 40
+    return found
+
+
+@pytest.fixture
+def moto_table(demo_register_file: Path) -> Iterator[str]:
+    """A moto table built from the template, holding the 40-household demo register."""
+    with mock_aws():
+        name = f"census-{uuid.uuid4().hex[:8]}"
+        create_table(boto3.client("dynamodb"), name)
+        use_table(name, None)
+        report = import_register(demo_register_file)
+        assert not report.errors
+        yield name
+
+
+def table_items(table_name: str, endpoint_url: str | None = None) -> list[dict[str, Any]]:
+    client = boto3.client("dynamodb", endpoint_url=endpoint_url)
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": table_name, "ConsistentRead": True}
+    while True:
+        page = client.scan(**kwargs)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def member_body(person: Any, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "nik": person.nik,
+        "name": person.name,
+        "relationship": person.relationship,
+        "sex": person.sex,
+        "birth_date": person.birth_date.isoformat(),
+        "marital_status": "married" if person.relationship in {"head", "spouse"} else "never_married",
+        "religion": "islam",
+        "education": "senior_secondary",
+        "citizenship": "WNI",
+        "lives_at_kk_address": True,
+        "current_area_code": None,
+    }
+    body.update(overrides)
+    return body
+
+
+def submission_body(household: RegisterHousehold, respondent: int = -1) -> dict[str, Any]:
+    return {
+        "respondent_nik": household.members[respondent].nik,
+        "members": [member_body(m) for m in household.members],
+    }
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "IntakeFunction"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:ap-southeast-3:123456789012:function:IntakeFunction"
+    aws_request_id: str = "req-1"
+    log_group_name: str = "/aws/lambda/IntakeFunction"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    resource: str,
+    path_parameters: dict[str, str] | None = None,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    raw_body: bytes | str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as the Lambda receives it."""
+    is_base64 = False
+    if raw_body is not None:
+        if isinstance(raw_body, bytes):
+            text: str | None = base64.b64encode(raw_body).decode()
+            is_base64 = True
+        else:
+            text = raw_body
+    else:
+        text = None if body is None else json.dumps(body)
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": path,
+            "stage": "test",
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": text,
+        "isBase64Encoded": is_base64,
+    }
+
+
+Invoke = Callable[..., tuple[int, dict[str, str], dict[str, Any]]]
+
+
+@pytest.fixture
+def submit() -> Invoke:
+    """POST /v1/households/{kk}/responses through the intake Lambda handler."""
+    from functions.intake.app import lambda_handler
+
+    def call(
+        kk: str,
+        body: Any = None,
+        *,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+        raw_body: bytes | str | None = None,
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        all_headers = dict(headers or {})
+        if key is not None:
+            all_headers["Idempotency-Key"] = key
+        event = api_event(
+            "POST",
+            f"/v1/households/{kk}/responses",
+            resource="/v1/households/{kk}/responses",
+            path_parameters={"kk": kk},
+            body=body,
+            headers=all_headers,
+            raw_body=raw_body,
+        )
+        answer = lambda_handler(event, LambdaContext())
+        return answer["statusCode"], answer.get("headers") or {}, json.loads(answer["body"])
+
+    return call
