@@ -18,7 +18,6 @@ which makes the `needs_visit` index sparse.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,16 +33,13 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from shared.areas import village_of
 from shared.errors import RetryableError
 from shared.settings import Settings
-
-# PynamoDB and botocore log whole requests at DEBUG: those carry NIKs and names.
-for _noisy in ("pynamodb", "botocore"):
-    logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 _THROTTLING = {
     "ProvisionedThroughputExceededException",
@@ -345,7 +341,7 @@ def save_version(new: NewVersion) -> None:
         member_count=len(new.members),
     )
     meta = HouseholdState(pk, META_SK)
-    meta_actions = [
+    meta_actions: list[Action] = [
         HouseholdState.status.set(new.status),
         HouseholdState.version.set(new.version),
         HouseholdState.receipt_code.set(new.receipt_code),
@@ -364,29 +360,29 @@ def save_version(new: NewVersion) -> None:
     meta_condition = (HouseholdState.version == new.expected_version) & (
         HouseholdState.status == new.expected_status
     )
-    receipt_condition = (
-        Receipt.pk.does_not_exist() if new.receipt_is_new else (Receipt.kk == new.kk)  # type: ignore[operator]
-    )
+    receipt_condition = Receipt.pk.does_not_exist() if new.receipt_is_new else (Receipt.kk == new.kk)
 
-    items: list[str] = ["version", "meta", "receipt"]
+    record = None
+    if new.idempotency_key is not None:
+        record = IdempotencyRecord(
+            pk,
+            idempotency_sk(new.idempotency_key),
+            request_hash=new.request_hash,
+            receipt_code=new.receipt_code,
+            version=new.version,
+            status=new.status,
+            submitted_at=new.submitted_at,
+            created=new.created,
+            expires_at=new.idempotency_expires_at,
+        )
+    # PynamoDB sends condition checks, deletes, puts, then updates; cancellation reasons
+    # come back in that order, so this list names them.
+    items = ["version", "receipt", *(["idempotency"] if record else []), "meta"]
     try:
         with TransactWrite(connection=_transaction_connection()) as tx:
             tx.save(version_item, condition=ResponseVersion.pk.does_not_exist())
-            tx.update(meta, actions=meta_actions, condition=meta_condition)
             tx.save(receipt, condition=receipt_condition)
-            if new.idempotency_key is not None:
-                items.append("idempotency")
-                record = IdempotencyRecord(
-                    pk,
-                    idempotency_sk(new.idempotency_key),
-                    request_hash=new.request_hash,
-                    receipt_code=new.receipt_code,
-                    version=new.version,
-                    status=new.status,
-                    submitted_at=new.submitted_at,
-                    created=new.created,
-                    expires_at=new.idempotency_expires_at,
-                )
+            if record is not None:
                 # An expired record counts as absent: TTL deletion can lag by days.
                 tx.save(
                     record,
@@ -394,6 +390,7 @@ def save_version(new: NewVersion) -> None:
                     | (IdempotencyRecord.expires_at < new.now_epoch),
                     return_values="ALL_OLD",
                 )
+            tx.update(meta, actions=meta_actions, condition=meta_condition)
     except TransactWriteError as exc:
         _classify_cancellation(exc, items, new)
         raise  # pragma: no cover - _classify_cancellation always raises

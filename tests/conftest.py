@@ -182,6 +182,12 @@ def api_event(
     }
 
 
+def response_headers(answer: dict[str, Any]) -> dict[str, str]:
+    """Headers as API Gateway sends them: single- and multi-value maps merged."""
+    merged = {k: v[-1] for k, v in (answer.get("multiValueHeaders") or {}).items() if v}
+    return {**merged, **(answer.get("headers") or {})}
+
+
 Invoke = Callable[..., tuple[int, dict[str, str], dict[str, Any]]]
 
 
@@ -211,6 +217,6 @@ def submit() -> Invoke:
             raw_body=raw_body,
         )
         answer = lambda_handler(event, LambdaContext())
-        return answer["statusCode"], answer.get("headers") or {}, json.loads(answer["body"])
+        return answer["statusCode"], response_headers(answer), json.loads(answer["body"])
 
     return call

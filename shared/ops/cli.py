@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +161,9 @@ def _example_submission(register_path: Path, data_dir: Path) -> tuple[str, Path]
         for m in household.members
     ]
     example = data_dir / "example-submission.json"
-    example.write_text(json.dumps({"respondent_nik": household.members[-1].nik, "members": members}, indent=2))
+    example.write_text(
+        json.dumps({"respondent_nik": household.members[-1].nik, "members": members}, indent=2)
+    )
     return household.kk, example
 
 
@@ -195,10 +197,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
         print("Ctrl-C stops the service (and DynamoDB Local).\n", file=sys.stderr)
         signal.signal(signal.SIGTERM, _interrupt)
-        try:
+        with suppress(KeyboardInterrupt):
             api.serve_forever()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 

@@ -9,7 +9,9 @@ keyed by the file's SHA-256 records the next line, and a rerun starts there.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from shared.register import RegisterError, RegisterHousehold, read_register
 from shared.status import Status
 
 BATCH_HOUSEHOLDS = 100  # one BatchGetItem (100 keys) and eight BatchWriteItems (25 items) a batch
+WORKERS = 4
 
 
 @dataclass
@@ -70,13 +73,27 @@ def _items(household: RegisterHousehold) -> tuple[storage.HouseholdRegister, sto
     return register, state
 
 
+def _write(batch: list[RegisterHousehold]) -> None:
+    existing = storage.existing_household_keys(h.kk for h in batch)
+    pairs = [_items(h) for h in batch]
+    storage.write_register_batch(
+        [register for register, _ in pairs],
+        [state for (_, state), h in zip(pairs, batch, strict=True) if h.kk not in existing],
+    )
+
+
 def import_register(
     path: Path,
     *,
     progress: Callable[[int], None] | None = None,
     restart: bool = False,
+    workers: int = WORKERS,
 ) -> ImportReport:
-    """Import `path`; `progress(lines)` is called with the number of file lines done so far."""
+    """Import `path`; `progress(lines)` is called with the number of file lines done so far.
+
+    Batches are written by `workers` threads, but the checkpoint only ever advances past
+    a line once every batch before it is stored, so a resumed import misses nothing.
+    """
     import_id = file_id(path)
     checkpoint = None if restart else storage.get_checkpoint(import_id)
     report = ImportReport()
@@ -87,39 +104,44 @@ def import_register(
     start_line = int(checkpoint.next_line) if checkpoint else 0
     report.resumed_from_line = start_line
     written_before = int(checkpoint.households) if checkpoint else 0
+    in_flight: deque[tuple[Future[None], int, int]] = deque()  # (write, households, last line)
 
-    pending: list[RegisterHousehold] = []
-    last_line = 0
-
-    def flush() -> None:
-        if pending:
-            existing = storage.existing_household_keys(h.kk for h in pending)
-            pairs = [_items(h) for h in pending]
-            storage.write_register_batch(
-                [register for register, _ in pairs],
-                [state for (_, state), h in zip(pairs, pending, strict=True) if h.kk not in existing],
+    def settle(block: bool) -> None:
+        """Record finished batches, oldest first; wait for the oldest when `block`."""
+        while in_flight and (block or in_flight[0][0].done()):
+            future, count, last = in_flight.popleft()
+            future.result()  # re-raises a failed write: the checkpoint stays before it
+            report.households_written += count
+            storage.save_checkpoint(
+                import_id, last + 1, written_before + report.households_written, done=False
             )
-            report.households_written += len(pending)
-            pending.clear()
-        storage.save_checkpoint(
-            import_id, last_line + 1, written_before + report.households_written, done=False
-        )
-        if progress:
-            progress(last_line)
+            if progress:
+                progress(last)
+            block = False if len(in_flight) < 2 * workers else block
 
-    with path.open(newline="", encoding="utf-8") as stream:
-        for item in read_register(stream):
-            if isinstance(item, list):
-                report.errors.extend(item)
-                last_line = max(last_line, max(e.kk_line_range[1] for e in item))
-                continue
-            if item.last_line < start_line:
-                report.households_skipped += 1
-                continue
-            pending.append(item)
-            last_line = item.last_line
-            if len(pending) >= BATCH_HOUSEHOLDS:
-                flush()
-    flush()
+    batch: list[RegisterHousehold] = []
+    last_line = start_line
+    with ThreadPoolExecutor(max_workers=workers) as pool, path.open(newline="", encoding="utf-8") as stream:
+        try:
+            for item in read_register(stream):
+                if isinstance(item, list):
+                    report.errors.extend(item)
+                    continue
+                if item.last_line < start_line:
+                    report.households_skipped += 1
+                    continue
+                batch.append(item)
+                last_line = item.last_line
+                if len(batch) >= BATCH_HOUSEHOLDS:
+                    in_flight.append((pool.submit(_write, batch), len(batch), last_line))
+                    batch = []
+                    settle(block=len(in_flight) >= 2 * workers)
+            if batch:
+                in_flight.append((pool.submit(_write, batch), len(batch), last_line))
+            while in_flight:
+                settle(block=True)
+        finally:
+            for future, _, _ in in_flight:
+                future.cancel()
     storage.save_checkpoint(import_id, last_line + 1, written_before + report.households_written, done=True)
     return report

@@ -16,8 +16,16 @@ from tests.conftest import Invoke, submission_body, table_items, use_table
 
 pytestmark = pytest.mark.dynamodb_local
 
-EDUCATION = ["none", "primary", "junior_secondary", "senior_secondary", "diploma", "bachelor", "master",
-             "doctorate"]
+EDUCATION = [
+    "none",
+    "primary",
+    "junior_secondary",
+    "senior_secondary",
+    "diploma",
+    "bachelor",
+    "master",
+    "doctorate",
+]
 
 
 @pytest.fixture
@@ -47,7 +55,11 @@ def _race(count: int, work: Callable[[int], Any]) -> list[Any]:
 
 def _versions(table: str, endpoint: str, kk: str) -> list[dict[str, Any]]:
     return sorted(
-        (i for i in table_items(table, endpoint) if i["pk"]["S"] == f"HH#{kk}" and i["sk"]["S"].startswith("V#")),
+        (
+            i
+            for i in table_items(table, endpoint)
+            if i["pk"]["S"] == f"HH#{kk}" and i["sk"]["S"].startswith("V#")
+        ),
         key=lambda i: i["sk"]["S"],
     )
 
@@ -85,7 +97,8 @@ def test_eight_concurrent_corrections_end_as_consecutive_versions(
     stored = {v["members"]["L"][0]["M"]["education"]["S"] for v in versions[1:]}
     assert stored == set(EDUCATION), "every correction is kept, none lost"
     meta = next(
-        i for i in table_items(local_store, dynamodb_local.endpoint_url)
+        i
+        for i in table_items(local_store, dynamodb_local.endpoint_url)
         if i["pk"]["S"] == f"HH#{household.kk}" and i["sk"]["S"] == "META"
     )
     assert meta["version"]["N"] == "9"

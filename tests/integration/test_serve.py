@@ -32,9 +32,22 @@ class Service:
         self.port = _free_port()
         env = {k: v for k, v in os.environ.items() if k not in {"TABLE_NAME", "DYNAMODB_ENDPOINT_URL"}}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "shared.ops.cli", "serve", "--port", str(self.port),
-             "--households", "30", "--data-dir", str(data_dir)],
-            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+            [
+                sys.executable,
+                "-m",
+                "shared.ops.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--households",
+                "30",
+                "--data-dir",
+                str(data_dir),
+            ],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env=env,
         )
         self.output: list[str] = []
         ready = threading.Event()
@@ -43,7 +56,7 @@ class Service:
             assert self.proc.stderr is not None
             for line in self.proc.stderr:
                 self.output.append(line)
-                if "Census API on" in line:
+                if "Ctrl-C stops" in line:
                     ready.set()
 
         threading.Thread(target=read, daemon=True).start()
@@ -51,11 +64,16 @@ class Service:
             self.stop()
             raise AssertionError("census serve did not start:\n" + "".join(self.output))
 
-    def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-                ) -> tuple[int, dict[str, Any]]:
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, Any]]:
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as answer:
                 return answer.status, json.loads(answer.read())

@@ -126,13 +126,19 @@ def _problem(answer: dict[str, Any]) -> tuple[str, str | None]:
             "nik_sex_mismatch",
             "members[1].nik",
         ),
-        (lambda b: b["members"][0].update(lives_at_kk_address=False), "missing_current_area_code",
-         "members[0].current_area_code"),
+        (
+            lambda b: b["members"][0].update(lives_at_kk_address=False),
+            "missing_current_area_code",
+            "members[0].current_area_code",
+        ),
         (lambda b: b["members"][0].update(religion="jedi"), "invalid_choice", "members[0].religion"),
         (lambda b: b["members"][0].update(shoe_size=42), "unknown_field", "members[0].shoe_size"),
         (lambda b: b["members"][0].pop("marital_status"), "missing_field", "members[0].marital_status"),
-        (lambda b: b["members"][0].update(lives_at_kk_address="yes"), "invalid_type",
-         "members[0].lives_at_kk_address"),
+        (
+            lambda b: b["members"][0].update(lives_at_kk_address="yes"),
+            "invalid_type",
+            "members[0].lives_at_kk_address",
+        ),
         (lambda b: b["members"][0].update(birth_date="05/08/1990"), "invalid_date", "members[0].birth_date"),
         (lambda b: b.update(members=[]), "member_count", "members"),
         (lambda b: b.update(members=b["members"] * 31), "member_count", "members"),
@@ -248,10 +254,41 @@ def test_every_template_route_reaches_its_handler(moto_table: str) -> None:
     routes = api_routes()
     assert routes
     for route in routes:
-        params = {name.strip("{}+"): "1671010101200001" for name in route.path.split("/") if name.startswith("{")}
+        params = {
+            name.strip("{}+"): "1671010101200001" for name in route.path.split("/") if name.startswith("{")
+        }
         path = route.path
         for name, value in params.items():
             path = path.replace("{" + name + "}", value)
-        event = api_event(route.method, path, resource=route.path, path_parameters=params or None, raw_body="{}")
+        event = api_event(
+            route.method, path, resource=route.path, path_parameters=params or None, raw_body="{}"
+        )
         answer = load_handler(route)(event, LambdaContext())
         assert json.loads(answer["body"]).get("error", {}).get("code") != "route_not_found", route
+
+
+def test_no_personal_data_in_any_log_line(
+    moto_table: str,
+    households: list[RegisterHousehold],
+    submit: Invoke,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG")
+    household = households[8]
+    body = submission_body(household)
+    submit(household.kk, body, key="log-check")  # stored
+    submit(household.kk, body, key="log-check")  # replayed
+    bad = copy.deepcopy(body)
+    bad["members"][0]["sex"] = "female" if bad["members"][0]["sex"] == "male" else "male"
+    submit(household.kk, bad)  # refused, 422
+    wrong = copy.deepcopy(body)
+    wrong["respondent_nik"] = households[9].members[0].nik
+    submit(household.kk, wrong)  # refused, 401
+    logged = capsys.readouterr().out + capsys.readouterr().err + caplog.text
+    assert "response stored" in logged and "request refused" in logged
+    secrets = [household.kk, household.address, households[9].members[0].nik]
+    for member in household.members:
+        secrets += [member.nik, member.name]
+    leaked = [s for s in secrets if s in logged]
+    assert not leaked, "personal data in logs"

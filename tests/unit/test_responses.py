@@ -47,12 +47,15 @@ def reasons_for(*members: dict[str, Any]) -> list[str]:
 
 
 def test_a_plausible_household_has_no_review_reasons() -> None:
-    assert reasons_for(
-        HEAD,
-        person("spouse", "female", date(1983, 2, 2), 2),
-        person("child", "female", date(2010, 1, 1), 3),
-        person("parent", "female", date(1955, 1, 1), 4),
-    ) == []
+    assert (
+        reasons_for(
+            HEAD,
+            person("spouse", "female", date(1983, 2, 2), 2),
+            person("child", "female", date(2010, 1, 1), 3),
+            person("parent", "female", date(1955, 1, 1), 4),
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -103,7 +106,9 @@ def test_current_area_code_must_be_a_real_area() -> None:
     with pytest.raises(ValidationFailed) as raised:
         check_rules(parse_submission(body(HEAD, away)), NOW)
     assert (raised.value.code, raised.value.field) == ("invalid_area_code", "members[1].current_area_code")
-    fine = person("spouse", "female", date(1983, 2, 2), 2, lives_at_kk_address=False, current_area_code="3171")
+    fine = person(
+        "spouse", "female", date(1983, 2, 2), 2, lives_at_kk_address=False, current_area_code="3171"
+    )
     check_rules(parse_submission(body(HEAD, fine)), NOW)
 
 

@@ -1,0 +1,601 @@
+"""A local stand-in for API Gateway (REST API, Lambda proxy integration): routes HTTP requests
+by the template's Api events to the handlers in-process, with the event and response rules
+API Gateway applies, so the handlers run unchanged and without Docker.
+
+Not emulated: authorizers, usage plans and throttling, binaryMediaTypes (a body that is not
+UTF-8 is passed base64-encoded), the Lambda timeout, and per-function environment variables
+(the caller sets the environment once, for every handler).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import os
+import socket
+import socketserver
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from shared.ops.template import ApiRoute, Handler, load_handler
+
+ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "ap-southeast-3"
+INTEGRATION_TIMEOUT_MS = 29_000  # API Gateway's own limit on a proxy integration
+_DRAIN_LIMIT = 256 * 1024 * 1024  # past this, an oversized body is cut off rather than read
+_RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
+_HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+_stderr_lock = threading.Lock()
+
+
+def _stderr(text: str) -> None:
+    """One write per line under a lock, so lines from concurrent requests never interleave."""
+    with _stderr_lock:
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
+        sys.stderr.flush()
+
+
+class BadGateway(Exception):
+    """The handler's answer is not a Lambda proxy response: API Gateway answers 502."""
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of the Lambda context that Powertools' Logger and Metrics read."""
+
+    function_name: str
+    aws_request_id: str
+    invoked_function_arn: str
+    log_group_name: str
+    log_stream_name: str
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    identity: Any = None
+    client_context: Any = None
+    deadline: float = field(default_factory=lambda: time.monotonic() + INTEGRATION_TIMEOUT_MS / 1000)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class _Resource:
+    """One resource path of the API with its methods, as API Gateway groups them."""
+
+    path: str
+    segments: tuple[str, ...]
+    methods: dict[str, ApiRoute]
+
+    @property
+    def specificity(self) -> tuple[int, ...]:
+        """API Gateway prefers literal segments to {name} and {name} to {name+}."""
+        return tuple(0 if s.endswith("+}") else 1 if s.startswith("{") else 2 for s in self.segments)
+
+    def match(self, raw_segments: list[str]) -> dict[str, str] | None:
+        """Match on the raw segments, so an encoded %2F stays inside one segment."""
+        params: dict[str, str] = {}
+        for i, segment in enumerate(self.segments):
+            if segment.endswith("+}"):
+                rest = raw_segments[i:]
+                if not rest or not any(rest):
+                    return None
+                params[segment[1:-2]] = unquote("/".join(rest))
+                return params
+            if i >= len(raw_segments) or not raw_segments[i]:
+                return None
+            if segment.startswith("{"):
+                params[segment[1:-1]] = unquote(raw_segments[i])
+            elif unquote(raw_segments[i]) != segment:
+                return None
+        return params if len(raw_segments) == len(self.segments) else None
+
+    def allowed(self) -> list[str]:
+        methods = set(_METHODS) if "ANY" in self.methods else set(self.methods)
+        methods.add("OPTIONS")
+        if "GET" in methods:
+            methods.add("HEAD")
+        return sorted(methods)
+
+
+def _segments(path: str) -> list[str]:
+    """'/a/b/' -> ['a', 'b']: API Gateway treats a trailing slash as the same resource."""
+    stripped = path[1:]
+    if stripped.endswith("/"):
+        stripped = stripped[:-1]
+    return stripped.split("/") if stripped else []
+
+
+def _build_resources(routes: list[ApiRoute]) -> list[_Resource]:
+    """Group routes by path and refuse what API Gateway would refuse at deployment."""
+    by_path: dict[str, dict[str, ApiRoute]] = {}
+    shapes: dict[tuple[str, ...], str] = {}
+    for route in routes:
+        if not route.path.startswith("/"):
+            raise ValueError(f"{route.function_id}: path {route.path!r} must start with /")
+        segments = _segments(route.path)
+        for i, segment in enumerate(segments):
+            greedy = segment.endswith("+}")
+            if segment.startswith("{") != segment.endswith("}") or (greedy and i != len(segments) - 1):
+                raise ValueError(f"{route.function_id}: bad path template {route.path!r}")
+        shape = tuple("{+}" if s.endswith("+}") else "{}" if s.startswith("{") else s for s in segments)
+        normalized = "/" + "/".join(segments)
+        if shapes.setdefault(shape, normalized) != normalized:
+            raise ValueError(
+                f"paths {shapes[shape]!r} and {route.path!r} differ only in their variable names"
+            )
+        methods = by_path.setdefault(normalized, {})
+        if route.method in methods:
+            raise ValueError(f"{route.method} {route.path} is routed twice")
+        methods[route.method] = route
+    return [_Resource(path, tuple(_segments(path)), methods) for path, methods in by_path.items()]
+
+
+def _error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "field": None}}).encode()
+
+
+def _proxy_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Validate and unpack a proxy response as API Gateway does (anything else is a 502)."""
+    if not isinstance(result, dict):
+        raise BadGateway(f"the handler returned {type(result).__name__}, not a proxy response dict")
+    unknown = set(result) - _RESPONSE_KEYS
+    if unknown:
+        raise BadGateway(f"the proxy response has unknown keys {sorted(unknown)}")
+    status = result.get("statusCode")
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise BadGateway(f"the proxy response's statusCode is {status!r}")
+    single = result.get("headers") or {}
+    multi = result.get("multiValueHeaders") or {}
+    if not isinstance(single, dict) or not isinstance(multi, dict):
+        raise BadGateway("the proxy response's headers must be objects")
+    # Both: merged, a pair given in both appearing once (API Gateway's documented rule).
+    merged: dict[str, list[str]] = {}
+    for name, values in multi.items():
+        if not isinstance(values, list):
+            raise BadGateway(f"multiValueHeaders[{name!r}] must be a list")
+        merged[str(name)] = [str(v) for v in values if v is not None]
+    for name, value in single.items():
+        if value is None:
+            continue
+        values = merged.setdefault(str(name), [])
+        if str(value) not in values:
+            values.append(str(value))
+    body = result.get("body")
+    if body is not None and not isinstance(body, str):
+        raise BadGateway(f"the proxy response's body is {type(body).__name__}, not a string")
+    if result.get("isBase64Encoded"):
+        try:
+            payload = base64.b64decode(body or "", validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise BadGateway(f"isBase64Encoded but the body is not base64: {error}") from error
+    else:
+        payload = (body or "").encode("utf-8")
+    return status, [(name, value) for name, values in merged.items() for value in values], payload
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # a load test opens many connections at once; 5 would reset them
+
+    def __init__(self, address: tuple[str, int], api: LocalApi) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.api = api
+        super().__init__(address, _RequestHandler)
+
+    def server_bind(self) -> None:
+        """HTTPServer's version resolves the host's FQDN, which can stall on some resolvers."""
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return  # the client went away: nothing to report
+        super().handle_error(request, client_address)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "LocalApiGateway"
+    disable_nagle_algorithm = True
+    timeout = 60  # an idle keep-alive connection holds a thread no longer than this
+
+    _status = 0
+    _route_label = "-"
+    _started = 0.0
+    _logged = False
+
+    # -- plumbing -----------------------------------------------------------
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silenced: our own access line never carries the concrete path (it holds KK numbers)."""
+
+    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, request_id: str) -> None:
+        self._status = status
+        # Logged before the client can read the answer, so a client that saw it also sees its log line.
+        self._access_log()
+        self.send_response(status)
+        names = set()
+        for name, value in headers:
+            if name.lower() in _HOP_BY_HOP:
+                continue
+            names.add(name.lower())
+            self.send_header(name, value)
+        if status == 204 or status == 304 or status < 200:
+            body = b""  # no body, and no Content-Length either (RFC 9110)
+        else:
+            if body and "content-type" not in names:
+                self.send_header("Content-Type", "application/json")  # API Gateway's default
+            self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", request_id)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and body:
+            self.wfile.write(body)
+
+    def _send_error_json(
+        self, status: int, code: str, message: str, request_id: str, headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        headers = (("Content-Type", "application/json"), *headers)
+        self._send(status, list(headers), _error_body(code, message), request_id)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The base class's HTML errors (bad request line, unknown method...) as our JSON shape."""
+        self.close_connection = True
+        self._route_label = "-"
+        slug = {414: "uri_too_long", 431: "headers_too_large", 501: "method_not_implemented"}.get(
+            code, "bad_request"
+        )
+        self._started, self._logged = time.perf_counter(), False
+        with contextlib.suppress(OSError):
+            self._send_error_json(
+                code, slug, message or self.responses.get(code, ("",))[0], str(uuid.uuid4())
+            )
+        self._access_log()
+
+    def _access_log(self) -> None:
+        """Once per request: method, route template (never the path), status, duration."""
+        if self._logged:
+            return
+        self._logged = True
+        elapsed = (time.perf_counter() - self._started) * 1000
+        _stderr(f"{self.command or '-'} {self._route_label} {self._status} {elapsed:.1f} ms")
+
+    # -- bodies -------------------------------------------------------------
+
+    def _read_chunked(self, limit: int) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            line = self.rfile.readline(65537)
+            if not line:
+                raise ValueError("the chunked body ended early")
+            length = int(line.split(b";", 1)[0].strip() or b"0", 16)
+            if length == 0:
+                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks) if size <= limit else None
+            size += length
+            if size > _DRAIN_LIMIT:
+                self.close_connection = True
+                return None
+            if size <= limit:
+                chunks.append(self._read_exactly(length))
+            else:
+                chunks.clear()
+                self._discard(length)
+            self.rfile.readline(65537)
+
+    def _read_body(self, limit: int) -> bytes | None:
+        """The body, or None when over the limit (read and dropped, so the client sees the 413)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked(limit)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length <= limit:
+            return self._read_exactly(length)
+        if length > _DRAIN_LIMIT:
+            self.close_connection = True
+        else:
+            self._discard(length)
+        return None
+
+    def _read_exactly(self, length: int) -> bytes:
+        data = self.rfile.read(length) if length else b""
+        if len(data) != length:
+            raise ValueError("the body ended before its declared length")
+        return data
+
+    def _discard(self, length: int) -> None:
+        while length > 0:
+            data = self.rfile.read(min(length, 1 << 16))
+            if not data:
+                raise ValueError("the body ended before its declared length")
+            length -= len(data)
+
+    # -- requests -----------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        self._started, self._logged = time.perf_counter(), False
+        self._status, self._route_label = 0, "-"
+        try:
+            self._handle(str(uuid.uuid4()))
+        finally:
+            self._access_log()  # if nothing was sent (the connection failed)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+
+    def _handle(self, request_id: str) -> None:
+        api = self.server.api
+        target = urlsplit(self.path)
+        raw_path = target.path
+        try:
+            body = self._read_body(api.max_body_bytes)
+        except ValueError:
+            self.close_connection = True
+            self._send_error_json(400, "bad_request", "unreadable request body", request_id)
+            return
+        if not raw_path.startswith("/"):
+            self._send_error_json(400, "bad_request", "the request target must be a path", request_id)
+            return
+        found = api.resolve(raw_path)
+        if found is None:
+            self._send_error_json(404, "route_not_found", "no route matches this path", request_id)
+            return
+        resource, params = found
+        self._route_label = resource.path
+        method = self.command
+        route = resource.methods.get(method) or resource.methods.get("ANY")
+        if route is None and method == "HEAD":
+            # No HEAD route: answer as GET would, without the body.
+            route, method = resource.methods.get("GET"), "GET"
+        if route is None:
+            allow = ", ".join(resource.allowed())
+            if method == "OPTIONS":
+                self._send(204, [("Allow", allow)], b"", request_id)
+            else:
+                self._send_error_json(
+                    405,
+                    "method_not_allowed",
+                    f"{method} is not allowed here",
+                    request_id,
+                    (("Allow", allow),),
+                )
+            return
+        if body is None:
+            self._send_error_json(
+                413, "payload_too_large", f"the body is over {api.max_body_bytes} bytes", request_id
+            )
+            return
+        event = self._event(route, resource, method, raw_path, target.query, params, body, request_id)
+        try:
+            status, headers, payload = _proxy_response(api.invoke(route, event, request_id))
+        except Exception as error:  # the handler failed, as Lambda would report to API Gateway
+            _stderr(
+                f"{route.function_id} ({method} {resource.path}) failed: {type(error).__name__}\n"
+                + traceback.format_exc()
+            )
+            self._send_error_json(
+                502, "bad_gateway", "the function failed or gave an invalid response", request_id
+            )
+            return
+        self._send(status, headers, payload, request_id)
+
+    def _event(
+        self,
+        route: ApiRoute,
+        resource: _Resource,
+        method: str,
+        raw_path: str,
+        query: str,
+        params: dict[str, str],
+        body: bytes,
+        request_id: str,
+    ) -> dict[str, Any]:
+        """The REST API (v1) proxy event: path stays encoded; path and query values are decoded."""
+        api = self.server.api
+        client_ip = str(self.client_address[0])
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            multi_headers.setdefault(name, []).append(value)
+        forwarded = self.headers.get("X-Forwarded-For")
+        for name, value in (
+            ("X-Forwarded-For", f"{forwarded}, {client_ip}" if forwarded else client_ip),
+            ("X-Forwarded-Port", str(api.port)),
+            ("X-Forwarded-Proto", "http"),
+        ):
+            existing = next((n for n in multi_headers if n.lower() == name.lower()), name)
+            multi_headers[existing] = [value]
+        multi_query: dict[str, list[str]] = {}
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            multi_query.setdefault(name, []).append(value)
+        text: str | None
+        if not body:
+            text, encoded = None, False
+        else:
+            try:
+                text, encoded = body.decode("utf-8"), False
+            except UnicodeDecodeError:
+                text, encoded = base64.b64encode(body).decode("ascii"), True
+        now = time.time()
+        return {
+            "resource": route.path,
+            "path": raw_path,
+            "httpMethod": method,
+            "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+            "multiValueHeaders": multi_headers or None,
+            "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+            "multiValueQueryStringParameters": multi_query or None,
+            "pathParameters": params or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, route.path).hex[:6],
+                "resourcePath": route.path,
+                "httpMethod": method,
+                "extendedRequestId": request_id,
+                "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "path": f"/{api.stage}{raw_path}",
+                "accountId": ACCOUNT_ID,
+                "protocol": self.request_version,
+                "stage": api.stage,
+                "domainPrefix": api.host,
+                "requestTimeEpoch": int(now * 1000),
+                "requestId": request_id,
+                "identity": {
+                    "cognitoIdentityPoolId": None,
+                    "accountId": None,
+                    "cognitoIdentityId": None,
+                    "caller": None,
+                    "sourceIp": client_ip,
+                    "principalOrgId": None,
+                    "accessKey": None,
+                    "cognitoAuthenticationType": None,
+                    "cognitoAuthenticationProvider": None,
+                    "userArn": None,
+                    "userAgent": self.headers.get("User-Agent"),
+                    "user": None,
+                },
+                "domainName": api.host,
+                "apiId": "local",
+            },
+            "body": text,
+            "isBase64Encoded": encoded,
+        }
+
+
+class LocalApi:
+    """The API on one port; one thread per connection, handlers called in-process."""
+
+    def __init__(
+        self,
+        routes: list[ApiRoute],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        serialize: bool = False,
+        handler_loader: Callable[[ApiRoute], Handler] = load_handler,
+        stage: str = "local",
+        max_body_bytes: int = 10 * 1024 * 1024,
+    ) -> None:
+        self.routes = list(routes)
+        self._resources = _build_resources(self.routes)
+        self.stage = stage
+        self.max_body_bytes = max_body_bytes
+        self._handler_loader = handler_loader
+        # moto is not thread-safe: with it behind the handlers, one invocation at a time.
+        self._invoke_lock: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if serialize else contextlib.nullcontext()
+        )
+        self._region = os.environ.get("AWS_REGION") or DEFAULT_REGION
+        self._state = threading.Lock()
+        self._serving = False
+        self._closed = False
+        self._loop_done = threading.Event()
+        self._server = _Server((host, port), self)  # bound now, so url is known before serving
+
+    @property
+    def host(self) -> str:
+        host = str(self._server.server_address[0])
+        return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def resolve(self, raw_path: str) -> tuple[_Resource, dict[str, str]] | None:
+        """The most specific resource matching the path, with its decoded path parameters."""
+        segments = _segments(raw_path)
+        matches = [(r, params) for r in self._resources if (params := r.match(segments)) is not None]
+        if not matches:
+            return None
+        return max(matches, key=lambda found: found[0].specificity)
+
+    def _context(self, route: ApiRoute, request_id: str) -> LocalLambdaContext:
+        name = route.function_id
+        return LocalLambdaContext(
+            function_name=name,
+            aws_request_id=request_id,
+            invoked_function_arn=f"arn:aws:lambda:{self._region}:{ACCOUNT_ID}:function:{name}",
+            log_group_name=f"/aws/lambda/{name}",
+            log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}",
+        )
+
+    def invoke(self, route: ApiRoute, event: dict[str, Any], request_id: str) -> Any:
+        """Load (once) and call the route's handler; exceptions propagate to the 502 path."""
+        with self._invoke_lock:
+            handler = self._handler_loader(route)
+            try:
+                return handler(event, self._context(route, request_id))
+            except SystemExit as error:  # a handler exiting is a failed invocation, not our exit
+                raise RuntimeError(f"the handler called exit({error.code})") from error
+
+    def _claim(self) -> None:
+        with self._state:
+            if self._closed or self._serving:
+                raise RuntimeError("this LocalApi is already serving or has been shut down")
+            self._serving = True
+
+    def _loop(self) -> None:
+        try:
+            self._server.serve_forever(poll_interval=0.05)
+        finally:
+            with self._state:
+                self._serving = False
+            self._server.server_close()
+            self._loop_done.set()
+
+    def serve_forever(self) -> None:
+        """Serve until shutdown() or KeyboardInterrupt; the socket is closed on return."""
+        self._claim()
+        self._loop()
+
+    def start_in_thread(self) -> None:
+        """Serve from a daemon thread; marked serving first, so an immediate shutdown() still waits."""
+        self._claim()
+        threading.Thread(target=self._loop, name=f"local-api-{self.port}", daemon=True).start()
+
+    def shutdown(self) -> None:
+        """Stop serving and close the socket; idempotent. Returns once the port refuses connections."""
+        with self._state:
+            serving, self._serving, self._closed = self._serving, False, True
+        if serving:
+            self._server.shutdown()
+            # The loop closes the socket on its way out: wait for that, or a connect made right
+            # after we return could still land in the closing socket's queue and be reset.
+            self._loop_done.wait(10)
+        self._server.server_close()
+
+    def __enter__(self) -> LocalApi:
+        self.start_in_thread()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback_: TracebackType | None,
+    ) -> None:
+        self.shutdown()
