@@ -29,6 +29,7 @@ def _configure_environment(table: str, endpoint: str | None) -> None:
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "census")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Census")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF JSON on the console
     if endpoint:
         os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint
     else:
@@ -168,7 +169,10 @@ def _example_submission(register_path: Path, data_dir: Path) -> tuple[str, Path]
 
 
 def _interrupt(*_: object) -> None:
-    """SIGTERM stops the service like Ctrl-C, so DynamoDB Local is stopped too."""
+    """SIGTERM stops the service like Ctrl-C, so DynamoDB Local is stopped too; a second
+    signal must not interrupt that clean-up."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
@@ -195,7 +199,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 f"       --data @{body}",
                 file=sys.stderr,
             )
-        print("Ctrl-C stops the service (and DynamoDB Local).\n", file=sys.stderr)
+        engine = " and DynamoDB Local" if args.store == "dynamodb-local" else ""
+        print(f"Ctrl-C stops the service{engine}.\n", file=sys.stderr)
         signal.signal(signal.SIGTERM, _interrupt)
         with suppress(KeyboardInterrupt):
             api.serve_forever()
