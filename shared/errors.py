@@ -104,6 +104,18 @@ class IdempotencyKeyReused(CensusError):
     message = "This Idempotency-Key was already used for a different request body."
 
 
+class TooManyAttempts(CensusError):
+    """429: this KK is locked after repeated failed KK/NIK attempts, whoever asks."""
+
+    status = 429
+    code = "too_many_attempts"
+    message = "Too many failed attempts for this KK number; try again after the Retry-After delay."
+
+    def __init__(self, retry_after: int):
+        super().__init__()
+        self.headers = {"Retry-After": str(max(1, retry_after))}
+
+
 class RetryableError(CensusError):
     """Overload or contention that a client should simply retry after `retry_after` seconds."""
 

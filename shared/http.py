@@ -51,9 +51,7 @@ def header(event: dict[str, Any], name: str) -> str | None:
 def json_body(event: dict[str, Any], max_bytes: int) -> bytes:
     """The raw JSON body after the checks that come before parsing: type and size."""
     content_type = (header(event, "content-type") or "").split(";")[0].strip().lower()
-    if content_type != JSON and not (
-        content_type.startswith("application/") and content_type.endswith("+json")
-    ):
+    if content_type != JSON and not (content_type.startswith("application/") and content_type.endswith("+json")):
         raise UnsupportedMediaType()
     raw = event.get("body")
     if raw is None:

@@ -16,12 +16,11 @@ from shared import storage
 from shared.errors import (
     FieldProblem,
     IdempotencyKeyReused,
-    InvalidCredentials,
     OnlinePhaseClosed,
     RetryableError,
     ValidationFailed,
 )
-from shared.nik import InvalidIdentifier, parse_kk
+from shared.household_access import authenticate, validate_kk
 from shared.receipts import new_receipt_code
 from shared.responses import Submission, canonical_members, check_rules, parse_submission, review_reasons
 from shared.settings import Settings
@@ -53,13 +52,6 @@ class SubmissionResult:
 
 def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def validate_kk(kk: str) -> str:
-    try:
-        return parse_kk(kk).value
-    except InvalidIdentifier as exc:
-        raise ValidationFailed([FieldProblem(exc.code, exc.message, "kk")]) from None
 
 
 def validate_idempotency_key(key: str | None) -> str | None:
@@ -104,10 +96,10 @@ def submit_response(
     members = canonical_members(submission)
     submitted_at = iso_utc(now)
 
+    household = authenticate(kk, submission.respondent_nik, settings=settings, now=now)
     for attempt in range(settings.write_attempts):
-        household = storage.load_household(kk)
-        if household is None or submission.respondent_nik not in {m.nik for m in household.register.members}:
-            raise InvalidCredentials()
+        if attempt:
+            household = storage.load_household(kk) or household
         state = household.state
         reasons = review_reasons(submission, household.register.head_nik, now)
         try:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import segno
 from fpdf import FPDF
-from fpdf.drawing import PathPaintRule
+from fpdf.drawing import GraphicsContext, PaintedPath, PathPaintRule
 from fpdf.enums import MethodReturnValue, WrapMode, XPos, YPos
 
 from shared.receipts import format_receipt_code, normalize_receipt_code
@@ -146,20 +146,25 @@ class _Receipt(FPDF):
         symbol = segno.make(data, error="m", micro=False, boost_error=False)
         modules = symbol.matrix
         step = size / len(modules)
-        with self.new_path(paint_rule=PathPaintRule.FILL_NONZERO) as path:
-            path.style.fill_color = "#000000"
-            path.style.stroke_color = None
-            for row_index, row in enumerate(modules):
-                top = y + row_index * step
-                column = 0
-                while column < len(row):
-                    if not row[column]:
-                        column += 1
-                        continue
-                    start = column
-                    while column < len(row) and row[column]:
-                        column += 1
-                    path.rectangle(x + start * step, top, (column - start) * step, step)
+        path = PaintedPath()
+        path.style.paint_rule = PathPaintRule.FILL_NONZERO
+        path.style.fill_color = "#000000"
+        path.style.stroke_color = None
+        for row_index, row in enumerate(modules):
+            top = y + row_index * step
+            column = 0
+            while column < len(row):
+                if not row[column]:
+                    column += 1
+                    continue
+                start = column
+                while column < len(row) and row[column]:
+                    column += 1
+                path.rectangle(x + start * step, top, (column - start) * step, step)
+        # No copies: the path is ours alone, and deep-copying it costs more than drawing it.
+        group = GraphicsContext()
+        group.add_item(path, clone=False)
+        self.draw_path(group, copy=False)
 
     def header_band(self) -> float:
         """Full-bleed navy band with a thin red rule: reads as an official document at a glance."""

@@ -98,8 +98,7 @@ def _column_indexes(header: list[str]) -> dict[str, int]:
     if len(names) != len(REGISTER_COLUMNS):
         extra = len(names) - len(set(REGISTER_COLUMNS) & set(names))
         raise ValueError(
-            f"line 1 is not the register header: {extra} unexpected or repeated column(s); "
-            f"expected {expected}"
+            f"line 1 is not the register header: {extra} unexpected or repeated column(s); expected {expected}"
         )
     return {name: names.index(name) for name in REGISTER_COLUMNS}
 
@@ -242,9 +241,7 @@ class _Household:
         )
 
 
-def read_register(
-    stream: TextIO, *, today: date | None = None
-) -> Iterator[RegisterHousehold | list[RegisterError]]:
+def read_register(stream: TextIO, *, today: date | None = None) -> Iterator[RegisterHousehold | list[RegisterError]]:
     """Yield each household, or every error found in it, in file order.
 
     Open the file with newline="" so quoted fields and line numbers come out right.
@@ -420,9 +417,7 @@ class _DemoHouseholds:
             sex = "female" if head_sex == "male" else "male"
             gap = round(rng.gauss(4, 3))
             age = head_age - gap if sex == "female" else head_age + gap
-            spouse = _Person(
-                self._given(sex), sex, max(19, min(age, 90)), "spouse", rng.choice(_FAMILY_NAMES)
-            )
+            spouse = _Person(self._given(sex), sex, max(19, min(age, 90)), "spouse", rng.choice(_FAMILY_NAMES))
             people.append(spouse)
 
         parents = [p.age for p in people]
@@ -456,9 +451,7 @@ class _DemoHouseholds:
         if rng.random() < 0.05:
             sex = rng.choice(SEXES)
             people.append(
-                _Person(
-                    self._given(sex), sex, rng.randint(8, 70), "other_relative", rng.choice(_FAMILY_NAMES)
-                )
+                _Person(self._given(sex), sex, rng.randint(8, 70), "other_relative", rng.choice(_FAMILY_NAMES))
             )
         if rng.random() < 0.01:
             people.append(_Person(self._given("female"), "female", rng.randint(18, 50), "household_help", ""))

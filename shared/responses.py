@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.areas import validate_area_code
-from shared.errors import FieldProblem, MalformedRequest, ValidationFailed
+from shared.errors import FieldProblem, ValidationFailed
 from shared.nik import InvalidIdentifier, check_nik_against, parse_nik
+from shared.validation import parse_json
 from shared.vocabulary import Citizenship, Education, MaritalStatus, Relationship, Religion, Sex
 
 MAX_MEMBERS = 30
@@ -25,13 +26,13 @@ MIN_GENERATION_GAP_YEARS = 12
 MIN_SPOUSE_AGE = 15
 
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-_Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
 
 
 class Member(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    nik: _Code
+    nik: Code
     name: _Text
     relationship: Relationship
     sex: Sex
@@ -41,62 +42,19 @@ class Member(BaseModel):
     education: Education
     citizenship: Citizenship
     lives_at_kk_address: bool
-    current_area_code: _Code | None = None
+    current_area_code: Code | None = None
 
 
 class Submission(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    respondent_nik: _Code
+    respondent_nik: Code
     members: Annotated[list[Member], Field(min_length=1, max_length=MAX_MEMBERS)]
-
-
-# pydantic error types -> our stable codes. Anything unlisted is `invalid_value`.
-_PYDANTIC_CODES = {
-    "missing": "missing_field",
-    "extra_forbidden": "unknown_field",
-    "enum": "invalid_choice",
-    "string_type": "invalid_type",
-    "bool_type": "invalid_type",
-    "list_type": "invalid_type",
-    "model_type": "invalid_type",
-    "model_attributes_type": "invalid_type",
-    "date_type": "invalid_date",
-    "date_parsing": "invalid_date",
-    "date_from_datetime_parsing": "invalid_date",
-    "date_from_datetime_inexact": "invalid_date",
-    "string_too_short": "invalid_length",
-    "string_too_long": "invalid_length",
-    "too_short": "member_count",
-    "too_long": "member_count",
-}
-
-
-def field_path(loc: tuple[int | str, ...]) -> str:
-    """('members', 2, 'nik') -> 'members[2].nik', the form the API reports."""
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
 
 
 def parse_submission(body: str | bytes | None) -> Submission:
     """Parse a request body; 400 if it is not JSON, 422 listing every shape problem."""
-    if body is None or not body.strip():
-        raise MalformedRequest("The request body is empty; send the response as JSON.")
-    try:
-        return Submission.model_validate_json(body)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False, include_context=False)
-        if any(e["type"] in {"json_invalid", "json_type"} for e in errors):
-            raise MalformedRequest() from None
-        problems = [
-            FieldProblem(
-                _PYDANTIC_CODES.get(e["type"], "invalid_value"), e["msg"], field_path(e["loc"]) or None
-            )
-            for e in errors
-        ]
-        raise ValidationFailed(problems) from None
+    return parse_json(Submission, body)
 
 
 def _has_control_characters(text: str) -> bool:
@@ -122,17 +80,11 @@ def check_rules(submission: Submission, now: datetime) -> None:
         at = f"members[{i}]"
         heads += member.relationship is Relationship.HEAD
         if _has_control_characters(member.name):
-            problems.append(
-                FieldProblem("invalid_name", "The name contains control characters.", f"{at}.name")
-            )
+            problems.append(FieldProblem("invalid_name", "The name contains control characters.", f"{at}.name"))
         if member.birth_date > today:
-            problems.append(
-                FieldProblem("future_date", "The birth date is in the future.", f"{at}.birth_date")
-            )
+            problems.append(FieldProblem("future_date", "The birth date is in the future.", f"{at}.birth_date"))
         elif member.birth_date < _EARLIEST_BIRTH:
-            problems.append(
-                FieldProblem("invalid_date", "The birth date is before 1900.", f"{at}.birth_date")
-            )
+            problems.append(FieldProblem("invalid_date", "The birth date is before 1900.", f"{at}.birth_date"))
         try:
             check_nik_against(member.nik, sex=member.sex.value, birth_date=member.birth_date)
         except InvalidIdentifier as exc:
@@ -148,9 +100,7 @@ def check_rules(submission: Submission, now: datetime) -> None:
         seen.setdefault(member.nik, i)
         problems.extend(_residence_problems(member, at))
     if heads != 1:
-        problems.append(
-            FieldProblem("head_count", f"Exactly one member must be the head; found {heads}.", "members")
-        )
+        problems.append(FieldProblem("head_count", f"Exactly one member must be the head; found {heads}.", "members"))
     if problems:
         raise ValidationFailed(problems)
 

@@ -37,6 +37,10 @@ class Settings:
     idempotency_ttl_seconds: int
     # Attempts at a conditional write that lost a race before answering 503.
     write_attempts: int
+    # Guessing protection: this many failed KK/NIK attempts within the window lock the KK
+    # (answering 429) until the window ends.
+    lockout_max_failures: int
+    lockout_window_seconds: int
 
     def online_phase_open(self, now: datetime) -> bool:
         if self.online_phase_start and now < self.online_phase_start:
@@ -54,6 +58,8 @@ def load_settings() -> Settings:
         max_body_bytes=_int("MAX_BODY_BYTES", 64 * 1024),
         idempotency_ttl_seconds=_int("IDEMPOTENCY_TTL_SECONDS", 72 * 3600),
         write_attempts=_int("WRITE_ATTEMPTS", 12),
+        lockout_max_failures=_int("LOCKOUT_MAX_FAILURES", 5),
+        lockout_window_seconds=_int("LOCKOUT_WINDOW_SECONDS", 15 * 60),
     )
 
 

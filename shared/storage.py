@@ -10,6 +10,9 @@ funnels onto a shared key:
     pk=HH#<kk>        sk=IDEM#<key>           idempotency record, written in the version's
                                               transaction, expires (TTL `expires_at`)
     pk=RECEIPT#<code> sk=RECEIPT              status by receipt: no personal data, one GetItem
+    pk=LOCK#<kk>      sk=LOCK                 failed KK/NIK attempts in the current window
+                                              (TTL); its own partition so that read-only
+                                              functions may be granted writes to LOCK#* only
     pk=IMPORT#<id>    sk=IMPORT               register-import checkpoint (resume)
 
 META carries `visit_area`/`visit_order` only while the household needs a field visit,
@@ -32,7 +35,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -126,6 +129,11 @@ class IdempotencyRecord(CensusItem, discriminator="idempotency"):
     expires_at = NumberAttribute()  # epoch seconds; the table's TTL attribute
 
 
+class GuessCounter(CensusItem, discriminator="lockout"):
+    failures = NumberAttribute(default=0)
+    expires_at = NumberAttribute()  # end of the window, epoch seconds; the table's TTL attribute
+
+
 class ImportCheckpoint(CensusItem, discriminator="import"):
     next_line = NumberAttribute()
     households = NumberAttribute(default=0)
@@ -139,6 +147,7 @@ _MODELS: tuple[type[CensusItem], ...] = (
     ResponseVersion,
     Receipt,
     IdempotencyRecord,
+    GuessCounter,
     ImportCheckpoint,
 )
 
@@ -153,6 +162,10 @@ def receipt_pk(code: str) -> str:
 
 def version_sk(version: int) -> str:
     return f"V#{version:010d}"
+
+
+def lock_pk(kk: str) -> str:
+    return f"LOCK#{kk}"
 
 
 def idempotency_sk(key: str) -> str:
@@ -255,6 +268,71 @@ def get_idempotency_record(kk: str, key: str) -> IdempotencyRecord | None:
         raise
 
 
+def get_receipt(code: str) -> Receipt | None:
+    """The status-lookup item: one strongly consistent GetItem (1 read unit: it is < 4 KB),
+    so a resident checking right after submitting never sees a stale answer."""
+    try:
+        return Receipt.get(receipt_pk(code), RECEIPT_SK, consistent_read=True)
+    except Receipt.DoesNotExist:
+        return None
+    except (PynamoDBException, BotoCoreError) as exc:
+        _busy_or_raise(exc)
+        raise
+
+
+# ---------------------------------------------------------------- guessing protection
+
+
+@dataclass(frozen=True)
+class Guesses:
+    failures: int
+    window_ends: int  # epoch seconds
+
+
+def get_guesses(kk: str) -> Guesses | None:
+    try:
+        item = GuessCounter.get(lock_pk(kk), "LOCK", consistent_read=True)
+    except GuessCounter.DoesNotExist:
+        return None
+    except (PynamoDBException, BotoCoreError) as exc:
+        _busy_or_raise(exc)
+        raise
+    return Guesses(int(item.failures), int(item.expires_at))
+
+
+def record_failed_guess(kk: str, now: int, window_seconds: int) -> Guesses:
+    """Count one failure in the current window (atomic ADD), or open a new window."""
+    counter = GuessCounter(lock_pk(kk), "LOCK")
+    try:
+        try:
+            counter.update(
+                actions=[
+                    GuessCounter.failures.add(1),
+                    GuessCounter.expires_at.set(GuessCounter.expires_at | (now + window_seconds)),
+                    GuessCounter.kind.set(GuessCounter),
+                ],
+                condition=GuessCounter.pk.does_not_exist() | (GuessCounter.expires_at > now),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            # The previous window is over: start a new one with this failure.
+            counter = GuessCounter(lock_pk(kk), "LOCK", failures=1, expires_at=now + window_seconds)
+            counter.save()
+    except (PynamoDBException, BotoCoreError) as exc:
+        _busy_or_raise(exc)
+        raise
+    return Guesses(int(counter.failures), int(counter.expires_at))
+
+
+def clear_failed_guesses(kk: str) -> None:
+    try:
+        GuessCounter(lock_pk(kk), "LOCK").update(actions=[GuessCounter.failures.set(0)])
+    except (PynamoDBException, BotoCoreError) as exc:
+        _busy_or_raise(exc)
+        raise
+
+
 def list_versions(kk: str) -> list[ResponseVersion]:
     prefix = version_sk(0)[:2]
     return [
@@ -262,13 +340,6 @@ def list_versions(kk: str) -> list[ResponseVersion]:
         for i in CensusItem.query(household_pk(kk), CensusItem.sk.startswith(prefix), consistent_read=True)
         if isinstance(i, ResponseVersion)
     ]
-
-
-def get_receipt(code: str) -> Receipt | None:
-    try:
-        return Receipt.get(receipt_pk(code), RECEIPT_SK)
-    except Receipt.DoesNotExist:
-        return None
 
 
 # ---------------------------------------------------------------- the submission transaction
@@ -357,9 +428,7 @@ def save_version(new: NewVersion) -> None:
             HouseholdState.visit_area.set(new.visit_keys[0]),
             HouseholdState.visit_order.set(new.visit_keys[1]),
         ]
-    meta_condition = (HouseholdState.version == new.expected_version) & (
-        HouseholdState.status == new.expected_status
-    )
+    meta_condition = (HouseholdState.version == new.expected_version) & (HouseholdState.status == new.expected_status)
     receipt_condition = Receipt.pk.does_not_exist() if new.receipt_is_new else (Receipt.kk == new.kk)
 
     record = None
@@ -386,8 +455,7 @@ def save_version(new: NewVersion) -> None:
                 # An expired record counts as absent: TTL deletion can lag by days.
                 tx.save(
                     record,
-                    condition=IdempotencyRecord.pk.does_not_exist()
-                    | (IdempotencyRecord.expires_at < new.now_epoch),
+                    condition=IdempotencyRecord.pk.does_not_exist() | (IdempotencyRecord.expires_at < new.now_epoch),
                     return_values="ALL_OLD",
                 )
             tx.update(meta, actions=meta_actions, condition=meta_condition)
@@ -428,9 +496,7 @@ def existing_household_keys(kks: Iterable[str]) -> set[str]:
     return {item.pk.removeprefix("HH#") for item in HouseholdState.batch_get(keys, attributes_to_get=["pk"])}
 
 
-def write_register_batch(
-    registers: Sequence[HouseholdRegister], new_states: Sequence[HouseholdState]
-) -> None:
+def write_register_batch(registers: Sequence[HouseholdRegister], new_states: Sequence[HouseholdState]) -> None:
     """BatchWriteItem (25 items a request, unprocessed items retried by PynamoDB)."""
     with CensusItem.batch_write() as batch:
         for item in (*registers, *new_states):
@@ -445,6 +511,4 @@ def get_checkpoint(import_id: str) -> ImportCheckpoint | None:
 
 
 def save_checkpoint(import_id: str, next_line: int, households: int, done: bool) -> None:
-    ImportCheckpoint(
-        f"IMPORT#{import_id}", "IMPORT", next_line=next_line, households=households, done=done
-    ).save()
+    ImportCheckpoint(f"IMPORT#{import_id}", "IMPORT", next_line=next_line, households=households, done=done).save()

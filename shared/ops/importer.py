@@ -112,9 +112,7 @@ def import_register(
             future, count, last = in_flight.popleft()
             future.result()  # re-raises a failed write: the checkpoint stays before it
             report.households_written += count
-            storage.save_checkpoint(
-                import_id, last + 1, written_before + report.households_written, done=False
-            )
+            storage.save_checkpoint(import_id, last + 1, written_before + report.households_written, done=False)
             if progress:
                 progress(last)
             block = False if len(in_flight) < 2 * workers else block

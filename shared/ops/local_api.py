@@ -133,9 +133,7 @@ def _build_resources(routes: list[ApiRoute]) -> list[_Resource]:
         shape = tuple("{+}" if s.endswith("+}") else "{}" if s.startswith("{") else s for s in segments)
         normalized = "/" + "/".join(segments)
         if shapes.setdefault(shape, normalized) != normalized:
-            raise ValueError(
-                f"paths {shapes[shape]!r} and {route.path!r} differ only in their variable names"
-            )
+            raise ValueError(f"paths {shapes[shape]!r} and {route.path!r} differ only in their variable names")
         methods = by_path.setdefault(normalized, {})
         if route.method in methods:
             raise ValueError(f"{route.method} {route.path} is routed twice")
@@ -260,14 +258,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """The base class's HTML errors (bad request line, unknown method...) as our JSON shape."""
         self.close_connection = True
         self._route_label = "-"
-        slug = {414: "uri_too_long", 431: "headers_too_large", 501: "method_not_implemented"}.get(
-            code, "bad_request"
-        )
+        slug = {414: "uri_too_long", 431: "headers_too_large", 501: "method_not_implemented"}.get(code, "bad_request")
         self._started, self._logged = time.perf_counter(), False
         with contextlib.suppress(OSError):
-            self._send_error_json(
-                code, slug, message or self.responses.get(code, ("",))[0], str(uuid.uuid4())
-            )
+            self._send_error_json(code, slug, message or self.responses.get(code, ("",))[0], str(uuid.uuid4()))
         self._access_log()
 
     def _access_log(self) -> None:
@@ -381,9 +375,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 )
             return
         if body is None:
-            self._send_error_json(
-                413, "payload_too_large", f"the body is over {api.max_body_bytes} bytes", request_id
-            )
+            self._send_error_json(413, "payload_too_large", f"the body is over {api.max_body_bytes} bytes", request_id)
             return
         event = self._event(route, resource, method, raw_path, target.query, params, body, request_id)
         try:
@@ -393,9 +385,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 f"{route.function_id} ({method} {resource.path}) failed: {type(error).__name__}\n"
                 + traceback.format_exc()
             )
-            self._send_error_json(
-                502, "bad_gateway", "the function failed or gave an invalid response", request_id
-            )
+            self._send_error_json(502, "bad_gateway", "the function failed or gave an invalid response", request_id)
             return
         self._send(status, headers, payload, request_id)
 

@@ -17,9 +17,7 @@ pytestmark = pytest.mark.dynamodb_local
 
 
 def _table_properties() -> dict[str, Any]:
-    return next(
-        r["Properties"] for r in load_template()["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"
-    )
+    return next(r["Properties"] for r in load_template()["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table")
 
 
 def _key(item_id: str) -> dict[str, Any]:
@@ -94,9 +92,7 @@ def test_persisted_data_survives_a_restart(tmp_path: Path) -> None:
     with DynamoDBLocal(data_dir=data_dir, log_path=log) as engine:
         client = engine.client()
         assert create_table(client, "census-persisted") is False
-        item = client.get_item(TableName="census-persisted", Key=_key("kept"), ConsistentRead=True).get(
-            "Item"
-        )
+        item = client.get_item(TableName="census-persisted", Key=_key("kept"), ConsistentRead=True).get("Item")
         assert item is not None and item["note"] == {"S": "still here"}
     assert "starting on port" in log.read_text()
 

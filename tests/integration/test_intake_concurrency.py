@@ -55,11 +55,7 @@ def _race(count: int, work: Callable[[int], Any]) -> list[Any]:
 
 def _versions(table: str, endpoint: str, kk: str) -> list[dict[str, Any]]:
     return sorted(
-        (
-            i
-            for i in table_items(table, endpoint)
-            if i["pk"]["S"] == f"HH#{kk}" and i["sk"]["S"].startswith("V#")
-        ),
+        (i for i in table_items(table, endpoint) if i["pk"]["S"] == f"HH#{kk}" and i["sk"]["S"].startswith("V#")),
         key=lambda i: i["sk"]["S"],
     )
 

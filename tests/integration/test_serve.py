@@ -80,6 +80,10 @@ class Service:
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read())
 
+    def fetch(self, path: str) -> tuple[int, str, bytes]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=30) as answer:
+            return answer.status, answer.headers["Content-Type"], answer.read()
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(60)
@@ -98,6 +102,12 @@ def test_serve_submit_restart_and_the_data_is_still_there(tmp_path: Path) -> Non
         bad = service.request("POST", f"/v1/households/{kk}/responses", {"members": []})
         assert bad[0] == 422 and bad[1]["error"]["code"]
         assert service.request("GET", "/v1/nowhere")[0] == 404
+        code = first[1]["receipt_code"]
+        assert service.request("GET", f"/v1/receipts/{code}")[1]["status"] == "clean"
+        looked_up = service.request("POST", f"/v1/households/{kk}/status", {"respondent_nik": body["respondent_nik"]})
+        assert looked_up[1]["receipt_code"] == code
+        status, content_type, pdf = service.fetch(f"/v1/receipts/{code}/proof")
+        assert (status, content_type, pdf[:5]) == (200, "application/pdf", b"%PDF-")
     finally:
         service.stop()
     assert service.proc.returncode is not None

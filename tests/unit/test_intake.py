@@ -188,9 +188,7 @@ def test_malformed_requests_get_json_errors(
     assert table_items(moto_table) == before
 
 
-def test_malformed_kk_and_idempotency_key(
-    moto_table: str, households: list[RegisterHousehold], submit: Invoke
-) -> None:
+def test_malformed_kk_and_idempotency_key(moto_table: str, households: list[RegisterHousehold], submit: Invoke) -> None:
     body = submission_body(households[0])
     status, _, answer = submit("12345", body)
     assert (status, _problem(answer)) == (422, ("invalid_kk", "kk"))
@@ -198,9 +196,7 @@ def test_malformed_kk_and_idempotency_key(
     assert (status, _problem(answer)) == (422, ("invalid_idempotency_key", "Idempotency-Key"))
 
 
-def test_base64_encoded_body_is_accepted(
-    moto_table: str, households: list[RegisterHousehold], submit: Invoke
-) -> None:
+def test_base64_encoded_body_is_accepted(moto_table: str, households: list[RegisterHousehold], submit: Invoke) -> None:
     household = households[6]
     status, _, _ = submit(household.kk, raw_body=json.dumps(submission_body(household)).encode())
     assert status == 201
@@ -254,15 +250,11 @@ def test_every_template_route_reaches_its_handler(moto_table: str) -> None:
     routes = api_routes()
     assert routes
     for route in routes:
-        params = {
-            name.strip("{}+"): "1671010101200001" for name in route.path.split("/") if name.startswith("{")
-        }
+        params = {name.strip("{}+"): "1671010101200001" for name in route.path.split("/") if name.startswith("{")}
         path = route.path
         for name, value in params.items():
             path = path.replace("{" + name + "}", value)
-        event = api_event(
-            route.method, path, resource=route.path, path_parameters=params or None, raw_body="{}"
-        )
+        event = api_event(route.method, path, resource=route.path, path_parameters=params or None, raw_body="{}")
         answer = load_handler(route)(event, LambdaContext())
         assert json.loads(answer["body"]).get("error", {}).get("code") != "route_not_found", route
 

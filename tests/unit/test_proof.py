@@ -203,10 +203,7 @@ def qr_modules(png: Path, size: int) -> list[list[bool]]:
     assert abs((right - left) - (bottom - top)) <= 2, "the QR is not square"
     step_x, step_y = (right - left) / size, (bottom - top) / size
     return [
-        [
-            grey.getpixel((left + (col + 0.5) * step_x, top + (row + 0.5) * step_y)) < 128
-            for col in range(size)
-        ]
+        [grey.getpixel((left + (col + 0.5) * step_x, top + (row + 0.5) * step_y)) < 128 for col in range(size)]
         for row in range(size)
     ]
 

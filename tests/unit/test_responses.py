@@ -10,8 +10,9 @@ import pytest
 
 from shared.errors import MalformedRequest, ValidationFailed
 from shared.nik import make_nik
-from shared.responses import check_rules, field_path, parse_submission, review_reasons
+from shared.responses import check_rules, parse_submission, review_reasons
 from shared.status import InvalidTransition, Status, check_transition
+from shared.validation import field_path
 
 NOW = datetime(2027, 3, 1, 3, 0, tzinfo=UTC)
 REGION = "167101"
@@ -106,9 +107,7 @@ def test_current_area_code_must_be_a_real_area() -> None:
     with pytest.raises(ValidationFailed) as raised:
         check_rules(parse_submission(body(HEAD, away)), NOW)
     assert (raised.value.code, raised.value.field) == ("invalid_area_code", "members[1].current_area_code")
-    fine = person(
-        "spouse", "female", date(1983, 2, 2), 2, lives_at_kk_address=False, current_area_code="3171"
-    )
+    fine = person("spouse", "female", date(1983, 2, 2), 2, lives_at_kk_address=False, current_area_code="3171")
     check_rules(parse_submission(body(HEAD, fine)), NOW)
 
 

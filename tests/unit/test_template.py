@@ -85,15 +85,10 @@ def test_api_routes_find_the_intake_route() -> None:
     assert route.function_id == "IntakeFunction"
     assert handler_module_name(route) == "functions.intake.app"
     functions = {
-        name: r
-        for name, r in load_template()["Resources"].items()
-        if r["Type"] == "AWS::Serverless::Function"
+        name: r for name, r in load_template()["Resources"].items() if r["Type"] == "AWS::Serverless::Function"
     }
     api_events = sum(
-        1
-        for f in functions.values()
-        for e in (f["Properties"].get("Events") or {}).values()
-        if e["Type"] == "Api"
+        1 for f in functions.values() for e in (f["Properties"].get("Events") or {}).values() if e["Type"] == "Api"
     )
     assert len(routes) == api_events
 
@@ -129,9 +124,7 @@ def test_a_template_with_globals_and_a_greedy_route() -> None:
                 "Type": "AWS::Serverless::Function",
                 "Properties": {
                     "Handler": "report.app.handler",
-                    "Events": {
-                        "Get": {"Type": "Api", "Properties": {"Path": "/v1/reports/{area}", "Method": "get"}}
-                    },
+                    "Events": {"Get": {"Type": "Api", "Properties": {"Path": "/v1/reports/{area}", "Method": "get"}}},
                 },
             },
         },
@@ -195,10 +188,7 @@ def test_create_table_on_moto_has_the_template_keys_and_ttl() -> None:
     indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
     for index in properties.get("GlobalSecondaryIndexes", []):
         assert indexes[index["IndexName"]]["KeySchema"] == index["KeySchema"]
-        assert (
-            indexes[index["IndexName"]]["Projection"]["ProjectionType"]
-            == index["Projection"]["ProjectionType"]
-        )
+        assert indexes[index["IndexName"]]["Projection"]["ProjectionType"] == index["Projection"]["ProjectionType"]
     ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     assert ttl == {
         "TimeToLiveStatus": "ENABLED",
@@ -206,9 +196,7 @@ def test_create_table_on_moto_has_the_template_keys_and_ttl() -> None:
     }
 
     assert create_table(client, name) is False
-    assert (
-        client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
-    )
+    assert client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
 
 
 class _NoTtlClient:

@@ -1,0 +1,98 @@
+"""Status lookup: by receipt code (one GetItem, no personal data in the answer), by KK +
+a member's NIK in a POST body (for residents who lost their receipt), and the printable
+proof of filling."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from shared import storage
+from shared.errors import CensusError, NotFound
+from shared.household_access import authenticate, validate_kk
+from shared.nik import InvalidIdentifier
+from shared.receipts import normalize_receipt_code
+from shared.settings import Settings
+from shared.validation import parse_json
+
+
+class InvalidReceiptCode(CensusError):
+    status = 400
+    code = "invalid_receipt_code"
+    message = "That is not a receipt code: 13 characters, for example 7K3M-9QXT-2WAB-1."
+
+
+class ReceiptNotFound(NotFound):
+    code = "receipt_not_found"
+    message = "No response has this receipt code."
+
+
+class StatusRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    respondent_nik: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+
+
+def _receipt(code_text: str) -> storage.Receipt:
+    try:
+        code = normalize_receipt_code(code_text)
+    except InvalidIdentifier:
+        raise InvalidReceiptCode(field="receipt_code") from None
+    receipt = storage.get_receipt(code)
+    if receipt is None:
+        raise ReceiptNotFound()
+    return receipt
+
+
+def receipt_status(code_text: str) -> dict[str, Any]:
+    """What anyone holding the receipt may see: progress, never personal data."""
+    receipt = _receipt(code_text)
+    return {
+        "receipt_code": receipt.pk.removeprefix("RECEIPT#"),
+        "status": receipt.status,
+        "version": int(receipt.version),
+        "channel": receipt.channel,
+        "first_submitted_at": receipt.first_submitted_at,
+        "last_submitted_at": receipt.last_submitted_at,
+        "member_count": int(receipt.member_count),
+    }
+
+
+def household_status(kk: str, body: str | bytes | None, *, settings: Settings, now: datetime) -> dict[str, Any]:
+    """The same answer plus the receipt code, from the household's META item (already read
+    to prove the household): `receipt_code` is null while it has not responded."""
+    kk = validate_kk(kk)
+    request = parse_json(StatusRequest, body)
+    state = authenticate(kk, request.respondent_nik, settings=settings, now=now).state
+    return {
+        "receipt_code": state.receipt_code,
+        "status": state.status,
+        "version": int(state.version),
+        "channel": state.channel,
+        "first_submitted_at": state.first_submitted_at,
+        "last_submitted_at": state.last_submitted_at,
+        "member_count": None if state.member_count is None else int(state.member_count),
+    }
+
+
+def proof_of_filling(code_text: str, *, verify_url: str | None = None) -> bytes:
+    """The printable PDF. fpdf2 takes ~0.3 s to import: imported here, on the first proof
+    a container serves, never on the status-lookup path."""
+    from shared.proof import ProofOfFilling, render_proof_pdf
+
+    receipt = _receipt(code_text)
+    return render_proof_pdf(
+        ProofOfFilling(
+            receipt_code=receipt.pk.removeprefix("RECEIPT#"),
+            kk=receipt.kk,
+            status=receipt.status,
+            version=int(receipt.version),
+            channel=receipt.channel,
+            member_count=int(receipt.member_count),
+            first_submitted_at=datetime.fromisoformat(receipt.first_submitted_at),
+            last_submitted_at=datetime.fromisoformat(receipt.last_submitted_at),
+        ),
+        verify_url=verify_url,
+    )
