@@ -8,9 +8,6 @@ BIN := $(VENV)/bin
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_CLI_VERSION := 1.170.0
-# The template's Lambda runtime and architecture, for `make build`.
-LAMBDA_PYTHON := 3.13
-LAMBDA_PLATFORM := manylinux2014_aarch64
 
 .PHONY: install run test lint typecheck validate unit integration build clean
 
@@ -53,6 +50,7 @@ typecheck: install
 	$(BIN)/mypy
 
 validate: install
+	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region ap-southeast-3
 
 unit: install
@@ -61,15 +59,13 @@ unit: install
 integration: install
 	$(BIN)/pytest -q tests/integration
 
-# Deployable artifacts without Docker: the layer gets wheels for the Lambda's own
-# Python and architecture, plus shared/ (minus the operations CLI).
+# Deployable artifacts without Docker (shared/ops/build.py): build/layer/python gets the
+# pinned wheels for the template's runtime and architecture (pip --platform/--python-version/
+# --only-binary) plus shared/ minus the operations CLI; the build then checks every wheel's
+# tags and imports each handler from a same-pins layer built for this machine's Python.
+# `sam deploy` zips each function's CodeUri folder and build/layer/ itself (docs/deploy.md).
 build: install
-	rm -rf build/layer && mkdir -p build/layer/python
-	$(BIN)/python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > build/requirements.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check \
-		--platform $(LAMBDA_PLATFORM) --python-version $(LAMBDA_PYTHON) --implementation cp \
-		--only-binary=:all: --target build/layer/python -r build/requirements.txt
-	rsync -a --exclude ops --exclude __pycache__ shared/ build/layer/python/shared/
+	$(BIN)/python -m shared.ops.build --out build
 
 clean:
 	rm -rf $(VENV) .tools node_modules build .pytest_cache .mypy_cache .ruff_cache

@@ -64,3 +64,13 @@ def village_of(code: str) -> str:
     if len(validate_area_code(code)) < 10:
         raise _invalid("it names an area larger than a village")
     return code[:10]
+
+
+def area_code_parameter(code: str, field: str = "area_code") -> str:
+    """An area code from a request: a malformed one is a 422 on `field`."""
+    from shared.errors import FieldProblem, ValidationFailed
+
+    try:
+        return validate_area_code(code)
+    except InvalidIdentifier as exc:
+        raise ValidationFailed([FieldProblem(exc.code, exc.message, field)]) from None

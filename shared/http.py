@@ -48,6 +48,17 @@ def header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
+def claims(event: dict[str, Any]) -> dict[str, str] | None:
+    """The authorizer's verified claims (Cognito in AWS, a local token locally)."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    found = authorizer.get("claims")
+    return found if isinstance(found, dict) else None
+
+
+def query_parameter(event: dict[str, Any], name: str) -> str | None:
+    return (event.get("queryStringParameters") or {}).get(name)
+
+
 def json_body(event: dict[str, Any], max_bytes: int) -> bytes:
     """The raw JSON body after the checks that come before parsing: type and size."""
     content_type = (header(event, "content-type") or "").split(";")[0].strip().lower()

@@ -9,6 +9,7 @@ import json
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,6 +22,7 @@ from shared.errors import (
     ValidationFailed,
 )
 from shared.household_access import authenticate, validate_kk
+from shared.progress import status_delta
 from shared.receipts import new_receipt_code
 from shared.responses import Submission, canonical_members, check_rules, parse_submission, review_reasons
 from shared.settings import Settings
@@ -82,35 +84,53 @@ def submit_response(
     *,
     settings: Settings,
     now: datetime | None = None,
-    channel: Channel = Channel.ONLINE,
 ) -> SubmissionResult:
-    """Store a household's response as its next version; see the module docstring."""
+    """Store a household's online response as its next version; see the module docstring."""
     now = now or datetime.now(UTC)
-    if channel is Channel.ONLINE and not settings.online_phase_open(now):
+    if not settings.online_phase_open(now):
         raise OnlinePhaseClosed()
     kk = validate_kk(kk)
     key = validate_idempotency_key(idempotency_key)
     submission = parse_submission(body)
     check_rules(submission, now)
+    household = authenticate(kk, submission.respondent_nik, settings=settings, now=now)
+    return store_response(kk, submission, household, key=key, settings=settings, now=now, channel=Channel.ONLINE)
+
+
+def store_response(
+    kk: str,
+    submission: Submission,
+    household: storage.HouseholdSnapshot,
+    *,
+    key: str | None,
+    settings: Settings,
+    now: datetime,
+    channel: Channel,
+    visit: Callable[[int], storage.VisitEntry] | None = None,
+) -> SubmissionResult:
+    """Store a checked response (online, or an interview with its `visit(attempt)` record)
+    as the household's next version, retrying lost races, replaying idempotent retries."""
     fingerprint = request_hash(submission)
     members = canonical_members(submission)
     submitted_at = iso_utc(now)
-
-    household = authenticate(kk, submission.respondent_nik, settings=settings, now=now)
     for attempt in range(settings.write_attempts):
         if attempt:
             household = storage.load_household(kk) or household
         state = household.state
         reasons = review_reasons(submission, household.register.head_nik, now)
+        path = (
+            [Status.INTERVIEWED]
+            if channel is Channel.INTERVIEW
+            else [Status.SUBMITTED, Status.NEEDS_REVIEW if reasons else Status.CLEAN]
+        )
         try:
-            final = check_transition(
-                Status(state.status), Status.SUBMITTED, Status.NEEDS_REVIEW if reasons else Status.CLEAN
-            )
+            final = check_transition(Status(state.status), *path)
         except InvalidTransition:
             replay = _replay(kk, key, fingerprint)
             if replay is not None:
                 return replay
             raise
+        visit_keys = storage.visit_keys(household.register.sls_code, kk) if final in NEEDS_VISIT else None
         new = storage.NewVersion(
             kk=kk,
             expected_version=int(state.version),
@@ -125,18 +145,27 @@ def submit_response(
             respondent_nik=submission.respondent_nik,
             members=members,
             review_reasons=reasons,
-            visit_keys=storage.visit_keys(household.register.sls_code, kk) if final in NEEDS_VISIT else None,
+            visit_keys=visit_keys,
             idempotency_key=key,
             request_hash=fingerprint,
             created=state.receipt_code is None,
             idempotency_expires_at=int(now.timestamp()) + settings.idempotency_ttl_seconds,
             now_epoch=int(now.timestamp()),
+            sls_code=household.register.sls_code,
+            progress=status_delta(
+                state.status,
+                final.value,
+                was_on_worklist=state.visit_area is not None,
+                on_worklist=visit_keys is not None,
+                first_online=channel is Channel.ONLINE and int(state.version) == 0,
+            ),
+            visit=visit(int(state.visit_attempts or 0) + 1) if visit else None,
         )
         try:
             storage.save_version(new)
         except storage.IdempotentReplay as replay:
             return _result_from_record(kk, replay.record, fingerprint)
-        except storage.VersionConflict:
+        except (storage.VersionConflict, storage.VisitReplay):
             # Lost a race with another writer of this household: back off, re-read, retry.
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311 - jitter, not crypto
             continue

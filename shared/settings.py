@@ -41,6 +41,8 @@ class Settings:
     # (answering 429) until the window ends.
     lockout_max_failures: int
     lockout_window_seconds: int
+    # Failed visits (not home, refused) before a household leaves the worklist.
+    max_visit_attempts: int
 
     def online_phase_open(self, now: datetime) -> bool:
         if self.online_phase_start and now < self.online_phase_start:
@@ -60,6 +62,7 @@ def load_settings() -> Settings:
         write_attempts=_int("WRITE_ATTEMPTS", 12),
         lockout_max_failures=_int("LOCKOUT_MAX_FAILURES", 5),
         lockout_window_seconds=_int("LOCKOUT_WINDOW_SECONDS", 15 * 60),
+        max_visit_attempts=_int("MAX_VISIT_ATTEMPTS", 3),
     )
 
 

@@ -13,6 +13,15 @@ funnels onto a shared key:
     pk=LOCK#<kk>      sk=LOCK                 failed KK/NIK attempts in the current window
                                               (TTL); its own partition so that read-only
                                               functions may be granted writes to LOCK#* only
+    pk=HH#<kk>        sk=VISIT#<id>           a field visit (outcome, note, officer)
+    pk=OFFICER#<id>   sk=PROFILE              roster entry: role and covered areas
+    pk=ROSTER#<reg>   sk=<area>#<officer>     who covers what, by regency (or province)
+    pk=ASSIGN#<vill>  sk=<sls>#<kk>           worklist assignment; `officer_id` feeds the
+                                              sparse `by_officer` index
+    pk=AREA#<area>    sk=WORKLISTS            the area's last generation and its summary
+    pk=PROGRESS#<reg> sk=<sls>                counters per SLS, updated in the same
+                                              transaction as every status change
+    pk=PROGRESS#<prov> sk=<regency>           which regencies have counters
     pk=IMPORT#<id>    sk=IMPORT               register-import checkpoint (resume)
 
 META carries `visit_area`/`visit_order` only while the household needs a field visit,
@@ -22,7 +31,7 @@ which makes the `needs_visit` index sparse.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
@@ -37,6 +46,7 @@ from pynamodb.attributes import (
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -69,6 +79,24 @@ class CensusItem(Model):
     kind = DiscriminatorAttribute()
 
 
+class NeedsVisitIndex(GlobalSecondaryIndex["HouseholdState"]):
+    class Meta:
+        index_name = "needs_visit"
+        projection = IncludeProjection(["kind", "status", "visit_attempts"])
+
+    visit_area = UnicodeAttribute(hash_key=True)
+    visit_order = UnicodeAttribute(range_key=True)
+
+
+class ByOfficerIndex(GlobalSecondaryIndex["Assignment"]):
+    class Meta:
+        index_name = "by_officer"
+        projection = AllProjection()
+
+    officer_id = UnicodeAttribute(hash_key=True)
+    worklist_order = UnicodeAttribute(range_key=True)
+
+
 class HouseholdState(CensusItem, discriminator="household"):
     status = UnicodeAttribute()
     version = NumberAttribute(default=0)
@@ -81,6 +109,10 @@ class HouseholdState(CensusItem, discriminator="household"):
     visit_area = UnicodeAttribute(null=True)
     visit_order = UnicodeAttribute(null=True)
     visit_attempts = NumberAttribute(default=0)
+    # Copied from the register at import: a worklist page shows them without a second read.
+    address = UnicodeAttribute(null=True)
+    head_name = UnicodeAttribute(null=True)
+    needs_visit = NeedsVisitIndex()
 
 
 class RegisterMember(MapAttribute[str, Any]):
@@ -134,6 +166,77 @@ class GuessCounter(CensusItem, discriminator="lockout"):
     expires_at = NumberAttribute()  # end of the window, epoch seconds; the table's TTL attribute
 
 
+class VisitEntry(CensusItem, discriminator="visit"):
+    officer_id = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+    visited_at = UnicodeAttribute()
+    attempt = NumberAttribute()
+    status = UnicodeAttribute()
+    version = NumberAttribute()
+
+
+class OfficerProfile(CensusItem, discriminator="officer"):
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    areas = ListAttribute(of=UnicodeAttribute)
+
+
+class RosterEntry(CensusItem, discriminator="roster"):
+    officer = UnicodeAttribute()
+    role = UnicodeAttribute()
+    area = UnicodeAttribute()
+
+
+class Assignment(CensusItem, discriminator="assignment"):
+    officer_id = UnicodeAttribute()
+    worklist_order = UnicodeAttribute()
+    kk = UnicodeAttribute()
+    sls_code = UnicodeAttribute()
+    area = UnicodeAttribute()  # the area whose generation made it
+    generated_at = UnicodeAttribute()
+    by_officer = ByOfficerIndex()
+
+
+class WorklistGeneration(CensusItem, discriminator="generation"):
+    generated_at = UnicodeAttribute()
+    generated_by = UnicodeAttribute()
+    households = NumberAttribute()
+    officers = NumberAttribute()
+    summary = ListAttribute(of=MapAttribute)
+
+
+PROGRESS_FIELDS = (
+    "households",
+    "pending",
+    "clean",
+    "needs_review",
+    "interviewed",
+    "not_home",
+    "refused",
+    "moved",
+    "responded_online",
+    "to_visit",
+)
+
+
+class ProgressCounter(CensusItem, discriminator="progress"):
+    households = NumberAttribute(default=0)
+    pending = NumberAttribute(default=0)
+    clean = NumberAttribute(default=0)
+    needs_review = NumberAttribute(default=0)
+    interviewed = NumberAttribute(default=0)
+    not_home = NumberAttribute(default=0)
+    refused = NumberAttribute(default=0)
+    moved = NumberAttribute(default=0)
+    responded_online = NumberAttribute(default=0)
+    to_visit = NumberAttribute(default=0)
+
+
+class AreaMarker(CensusItem, discriminator="area_marker"):
+    pass
+
+
 class ImportCheckpoint(CensusItem, discriminator="import"):
     next_line = NumberAttribute()
     households = NumberAttribute(default=0)
@@ -148,6 +251,13 @@ _MODELS: tuple[type[CensusItem], ...] = (
     Receipt,
     IdempotencyRecord,
     GuessCounter,
+    VisitEntry,
+    OfficerProfile,
+    RosterEntry,
+    Assignment,
+    WorklistGeneration,
+    ProgressCounter,
+    AreaMarker,
     ImportCheckpoint,
 )
 
@@ -357,6 +467,10 @@ class IdempotentReplay(Exception):
         self.record = record
 
 
+class VisitReplay(Exception):
+    """The visit (same Idempotency-Key) is already recorded."""
+
+
 @dataclass(frozen=True)
 class NewVersion:
     kk: str
@@ -378,6 +492,9 @@ class NewVersion:
     created: bool
     idempotency_expires_at: int
     now_epoch: int
+    sls_code: str = ""
+    progress: dict[str, int] = field(default_factory=dict)  # counter deltas for the SLS
+    visit: VisitEntry | None = None  # an interview also records the visit
 
 
 def save_version(new: NewVersion) -> None:
@@ -421,6 +538,8 @@ def save_version(new: NewVersion) -> None:
         HouseholdState.last_submitted_at.set(new.submitted_at),
         HouseholdState.member_count.set(len(new.members)),
     ]
+    if new.visit is not None:
+        meta_actions.append(HouseholdState.visit_attempts.add(1))
     if new.visit_keys is None:
         meta_actions += [HouseholdState.visit_area.remove(), HouseholdState.visit_order.remove()]
     else:
@@ -446,7 +565,15 @@ def save_version(new: NewVersion) -> None:
         )
     # PynamoDB sends condition checks, deletes, puts, then updates; cancellation reasons
     # come back in that order, so this list names them.
-    items = ["version", "receipt", *(["idempotency"] if record else []), "meta"]
+    progress = _progress_actions(new.progress)
+    items = [
+        "version",
+        "receipt",
+        *(["idempotency"] if record else []),
+        *(["visit"] if new.visit else []),
+        "meta",
+        *(["progress"] if progress else []),
+    ]
     try:
         with TransactWrite(connection=_transaction_connection()) as tx:
             tx.save(version_item, condition=ResponseVersion.pk.does_not_exist())
@@ -458,13 +585,17 @@ def save_version(new: NewVersion) -> None:
                     condition=IdempotencyRecord.pk.does_not_exist() | (IdempotencyRecord.expires_at < new.now_epoch),
                     return_values="ALL_OLD",
                 )
+            if new.visit is not None:
+                tx.save(new.visit, condition=VisitEntry.pk.does_not_exist())
             tx.update(meta, actions=meta_actions, condition=meta_condition)
+            if progress:
+                tx.update(_progress_item(new.sls_code), actions=progress)
     except TransactWriteError as exc:
-        _classify_cancellation(exc, items, new)
+        _classify_cancellation(exc, items, new.idempotency_key, new.kk)
         raise  # pragma: no cover - _classify_cancellation always raises
 
 
-def _classify_cancellation(exc: TransactWriteError, items: Sequence[str], new: NewVersion) -> None:
+def _classify_cancellation(exc: TransactWriteError, items: Sequence[str], key: str | None, kk: str) -> None:
     reasons = exc.cancellation_reasons
     by_item = {name: (reasons[i] if i < len(reasons) else None) for i, name in enumerate(items)}
     codes = {name: (r.code if r else None) for name, r in by_item.items()}
@@ -473,14 +604,16 @@ def _classify_cancellation(exc: TransactWriteError, items: Sequence[str], new: N
         stored = None
         if idem.raw_item:
             stored = IdempotencyRecord.from_raw_data(idem.raw_item)
-        elif new.idempotency_key is not None:
-            stored = get_idempotency_record(new.kk, new.idempotency_key)
+        elif key is not None:
+            stored = get_idempotency_record(kk, key)
         if stored is not None:
             raise IdempotentReplay(stored) from None
     if codes.get("meta") == "ConditionalCheckFailed" or codes.get("version") == "ConditionalCheckFailed":
         raise VersionConflict() from None
     if any(code == "TransactionConflict" for code in codes.values()):
         raise VersionConflict() from None
+    if codes.get("visit") == "ConditionalCheckFailed":
+        raise VisitReplay() from None
     if codes.get("receipt") == "ConditionalCheckFailed":
         # A freshly drawn receipt code collided (60 random bits: astronomically rare).
         raise VersionConflict() from None
@@ -496,13 +629,6 @@ def existing_household_keys(kks: Iterable[str]) -> set[str]:
     return {item.pk.removeprefix("HH#") for item in HouseholdState.batch_get(keys, attributes_to_get=["pk"])}
 
 
-def write_register_batch(registers: Sequence[HouseholdRegister], new_states: Sequence[HouseholdState]) -> None:
-    """BatchWriteItem (25 items a request, unprocessed items retried by PynamoDB)."""
-    with CensusItem.batch_write() as batch:
-        for item in (*registers, *new_states):
-            batch.save(item)
-
-
 def get_checkpoint(import_id: str) -> ImportCheckpoint | None:
     try:
         return ImportCheckpoint.get(f"IMPORT#{import_id}", "IMPORT", consistent_read=True)
@@ -512,3 +638,261 @@ def get_checkpoint(import_id: str) -> ImportCheckpoint | None:
 
 def save_checkpoint(import_id: str, next_line: int, households: int, done: bool) -> None:
     ImportCheckpoint(f"IMPORT#{import_id}", "IMPORT", next_line=next_line, households=households, done=done).save()
+
+
+# ---------------------------------------------------------------- progress counters
+
+
+def progress_key(sls_code: str) -> tuple[str, str]:
+    """Counters live per SLS in their regency's partition: one area's Query reads them,
+    and one SLS (~100 households) never sees enough concurrent writes to contend."""
+    return f"PROGRESS#{sls_code[:4]}", sls_code
+
+
+def _progress_item(sls_code: str) -> ProgressCounter:
+    return ProgressCounter(*progress_key(sls_code))
+
+
+def _progress_actions(delta: dict[str, int]) -> list[Action]:
+    """ADDs for the non-zero deltas, and the item type: the first ADD creates the item."""
+    adds: list[Action] = [getattr(ProgressCounter, name).add(value) for name, value in sorted(delta.items()) if value]
+    return [*adds, ProgressCounter.kind.set(ProgressCounter)] if adds else []
+
+
+def progress_rows(area: str) -> list[ProgressCounter]:
+    """Every SLS counter within `area` (province: via its regency markers)."""
+    if len(area) == 2:
+        regencies = [m.sk for m in AreaMarker.query(f"PROGRESS#{area}")]
+        return [row for regency in regencies for row in progress_rows(regency)]
+    rows = ProgressCounter.query(f"PROGRESS#{area[:4]}", ProgressCounter.sk.startswith(area))
+    return [r for r in rows if isinstance(r, ProgressCounter)]
+
+
+# ---------------------------------------------------------------- household creation (import)
+
+
+def create_households(states: Sequence[HouseholdState]) -> None:
+    """New households' META items and their SLS counters, atomically per SLS (so a crashed
+    import never leaves counters that disagree with the households), up to 99 a transaction.
+    META is conditional on absence: a re-import never resets a household's status."""
+    by_sls: dict[str, list[HouseholdState]] = {}
+    for state in states:
+        by_sls.setdefault(state.sls_code, []).append(state)
+    markers = {(f"PROGRESS#{sls[:2]}", sls[:4]) for sls in by_sls}
+    with AreaMarker.batch_write() as batch:
+        for pk, sk in sorted(markers):
+            batch.save(AreaMarker(pk, sk))
+    for sls, group in sorted(by_sls.items()):
+        for start in range(0, len(group), 99):
+            chunk = group[start : start + 99]
+            n = len(chunk)
+            try:
+                with TransactWrite(connection=_transaction_connection()) as tx:
+                    for state in chunk:
+                        tx.save(state, condition=HouseholdState.pk.does_not_exist())
+                    tx.update(
+                        _progress_item(sls),
+                        actions=_progress_actions({"households": n, "pending": n, "to_visit": n}),
+                    )
+            except TransactWriteError as exc:
+                reasons = exc.cancellation_reasons
+                if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
+                    # Another import created some of them meanwhile: do the rest one by one.
+                    for state in chunk:
+                        create_households_one(state)
+                    continue
+                _busy_or_raise(exc)
+
+
+def create_households_one(state: HouseholdState) -> None:
+    try:
+        with TransactWrite(connection=_transaction_connection()) as tx:
+            tx.save(state, condition=HouseholdState.pk.does_not_exist())
+            tx.update(
+                _progress_item(state.sls_code),
+                actions=_progress_actions({"households": 1, "pending": 1, "to_visit": 1}),
+            )
+    except TransactWriteError as exc:
+        if not any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
+            _busy_or_raise(exc)
+
+
+def write_registers(registers: Sequence[HouseholdRegister]) -> None:
+    with HouseholdRegister.batch_write() as batch:
+        for item in registers:
+            batch.save(item)
+
+
+# ---------------------------------------------------------------- roster
+
+
+def officer_pk(officer_id: str) -> str:
+    return f"OFFICER#{officer_id}"
+
+
+def roster_pk(area: str) -> str:
+    return f"ROSTER#{area[:4]}"
+
+
+def get_officer(officer_id: str) -> OfficerProfile | None:
+    try:
+        return OfficerProfile.get(officer_pk(officer_id), "PROFILE")
+    except OfficerProfile.DoesNotExist:
+        return None
+    except (PynamoDBException, BotoCoreError) as exc:
+        _busy_or_raise(exc)
+        raise
+
+
+def save_officers(profiles: Sequence[OfficerProfile]) -> None:
+    """Profiles and their roster entries; entries for areas an officer no longer covers go."""
+    old = {p.pk: p for p in OfficerProfile.batch_get([(p.pk, "PROFILE") for p in profiles])}
+    with CensusItem.batch_write() as batch:
+        for profile in profiles:
+            officer_id = profile.pk.removeprefix("OFFICER#")
+            previous = old.get(profile.pk)
+            for area in {str(a) for a in (previous.areas if previous else [])} - {str(a) for a in profile.areas}:
+                batch.delete(RosterEntry(roster_pk(area), f"{area}#{officer_id}"))
+            batch.save(profile)
+            for area in map(str, profile.areas):
+                batch.save(
+                    RosterEntry(
+                        roster_pk(area), f"{area}#{officer_id}", officer=officer_id, role=profile.role, area=area
+                    )
+                )
+
+
+def roster_within(area: str) -> list[RosterEntry]:
+    """Roster entries for `area`, everything inside it, and its enclosing areas (an officer
+    covering the whole district covers each of its villages)."""
+    from shared.areas import ancestors
+
+    partition = roster_pk(area)
+    entries = [e for e in RosterEntry.query(partition, RosterEntry.sk.startswith(area)) if isinstance(e, RosterEntry)]
+    for parent in ancestors(area):
+        if len(parent) >= 4:
+            entries += [
+                e
+                for e in RosterEntry.query(partition, RosterEntry.sk.startswith(f"{parent}#"))
+                if isinstance(e, RosterEntry)
+            ]
+    return entries
+
+
+# ---------------------------------------------------------------- worklists
+
+
+def households_needing_visit(village: str, within: str | None = None) -> list[HouseholdState]:
+    """The village's backlog from the sparse index: reads grow with the backlog only."""
+    condition = NeedsVisitIndex.visit_order.startswith(within) if within else None
+    return list(HouseholdState.needs_visit.query(village, condition))
+
+
+def area_assignments(village: str) -> list[Assignment]:
+    return [a for a in Assignment.query(f"ASSIGN#{village}") if isinstance(a, Assignment)]
+
+
+def replace_assignments(old: Sequence[Assignment], new: Sequence[Assignment]) -> None:
+    """Put the new generation, delete what it no longer holds. Visits live on the
+    household, not on assignments, so none is lost."""
+    keep = {(a.pk, a.sk) for a in new}
+    with CensusItem.batch_write() as batch:
+        for item in old:
+            if (item.pk, item.sk) not in keep:
+                batch.delete(item)
+        for item in new:
+            batch.save(item)
+
+
+def save_generation(generation: WorklistGeneration) -> None:
+    generation.save()
+
+
+def get_assignment(sls_code: str, kk: str) -> Assignment | None:
+    from shared.areas import village_of
+
+    try:
+        return Assignment.get(f"ASSIGN#{village_of(sls_code)}", f"{sls_code}#{kk}")
+    except Assignment.DoesNotExist:
+        return None
+
+
+def officer_worklist_page(
+    officer_id: str, limit: int, start: dict[str, Any] | None
+) -> tuple[list[Assignment], dict[str, Any] | None]:
+    """One page of the officer's assignments (by_officer index) and the key to resume from."""
+    pages = Assignment.by_officer.query(officer_id, limit=limit, last_evaluated_key=start, page_size=limit)
+    items = [a for a in pages if isinstance(a, Assignment)]
+    return items, pages.last_evaluated_key
+
+
+def household_states(kks: Sequence[str]) -> dict[str, HouseholdState]:
+    """Current META of many households (BatchGetItem): a worklist shows live status."""
+    found = HouseholdState.batch_get([(household_pk(kk), META_SK) for kk in kks])
+    return {item.pk.removeprefix("HH#"): item for item in found if isinstance(item, HouseholdState)}
+
+
+def latest_version(kk: str) -> ResponseVersion | None:
+    items = CensusItem.query(
+        household_pk(kk), CensusItem.sk.startswith("V#"), scan_index_forward=False, limit=1, consistent_read=True
+    )
+    return next((i for i in items if isinstance(i, ResponseVersion)), None)
+
+
+# ---------------------------------------------------------------- visits
+
+
+@dataclass(frozen=True)
+class VisitChange:
+    """A failed visit (not_home, refused, moved): no response version, one transaction."""
+
+    kk: str
+    sls_code: str
+    expected_version: int
+    expected_status: str
+    status: str
+    visit: VisitEntry
+    visit_keys: tuple[str, str] | None
+    receipt_code: str | None
+    progress: dict[str, int]
+
+
+def save_visit(change: VisitChange) -> None:
+    meta_actions: list[Action] = [
+        HouseholdState.status.set(change.status),
+        HouseholdState.visit_attempts.add(1),
+    ]
+    if change.visit_keys is None:
+        meta_actions += [HouseholdState.visit_area.remove(), HouseholdState.visit_order.remove()]
+    progress = _progress_actions(change.progress)
+    items = ["visit", "meta", *(["receipt"] if change.receipt_code else []), *(["progress"] if progress else [])]
+    try:
+        with TransactWrite(connection=_transaction_connection()) as tx:
+            tx.save(change.visit, condition=VisitEntry.pk.does_not_exist())
+            tx.update(
+                HouseholdState(household_pk(change.kk), META_SK),
+                actions=meta_actions,
+                condition=(HouseholdState.version == change.expected_version)
+                & (HouseholdState.status == change.expected_status),
+            )
+            if change.receipt_code:
+                tx.update(
+                    Receipt(receipt_pk(change.receipt_code), RECEIPT_SK), actions=[Receipt.status.set(change.status)]
+                )
+            if progress:
+                tx.update(_progress_item(change.sls_code), actions=progress)
+    except TransactWriteError as exc:
+        _classify_cancellation(exc, items, None, change.kk)
+
+
+def get_visit(kk: str, visit_id: str) -> VisitEntry | None:
+    try:
+        return VisitEntry.get(household_pk(kk), f"VISIT#{visit_id}", consistent_read=True)
+    except VisitEntry.DoesNotExist:
+        return None
+
+
+def list_visits(kk: str) -> list[VisitEntry]:
+    return [
+        v for v in CensusItem.query(household_pk(kk), CensusItem.sk.startswith("VISIT#")) if isinstance(v, VisitEntry)
+    ]

@@ -29,6 +29,7 @@ _PYDANTIC_CODES = {
     "string_too_long": "invalid_length",
     "too_short": "member_count",
     "too_long": "member_count",
+    "literal_error": "invalid_choice",
 }
 
 

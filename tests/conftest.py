@@ -77,12 +77,23 @@ def households(demo_register_file: Path) -> list[RegisterHousehold]:
 
 @pytest.fixture
 def moto_table(demo_register_file: Path) -> Iterator[str]:
-    """A moto table built from the template, holding the 40-household demo register."""
+    """A fresh moto table built from the template, holding the 40-household demo register."""
+    yield from _moto_table(demo_register_file)
+
+
+@pytest.fixture(scope="module")
+def module_moto_table(demo_register_file: Path) -> Iterator[str]:
+    """The same, one per test module: for modules whose tests use different households
+    (saves a second of moto start-up and import per test)."""
+    yield from _moto_table(demo_register_file)
+
+
+def _moto_table(demo_register_file: Path) -> Iterator[str]:
     with mock_aws():
         name = f"census-{uuid.uuid4().hex[:8]}"
         create_table(boto3.client("dynamodb"), name)
         use_table(name, None)
-        report = import_register(demo_register_file)
+        report = import_register(demo_register_file, workers=1)  # moto: one writer
         assert not report.errors
         yield name
 
@@ -147,8 +158,11 @@ def api_event(
     body: Any = None,
     headers: dict[str, str] | None = None,
     raw_body: bytes | str | None = None,
+    claims: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as the Lambda receives it."""
+    """An API Gateway REST (v1) proxy event, as the Lambda receives it (with the Cognito
+    authorizer's verified claims where the route has one)."""
     is_base64 = False
     if raw_body is not None:
         if isinstance(raw_body, bytes):
@@ -165,8 +179,8 @@ def api_event(
         "httpMethod": method,
         "headers": all_headers,
         "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
         "pathParameters": path_parameters,
         "stageVariables": None,
         "requestContext": {
@@ -176,6 +190,7 @@ def api_event(
             "stage": "test",
             "requestId": str(uuid.uuid4()),
             "identity": {"sourceIp": "127.0.0.1"},
+            **({"authorizer": {"claims": claims}} if claims is not None else {}),
         },
         "body": text,
         "isBase64Encoded": is_base64,
@@ -200,6 +215,8 @@ def invoke(
     body: Any = None,
     raw_body: bytes | str | None = None,
     headers: dict[str, str] | None = None,
+    claims: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Call a Lambda handler as API Gateway would for `resource` with these parameters."""
     path = resource
@@ -213,6 +230,8 @@ def invoke(
         body=body,
         raw_body=raw_body,
         headers=headers,
+        claims=claims,
+        query=query,
     )
     return handler(event, LambdaContext())
 

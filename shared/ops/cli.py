@@ -13,6 +13,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from shared.ops import fieldwork_cli, tokens
 from shared.ops.template import REPO_ROOT
 
 DEFAULT_DATA_DIR = REPO_ROOT / ".data"
@@ -76,8 +77,8 @@ def _count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
 
 
-def _import(path: Path, restart: bool = False) -> int:
-    from shared.ops.importer import import_register
+def _import(path: Path, restart: bool = False, *, store: str = "dynamodb-local") -> int:
+    from shared.ops.importer import WORKERS, import_register
 
     total = _count_lines(path)
     with _progress_bar(total, "lines", "import register") as bar:
@@ -85,7 +86,9 @@ def _import(path: Path, restart: bool = False) -> int:
         def advance(lines_done: int) -> None:
             bar.update(max(0, lines_done - bar.n))
 
-        report = import_register(path, progress=advance, restart=restart)
+        # moto (the memory store) is not thread-safe: one writer there.
+        workers = 1 if store == "memory" else WORKERS
+        report = import_register(path, progress=advance, restart=restart, workers=workers)
         if report.already_complete:
             bar.update(total - bar.n)
     if report.already_complete:
@@ -115,24 +118,39 @@ def cmd_demo_register(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def target_store(args: argparse.Namespace) -> Iterator[None]:
+    """The table an operations command works on: the local service's (--local), any
+    DynamoDB endpoint (--endpoint-url), or AWS (TABLE_NAME and credentials from the
+    environment)."""
+    if args.local:
+        with _store("dynamodb-local", Path(args.data_dir), args.table):
+            yield
+    elif args.endpoint_url:
+        _configure_environment(args.table, args.endpoint_url)
+        yield
+    else:
+        from shared import storage
+        from shared.settings import settings
+
+        storage.bind(settings())
+        yield
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--table", default=os.environ.get("TABLE_NAME", LOCAL_TABLE))
+    parser.add_argument("--endpoint-url", help="a DynamoDB endpoint, e.g. a running DynamoDB Local")
+    parser.add_argument("--local", action="store_true", help="into the local service's data dir (not running)")
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+
+
 def cmd_import_register(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         print(f"census: no such file: {path}", file=sys.stderr)
         return 2
-    if args.endpoint_url or args.local:
-        endpoint = args.endpoint_url
-        if args.local:
-            # Import into the local service's persisted DynamoDB Local.
-            with _store("dynamodb-local", Path(args.data_dir), args.table):
-                return _import(path, args.restart)
-        _configure_environment(args.table, endpoint)
-    else:
-        from shared import storage
-        from shared.settings import settings
-
-        storage.bind(settings())  # AWS: TABLE_NAME and credentials from the environment
-    return _import(path, args.restart)
+    with target_store(args):
+        return _import(path, args.restart)
 
 
 def _example_submission(register_path: Path, data_dir: Path) -> tuple[str, Path] | None:
@@ -164,6 +182,23 @@ def _example_submission(register_path: Path, data_dir: Path) -> tuple[str, Path]
     return household.kk, example
 
 
+def _print_demo_tokens(roster: Path, secret: bytes) -> None:
+    """Tokens for a few officers and supervisors of the roster, valid for 8 hours."""
+    from shared.roster import RosterOfficer, read_roster
+
+    with roster.open(newline="", encoding="utf-8") as stream:
+        people = [p for p in read_roster(stream) if isinstance(p, RosterOfficer)]
+    officers = [p for p in people if p.role == "officer"][:2]
+    supervisors = sorted((p for p in people if p.role == "supervisor"), key=lambda p: len(p.areas[0]))[:2]
+    if not officers and not supervisors:
+        return
+    print("Officer routes take 'Authorization: Bearer <token>'. Demo tokens (8 h):", file=sys.stderr)
+    for person in [*officers, *supervisors]:
+        token = tokens.mint_token(person.officer_id, person.role, secret=secret)
+        print(f"  {person.role} {person.officer_id} ({' '.join(person.areas)}):\n    {token}", file=sys.stderr)
+    print("  more: .venv/bin/census token officer|supervisor ID", file=sys.stderr)
+
+
 def _interrupt(*_: object) -> None:
     """SIGTERM stops the service like Ctrl-C, so DynamoDB Local is stopped too; a second
     signal must not interrupt that clean-up."""
@@ -181,9 +216,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     register = Path(args.register) if args.register else data_dir / "demo-register.csv"
     if not args.register and not register.exists():
         cmd_demo_register(argparse.Namespace(out=register, households=args.households, seed=2020))
+    roster = Path(args.roster) if args.roster else data_dir / "demo-roster.csv"
+    if not args.roster and not roster.exists():
+        from shared.ops.fieldwork_cli import sls_codes_of
+        from shared.roster import write_demo_roster
+
+        write_demo_roster(roster, sls_codes_of(register), officers=args.officers)
+    secret = tokens.local_secret(data_dir)
     with _store(args.store, data_dir, LOCAL_TABLE):
-        _import(register)
-        api = LocalApi(api_routes(), port=args.port, serialize=args.store == "memory")
+        _import(register, store=args.store)
+        fieldwork_cli.import_roster_file(roster)
+        api = LocalApi(
+            api_routes(),
+            port=args.port,
+            serialize=args.store == "memory",
+            authorize=lambda token: tokens.verify_token(token, secret=secret),
+        )
         example = _example_submission(register, data_dir)
         print(f"\nCensus API on {api.url}  (store: {args.store}, data: {data_dir})", file=sys.stderr)
         if example:
@@ -195,6 +243,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 f"       --data @{body}",
                 file=sys.stderr,
             )
+        _print_demo_tokens(roster, secret)
         engine = " and DynamoDB Local" if args.store == "dynamodb-local" else ""
         print(f"Ctrl-C stops the service{engine}.\n", file=sys.stderr)
         signal.signal(signal.SIGTERM, _interrupt)
@@ -211,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--register", help="register CSV to import (default: a generated demo register)")
     serve.add_argument("--households", type=int, default=DEMO_HOUSEHOLDS, help="size of the demo register")
+    serve.add_argument("--roster", help="officer roster CSV to import (default: a demo roster for the register)")
+    serve.add_argument("--officers", type=int, default=2000, help="size of the demo roster")
     serve.add_argument("--store", choices=["dynamodb-local", "memory"], default="dynamodb-local")
     serve.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     serve.set_defaults(func=cmd_serve)
@@ -223,12 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import-register", help="import a register CSV (idempotent, resumable)")
     imp.add_argument("file")
-    imp.add_argument("--table", default=os.environ.get("TABLE_NAME", LOCAL_TABLE))
-    imp.add_argument("--endpoint-url", help="a DynamoDB endpoint, e.g. a running DynamoDB Local")
-    imp.add_argument("--local", action="store_true", help="into the local service's data dir (not running)")
-    imp.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    add_target_arguments(imp)
     imp.add_argument("--restart", action="store_true", help="ignore the checkpoint and import from line 1")
     imp.set_defaults(func=cmd_import_register)
+    tokens.register(commands)
+    fieldwork_cli.register(commands)
+    from shared.ops import export, smoke  # deployment operations: their own modules
+
+    export.register(commands)
+    smoke.register(commands)
     return parser
 
 

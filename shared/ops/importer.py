@@ -1,8 +1,9 @@
 """Register import: CSV -> one REGISTER and one META item per household, in batch writes.
 
 Idempotent: REGISTER items are rewritten with the same content, META (the household's
-status) is created only where it does not exist yet, so a re-import never resets a
-household that has already responded. Resumable: after every batch a checkpoint item
+status) is created only where it does not exist yet, together with its SLS's progress
+counters in one transaction, so a re-import never resets a household that has already
+responded nor counts one twice. Resumable: after every batch a checkpoint item
 keyed by the file's SHA-256 records the next line, and a rerun starts there.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from shared import storage
 from shared.register import RegisterError, RegisterHousehold, read_register
+from shared.roster import RosterError, read_roster
 from shared.status import Status
 
 BATCH_HOUSEHOLDS = 100  # one BatchGetItem (100 keys) and eight BatchWriteItems (25 items) a batch
@@ -69,6 +71,8 @@ def _items(household: RegisterHousehold) -> tuple[storage.HouseholdRegister, sto
         visit_area=visit_area,
         visit_order=visit_order,
         visit_attempts=0,
+        address=household.address,
+        head_name=next(m.name for m in household.members if m.nik == household.head_nik),
     )
     return register, state
 
@@ -76,10 +80,8 @@ def _items(household: RegisterHousehold) -> tuple[storage.HouseholdRegister, sto
 def _write(batch: list[RegisterHousehold]) -> None:
     existing = storage.existing_household_keys(h.kk for h in batch)
     pairs = [_items(h) for h in batch]
-    storage.write_register_batch(
-        [register for register, _ in pairs],
-        [state for (_, state), h in zip(pairs, batch, strict=True) if h.kk not in existing],
-    )
+    storage.write_registers([register for register, _ in pairs])
+    storage.create_households([state for (_, state), h in zip(pairs, batch, strict=True) if h.kk not in existing])
 
 
 def import_register(
@@ -142,4 +144,46 @@ def import_register(
             for future, _, _ in in_flight:
                 future.cancel()
     storage.save_checkpoint(import_id, last_line + 1, written_before + report.households_written, done=True)
+    return report
+
+
+# ---------------------------------------------------------------- officer roster
+
+
+@dataclass
+class RosterReport:
+    officers_written: int = 0
+    errors: list[RosterError] = field(default_factory=list)
+
+
+def import_roster(path: Path, *, progress: Callable[[int], None] | None = None) -> RosterReport:
+    """Officers from CSV: idempotent (profiles and roster entries are overwritten with the
+    same content; entries for areas an officer no longer covers are removed)."""
+    report = RosterReport()
+    batch: list[storage.OfficerProfile] = []
+
+    def flush() -> None:
+        storage.save_officers(batch)
+        report.officers_written += len(batch)
+        batch.clear()
+        if progress:
+            progress(report.officers_written)
+
+    with path.open(newline="", encoding="utf-8") as stream:
+        for item in read_roster(stream):
+            if isinstance(item, RosterError):
+                report.errors.append(item)
+                continue
+            batch.append(
+                storage.OfficerProfile(
+                    storage.officer_pk(item.officer_id),
+                    "PROFILE",
+                    name=item.name,
+                    role=item.role,
+                    areas=list(item.areas),
+                )
+            )
+            if len(batch) >= 100:
+                flush()
+    flush()
     return report

@@ -2,9 +2,14 @@
 by the template's Api events to the handlers in-process, with the event and response rules
 API Gateway applies, so the handlers run unchanged and without Docker.
 
-Not emulated: authorizers, usage plans and throttling, binaryMediaTypes (a body that is not
-UTF-8 is passed base64-encoded), the Lambda timeout, and per-function environment variables
-(the caller sets the environment once, for every handler).
+Authorizers: a route the template guards (ApiRoute.authorizer) takes its token from the
+Authorization header and checks it with the caller's `authorize`, standing in for the Cognito
+user pool authorizer; the claims it returns reach the handler as API Gateway puts them.
+
+Not emulated: other authorizer types and settings (scopes, identity sources other than the
+Authorization header, result caching), usage plans and throttling, binaryMediaTypes (a body
+that is not UTF-8 is passed base64-encoded), the Lambda timeout, and per-function environment
+variables (the caller sets the environment once, for every handler).
 """
 
 from __future__ import annotations
@@ -377,7 +382,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if body is None:
             self._send_error_json(413, "payload_too_large", f"the body is over {api.max_body_bytes} bytes", request_id)
             return
+        claims = self._authorize(route, request_id)
+        if claims is None:
+            return
         event = self._event(route, resource, method, raw_path, target.query, params, body, request_id)
+        if route.authorizer is not None:
+            event["requestContext"]["authorizer"] = {"claims": claims}  # where the Cognito authorizer puts them
         try:
             status, headers, payload = _proxy_response(api.invoke(route, event, request_id))
         except Exception as error:  # the handler failed, as Lambda would report to API Gateway
@@ -388,6 +398,40 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send_error_json(502, "bad_gateway", "the function failed or gave an invalid response", request_id)
             return
         self._send(status, headers, payload, request_id)
+
+    def _authorize(self, route: ApiRoute, request_id: str) -> dict[str, str] | None:
+        """As API Gateway: a guarded route without a valid token never reaches its handler.
+
+        The claims ({} for a public route), or None once the refusal has been sent. Neither the
+        token nor the claims are logged.
+        """
+        if route.authorizer is None:
+            return {}
+        authorize = self.server.api.authorize
+        if authorize is None:
+            # Fail closed: a local API started without a token check must not serve guarded routes openly.
+            self._send_error_json(
+                500,
+                "authorizer_not_configured",
+                f"this route needs the {route.authorizer} authorizer, which this local API was not given",
+                request_id,
+            )
+            return None
+        header = (self.headers.get("Authorization") or "").strip()
+        scheme, _, rest = header.partition(" ")
+        token = rest.strip() if scheme.lower() == "bearer" else header
+        if not token:
+            self._send_error_json(401, "unauthorized", "send a token in the Authorization header", request_id)
+            return None
+        try:
+            claims = authorize(token)
+            if not isinstance(claims, dict):
+                raise TypeError(f"the authorizer returned {type(claims).__name__}, not claims")
+        except Exception as error:  # any failure refuses the request, as API Gateway's authorizer would
+            reason = str(error)[:200] or type(error).__name__
+            self._send_error_json(401, "unauthorized", f"the token was refused: {reason}", request_id)
+            return None
+        return claims
 
     def _event(
         self,
@@ -484,8 +528,11 @@ class LocalApi:
         handler_loader: Callable[[ApiRoute], Handler] = load_handler,
         stage: str = "local",
         max_body_bytes: int = 10 * 1024 * 1024,
+        authorize: Callable[[str], dict[str, str]] | None = None,
     ) -> None:
         self.routes = list(routes)
+        # Token -> claims for guarded routes (raises to refuse); None refuses them all with a 500.
+        self.authorize = authorize
         self._resources = _build_resources(self.routes)
         self.stage = stage
         self.max_body_bytes = max_body_bytes

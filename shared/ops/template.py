@@ -21,6 +21,7 @@ DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
 FUNCTION_TYPE = "AWS::Serverless::Function"
+API_TYPE = "AWS::Serverless::Api"
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -180,6 +181,40 @@ class ApiRoute:
     path: str
     code_uri: str
     handler: str
+    # The API Gateway authorizer guarding the route (e.g. "CognitoAuthorizer"); None when public.
+    authorizer: str | None = None
+
+
+def _default_authorizer(template: dict[str, Any], rest_api_id: Any, where: str) -> Any:
+    """The DefaultAuthorizer SAM gives an event that names none: its API's, else Globals.Api's.
+
+    Globals.Api applies to every AWS::Serverless::Api, the implicit one (no RestApiId) included.
+    """
+    global_auth = ((template.get("Globals") or {}).get("Api") or {}).get("Auth") or {}
+    api_auth: dict[str, Any] = {}
+    if rest_api_id is not None:
+        name = rest_api_id.get("Ref") if isinstance(rest_api_id, dict) and len(rest_api_id) == 1 else None
+        api = template.get("Resources", {}).get(name) if isinstance(name, str) else None
+        if not isinstance(api, dict) or api.get("Type") != API_TYPE:
+            raise TemplateError(f"{where}: RestApiId must be a !Ref to an {API_TYPE} in the template")
+        api_auth = (api.get("Properties") or {}).get("Auth") or {}
+    return api_auth.get("DefaultAuthorizer", global_auth.get("DefaultAuthorizer"))
+
+
+def _route_authorizer(template: dict[str, Any], event_properties: dict[str, Any], where: str) -> str | None:
+    """What guards the route in API Gateway, so the local API refuses what production would."""
+    auth = event_properties.get("Auth") or {}
+    if not isinstance(auth, dict) or _is_intrinsic(auth):
+        raise TemplateError(f"{where}.Auth must be a literal mapping")
+    if "Authorizer" in auth:
+        authorizer = _literal(auth["Authorizer"], f"{where}.Auth.Authorizer")
+    else:
+        authorizer = _literal(
+            _default_authorizer(template, event_properties.get("RestApiId"), where), f"{where}: DefaultAuthorizer"
+        )
+    if authorizer is not None and not isinstance(authorizer, str):
+        raise TemplateError(f"{where}: an authorizer is named by a string, got {authorizer!r}")
+    return None if authorizer in (None, "NONE") else authorizer
 
 
 def api_routes(template: dict[str, Any] | None = None) -> list[ApiRoute]:
@@ -208,7 +243,8 @@ def api_routes(template: dict[str, Any] | None = None) -> list[ApiRoute]:
             method = _literal(event_properties.get("Method"), f"{where}.Events.{event_name}.Method")
             if not isinstance(path, str) or not path.startswith("/") or not isinstance(method, str):
                 raise TemplateError(f"{where}.Events.{event_name}: needs a Path starting with / and a Method")
-            routes.append(ApiRoute(function_id, method.upper(), path, code_uri, handler))
+            authorizer = _route_authorizer(template, event_properties, f"{where}.Events.{event_name}")
+            routes.append(ApiRoute(function_id, method.upper(), path, code_uri, handler, authorizer))
     return routes
 
 

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import pytest
 
 from shared.ops.local_api import LocalApi
 from shared.ops.template import ApiRoute
+from shared.ops.tokens import mint_token, verify_token
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -28,6 +30,8 @@ FILES = ApiRoute("FilesFunction", "ANY", "/files/{path+}", "functions/files/", "
 THING = ApiRoute("ThingFunction", "GET", "/v1/things/{id}", "functions/things/", "app.h")
 SPECIAL = ApiRoute("SpecialFunction", "GET", "/v1/things/special", "functions/things/", "app.h")
 ROOT = ApiRoute("RootFunction", "GET", "/", "functions/root/", "app.h")
+WORKLIST = ApiRoute("WorklistFunction", "GET", "/v1/worklist", "functions/worklist/", "app.h", "CognitoAuthorizer")
+SECRET = b"k" * 32
 
 
 def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -343,6 +347,94 @@ def _race(count: int, work: Callable[[int], Any]) -> list[Any]:
     for thread in threads:
         thread.join(30)
     return results
+
+
+def _verify(token: str) -> dict[str, str]:
+    return verify_token(token, secret=SECRET)
+
+
+@pytest.fixture
+def guarded(serve: Callable[..., LocalApi]) -> tuple[LocalApi, list[dict[str, Any]]]:
+    """A protected route and a public one behind the local Cognito stand-in; records handler calls."""
+    calls: list[dict[str, Any]] = []
+
+    def record(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append(event)
+        return echo(event, context)
+
+    api = serve([WORKLIST, THING], {"WorklistFunction": record, "ThingFunction": record}, authorize=_verify)
+    return api, calls
+
+
+def test_a_protected_route_without_a_token_is_401_without_calling_the_handler(
+    guarded: tuple[LocalApi, list[dict[str, Any]]],
+) -> None:
+    api, calls = guarded
+    assert error_of(*call(api, "GET", "/v1/worklist")) == (401, "unauthorized")
+    assert error_of(*call(api, "GET", "/v1/worklist", headers={"Authorization": "Bearer "})) == (401, "unauthorized")
+    status, headers, _ = call(api, "OPTIONS", "/v1/worklist")  # a CORS preflight carries no token
+    assert status == 204 and "GET" in headers["Allow"]
+    assert calls == []
+
+
+def test_a_bad_or_expired_token_is_401(guarded: tuple[LocalApi, list[dict[str, Any]]]) -> None:
+    api, calls = guarded
+    forged = mint_token("OFC-0001", "officer", secret=b"x" * 32)
+    expired = mint_token(
+        "OFC-0001", "officer", secret=SECRET, ttl_seconds=60, now=datetime.now(UTC) - timedelta(hours=1)
+    )
+    for token, reason in ((forged, "signature"), (expired, "expired"), ("garbage", "not a signed token")):
+        status, headers, body = call(api, "GET", "/v1/worklist", headers={"Authorization": f"Bearer {token}"})
+        assert error_of(status, headers, body) == (401, "unauthorized")
+        assert reason in json.loads(body)["error"]["message"]
+    assert calls == []
+
+
+def test_a_valid_token_puts_the_claims_where_api_gateway_does(
+    guarded: tuple[LocalApi, list[dict[str, Any]]], capfd: pytest.CaptureFixture[str]
+) -> None:
+    api, calls = guarded
+    token = mint_token("OFC-0001", "officer", secret=SECRET)
+    bearer = echoed(api, "GET", "/v1/worklist", headers={"Authorization": f"Bearer {token}"})["event"]
+    raw = echoed(api, "GET", "/v1/worklist", headers={"Authorization": token})["event"]  # no scheme, as Cognito allows
+    for event in (bearer, raw):
+        claims = event["requestContext"]["authorizer"]["claims"]
+        assert claims == verify_token(token, secret=SECRET)
+        assert claims["cognito:username"] == "OFC-0001" and claims["cognito:groups"] == "officer"
+        assert all(isinstance(value, str) for value in claims.values())
+    assert len(calls) == 2
+    err = capfd.readouterr().err
+    assert token not in err and "OFC-0001" not in err  # neither the token nor its claims are logged
+    assert err.count("GET /v1/worklist 200 ") == 2
+
+
+def test_a_public_route_never_gets_claims(guarded: tuple[LocalApi, list[dict[str, Any]]]) -> None:
+    api, _ = guarded
+    token = mint_token("OFC-0001", "officer", secret=SECRET)
+    for headers in ({}, {"Authorization": f"Bearer {token}"}, {"Authorization": "Bearer garbage"}):
+        event = echoed(api, "GET", "/v1/things/1", headers=headers)["event"]
+        assert "authorizer" not in event["requestContext"]
+
+
+def test_a_protected_route_without_an_authorizer_configured_is_500(serve: Callable[..., LocalApi]) -> None:
+    calls: list[dict[str, Any]] = []
+    api = serve([WORKLIST, THING], {"WorklistFunction": lambda e, c: calls.append(e)})
+    token = mint_token("OFC-0001", "officer", secret=SECRET)
+    status, headers, body = call(api, "GET", "/v1/worklist", headers={"Authorization": f"Bearer {token}"})
+    assert error_of(status, headers, body) == (500, "authorizer_not_configured")
+    assert calls == []
+    assert call(api, "GET", "/v1/things/1")[0] == 200  # public routes are still served
+
+
+def test_an_authorizer_that_fails_refuses_the_request(serve: Callable[..., LocalApi]) -> None:
+    """Any failure of the check (a bug included) refuses, never lets the request through."""
+
+    def broken(token: str) -> dict[str, str]:
+        raise KeyError("jwks")
+
+    for authorize in (broken, lambda token: None):
+        api = serve([WORKLIST], {"WorklistFunction": lambda e, c: 1 / 0}, authorize=authorize)
+        assert error_of(*call(api, "GET", "/v1/worklist", headers={"Authorization": "t"})) == (401, "unauthorized")
 
 
 def test_the_default_loader_imports_a_handler_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,12 @@ from shared.register import RegisterHousehold
 from tests.conftest import Invoke, submission_body, table_items
 
 
+@pytest.fixture
+def moto_table(module_moto_table: str) -> str:
+    """One table for the whole module: its tests use different households."""
+    return module_moto_table
+
+
 def _items_by_sk(table: str, kk: str) -> dict[str, dict[str, Any]]:
     return {i["sk"]["S"]: i for i in table_items(table) if i["pk"]["S"] == f"HH#{kk}"}
 
@@ -88,7 +94,7 @@ def test_correction_is_version_two_with_the_same_receipt_and_keeps_version_one(
 def test_any_members_nik_proves_the_household(
     moto_table: str, households: list[RegisterHousehold], submit: Invoke
 ) -> None:
-    household = next(h for h in households if len(h.members) >= 3)
+    household = next(h for h in households[12:] if len(h.members) >= 3)
     status, _, _ = submit(household.kk, submission_body(household, respondent=2))
     assert status == 201
 
@@ -227,7 +233,7 @@ def _swap_head_and_spouse(body: dict[str, Any]) -> None:
 def test_review_keeps_the_household_on_the_worklist_until_a_correction_fixes_it(
     moto_table: str, households: list[RegisterHousehold], submit: Invoke
 ) -> None:
-    household = next(h for h in households if any(m.relationship == "spouse" for m in h.members))
+    household = next(h for h in households[20:] if any(m.relationship == "spouse" for m in h.members))
     body = submission_body(household)
     _swap_head_and_spouse(body)
     status, _, answer = submit(household.kk, body)

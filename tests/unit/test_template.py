@@ -139,6 +139,94 @@ def test_a_template_with_globals_and_a_greedy_route() -> None:
     assert handler_module_name(ApiRoute("F", "GET", "/", ".", "app.handler")) == "app"
 
 
+def _function(events: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {"CodeUri": "functions/f/", "Handler": "app.handler", "Events": events},
+    }
+
+
+def _api_event(path: str, auth: dict[str, Any] | None = None, api: str | None = "Api") -> dict[str, Any]:
+    properties: dict[str, Any] = {"Path": path, "Method": "get"}
+    if api:
+        properties["RestApiId"] = {"Ref": api}
+    if auth is not None:
+        properties["Auth"] = auth
+    return {"Type": "Api", "Properties": properties}
+
+
+def test_route_authorizers_follow_the_event_then_the_apis_default() -> None:
+    """As SAM deploys them: the event's Authorizer, else its API's DefaultAuthorizer, else Globals.Api's."""
+    cognito = {"CognitoAuthorizer": {"UserPoolArn": {"Fn::GetAtt": ["Pool", "Arn"]}}}
+    template: dict[str, Any] = {
+        "Globals": {"Api": {"Auth": {"DefaultAuthorizer": "GlobalAuthorizer"}}},
+        "Resources": {
+            "Api": {
+                "Type": "AWS::Serverless::Api",
+                "Properties": {"Auth": {"DefaultAuthorizer": "CognitoAuthorizer", "Authorizers": cognito}},
+            },
+            "OpenApi": {"Type": "AWS::Serverless::Api", "Properties": {"Auth": {"Authorizers": cognito}}},
+            "F": _function(
+                {
+                    "Default": _api_event("/default"),
+                    "Public": _api_event("/public", {"Authorizer": "NONE"}),
+                    "Named": _api_event("/named", {"Authorizer": "OtherAuthorizer"}),
+                    "KeyOnly": _api_event("/key-only", {"ApiKeyRequired": True}),
+                    "GlobalDefault": _api_event("/global", api="OpenApi"),
+                    "Implicit": _api_event("/implicit", api=None),
+                }
+            ),
+        },
+    }
+    assert {route.path: route.authorizer for route in api_routes(template)} == {
+        "/default": "CognitoAuthorizer",
+        "/public": None,
+        "/named": "OtherAuthorizer",
+        "/key-only": "CognitoAuthorizer",
+        "/global": "GlobalAuthorizer",
+        "/implicit": "GlobalAuthorizer",
+    }
+    del template["Globals"]
+    routes = {route.path: route.authorizer for route in api_routes(template)}
+    assert routes["/global"] is None and routes["/implicit"] is None and routes["/default"] == "CognitoAuthorizer"
+
+
+def test_a_route_is_public_without_any_auth() -> None:
+    template = {
+        "Resources": {
+            "Api": {"Type": "AWS::Serverless::Api", "Properties": {}},
+            "F": _function({"E": _api_event("/x")}),
+        }
+    }
+    (route,) = api_routes(template)
+    assert route.authorizer is None
+    assert route == ApiRoute("F", "GET", "/x", "functions/f/", "app.handler")  # the field defaults to public
+
+
+def test_an_unresolvable_api_or_authorizer_is_an_error() -> None:
+    elsewhere = {"Resources": {"F": _function({"E": _api_event("/x", api="NotInTheTemplate")})}}
+    with pytest.raises(TemplateError, match="RestApiId"):
+        api_routes(elsewhere)
+    conditional = {
+        "Resources": {
+            "Api": {"Type": "AWS::Serverless::Api", "Properties": {}},
+            "F": _function({"E": _api_event("/x", {"Authorizer": {"Fn::If": ["C", "A", "NONE"]}})}),
+        }
+    }
+    with pytest.raises(TemplateError, match="Fn::If"):
+        api_routes(conditional)
+
+
+def test_the_templates_route_authorizers_are_declared_on_its_apis() -> None:
+    template = load_template()
+    declared = set((((template.get("Globals") or {}).get("Api") or {}).get("Auth") or {}).get("Authorizers") or {})
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Api":
+            declared |= set(((resource["Properties"].get("Auth") or {}).get("Authorizers")) or {})
+    for route in api_routes(template):
+        assert route.authorizer is None or route.authorizer in declared, route
+
+
 def test_a_route_without_a_handler_is_an_error() -> None:
     template = {
         "Resources": {

@@ -1,0 +1,74 @@
+"""Officer and supervisor routes of the field phase: my worklist, a household to start the
+interview from, recording a visit, and an area's progress. Every route identifies the
+caller from the authorizer's claims and checks their areas in shared/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared import storage
+from shared.areas import area_code_parameter
+from shared.errors import FieldProblem, ValidationFailed
+from shared.fieldwork import household_for_interview, record_visit
+from shared.http import claims, header, json_body, json_response, query_parameter, register_error_handlers
+from shared.observability import logger, metrics
+from shared.officers import identify, require_supervisor_of
+from shared.progress import area_progress
+from shared.settings import settings
+from shared.worklists import officer_worklist
+
+storage.bind(settings())  # once per container
+app = APIGatewayRestResolver()
+register_error_handlers(app)
+
+
+def _limit(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise ValidationFailed([FieldProblem("invalid_limit", "limit must be a whole number.", "limit")])
+    return int(raw)
+
+
+@app.get("/v1/officers/me/worklist")
+def my_worklist() -> Response:
+    event = app.current_event.raw_event
+    caller = identify(claims(event))
+    page = officer_worklist(caller, query_parameter(event, "cursor"), _limit(query_parameter(event, "limit")))
+    return json_response(200, page)
+
+
+@app.get("/v1/households/<kk>")
+def household(kk: str) -> Response:
+    caller = identify(claims(app.current_event.raw_event))
+    return json_response(200, household_for_interview(caller, kk))
+
+
+@app.post("/v1/households/<kk>/visits")
+def visit(kk: str) -> Response:
+    config = settings()
+    event = app.current_event.raw_event
+    caller = identify(claims(event))
+    status, answer = record_visit(
+        caller, kk, json_body(event, config.max_body_bytes), header(event, "Idempotency-Key"), settings=config
+    )
+    metrics.add_metric(name=f"Visits_{answer['outcome']}", unit="Count", value=1)
+    logger.info("visit recorded", extra={"outcome": answer["outcome"], "status": answer["status"]})
+    return json_response(status, answer)
+
+
+@app.get("/v1/areas/<area_code>/progress")
+def progress(area_code: str) -> Response:
+    area = area_code_parameter(area_code)
+    caller = identify(claims(app.current_event.raw_event))
+    require_supervisor_of(caller, area)
+    return json_response(200, area_progress(area))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,68 @@
+"""Worklist generation. Three doors, one domain module (shared.worklists):
+- POST /v1/areas/{area_code}/worklists: a supervisor generates for their area;
+- the EventBridge schedule: plan the nationwide run, one SQS message per regency;
+- SQS messages: generate one regency, village by village (partial batch failures
+  reported, so one bad area never blocks or repeats the others)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared import storage
+from shared.http import claims, json_response, register_error_handlers
+from shared.observability import logger, metrics
+from shared.officers import identify
+from shared.settings import settings
+from shared.worklists import generate_for_supervisor, generate_regency, plan_national
+
+storage.bind(settings())  # once per container
+app = APIGatewayRestResolver()
+register_error_handlers(app)
+
+
+@app.post("/v1/areas/<area_code>/worklists")
+def generate(area_code: str) -> Response:
+    caller = identify(claims(app.current_event.raw_event))
+    summary = generate_for_supervisor(area_code, caller)
+    metrics.add_metric(name="WorklistHouseholds", unit="Count", value=summary["households"])
+    logger.info("worklists generated", extra={"area_code": area_code, "households": summary["households"]})
+    return json_response(201, summary)
+
+
+def plan(_: dict[str, Any]) -> dict[str, Any]:
+    from shared.queues import send_areas
+
+    regencies = plan_national()
+    sent = send_areas(os.environ["WORKLIST_QUEUE_URL"], regencies)
+    logger.info("nationwide generation planned", extra={"messages": sent})
+    return {"messages": sent}
+
+
+def process_messages(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    def generate_one(record: SQSRecord) -> None:
+        result = generate_regency(json.loads(record.body)["area_code"])
+        logger.info("regency generated", extra={k: result[k] for k in ("area_code", "villages", "households")})
+
+    return dict(
+        process_partial_response(
+            event=event, record_handler=generate_one, processor=BatchProcessor(EventType.SQS), context=context
+        )
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:
+        return process_messages(event, context)
+    if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
+        return plan(event)
+    return app.resolve(event, context)

@@ -1,0 +1,206 @@
+"""Door-to-door work on one household: what the assigned officer starts the interview from,
+and recording a visit - an interview (the same validation, versioning and idempotency as
+an online response, channel `interview`) or a failed visit that keeps the household on
+the worklist until its last allowed attempt."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+
+from shared import storage
+from shared.errors import NotFound, RetryableError
+from shared.household_access import validate_kk
+from shared.intake import iso_utc, store_response, validate_idempotency_key
+from shared.officers import SUPERVISOR, Caller, Forbidden
+from shared.progress import status_delta
+from shared.responses import Submission, check_rules
+from shared.settings import Settings
+from shared.status import Status, check_transition
+from shared.validation import parse_json
+from shared.vocabulary import Channel
+
+Outcome = Literal["interviewed", "not_home", "refused", "moved"]
+_FAILED_VISITS_STAYING = {Status.NOT_HOME, Status.REFUSED}
+
+
+class VisitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    outcome: Outcome
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    response: Submission | None = None
+
+    @model_validator(mode="after")
+    def _response_iff_interviewed(self) -> VisitRequest:
+        if (self.outcome == "interviewed") != (self.response is not None):
+            raise ValueError("an interview carries the response; other outcomes carry none")
+        return self
+
+
+class HouseholdNotFound(NotFound):
+    code = "household_not_found"
+    message = "No household with this KK number is on the register."
+
+
+def _household_for(caller: Caller, kk: str, *, supervisors_too: bool) -> storage.HouseholdSnapshot:
+    """The household, if the caller is the officer assigned to it (or, where allowed, a
+    supervisor of its area). An unknown KK and a household of another area look alike."""
+    kk = validate_kk(kk)
+    household = storage.load_household(kk)
+    if household is None:
+        raise Forbidden()
+    sls = household.register.sls_code
+    assignment = storage.get_assignment(sls, kk)
+    assigned = assignment is not None and assignment.officer_id == caller.officer_id
+    supervising = supervisors_too and SUPERVISOR in caller.roles and caller.covers(sls)
+    if not (assigned or supervising):
+        raise Forbidden()
+    return household
+
+
+def household_for_interview(caller: Caller, kk: str) -> dict[str, Any]:
+    """Register members and the latest response, so the interview starts from what is known."""
+    household = _household_for(caller, kk, supervisors_too=True)
+    state, register = household.state, household.register
+    latest = storage.latest_version(register.pk.removeprefix("HH#"))
+    return {
+        "kk": state.pk.removeprefix("HH#"),
+        "sls_code": register.sls_code,
+        "address": register.address,
+        "status": state.status,
+        "version": int(state.version),
+        "visit_attempts": int(state.visit_attempts or 0),
+        "register_members": [
+            {
+                "nik": m.nik,
+                "name": m.name,
+                "sex": m.sex,
+                "birth_date": m.birth_date,
+                "relationship": m.relationship,
+            }
+            for m in register.members
+        ],
+        "latest_response": None
+        if latest is None
+        else {
+            "version": int(latest.version),
+            "channel": latest.channel,
+            "status": latest.status,
+            "submitted_at": latest.submitted_at,
+            "review_reasons": list(latest.review_reasons or []),
+            "members": [dict(m) for m in latest.members],
+        },
+    }
+
+
+def record_visit(
+    caller: Caller,
+    kk: str,
+    body: str | bytes | None,
+    idempotency_key: str | None,
+    *,
+    settings: Settings,
+    now: datetime | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Record a visit by the assigned officer; returns (HTTP status, answer)."""
+    now = now or datetime.now(UTC)
+    key = validate_idempotency_key(idempotency_key)
+    request = parse_json(VisitRequest, body)
+    if request.response is not None:
+        check_rules(request.response, now)
+    household = _household_for(caller, kk, supervisors_too=False)
+    kk = household.state.pk.removeprefix("HH#")
+    visit_id = key or f"{iso_utc(now)}#{uuid.uuid4().hex[:8]}"
+    if key is not None and request.response is None:
+        stored = storage.get_visit(kk, visit_id)
+        if stored is not None:  # a retry: the same answer as the first time
+            return 201, _visit_answer(kk, stored, settings)
+
+    def visit_entry(attempt: int, status: str, version: int) -> storage.VisitEntry:
+        return storage.VisitEntry(
+            household.state.pk,
+            f"VISIT#{visit_id}",
+            officer_id=caller.officer_id,
+            outcome=request.outcome,
+            note=request.note,
+            visited_at=iso_utc(now),
+            attempt=attempt,
+            status=status,
+            version=version,
+        )
+
+    if request.response is not None:
+        version = int(household.state.version) + 1
+        result = store_response(
+            kk,
+            request.response,
+            household,
+            key=key,
+            settings=settings,
+            now=now,
+            channel=Channel.INTERVIEW,
+            visit=lambda attempt: visit_entry(attempt, Status.INTERVIEWED.value, version),
+        )
+        return (201 if result.created else 200), {
+            "kk": kk,
+            "outcome": "interviewed",
+            "status": result.status,
+            "version": result.version,
+            "receipt_code": result.receipt_code,
+            "submitted_at": result.submitted_at,
+        }
+    return _record_failed_visit(household, request.outcome, visit_entry, settings)
+
+
+def _record_failed_visit(
+    household: storage.HouseholdSnapshot, outcome: str, visit_entry: Any, settings: Settings
+) -> tuple[int, dict[str, Any]]:
+    kk = household.state.pk.removeprefix("HH#")
+    for _ in range(settings.write_attempts):
+        state = household.state
+        new = check_transition(Status(state.status), Status(outcome))
+        attempt = int(state.visit_attempts or 0) + 1
+        stays = new in _FAILED_VISITS_STAYING and attempt < settings.max_visit_attempts
+        visit_keys = storage.visit_keys(household.register.sls_code, kk) if stays else None
+        entry = visit_entry(attempt, new.value, int(state.version))
+        change = storage.VisitChange(
+            kk=kk,
+            sls_code=household.register.sls_code,
+            expected_version=int(state.version),
+            expected_status=state.status,
+            status=new.value,
+            visit=entry,
+            visit_keys=visit_keys,
+            receipt_code=state.receipt_code,
+            progress=status_delta(
+                state.status, new.value, was_on_worklist=state.visit_area is not None, on_worklist=stays
+            ),
+        )
+        try:
+            storage.save_visit(change)
+        except storage.VisitReplay:
+            stored = storage.get_visit(kk, entry.sk.removeprefix("VISIT#"))
+            if stored is not None:
+                return 201, _visit_answer(kk, stored, settings)
+        except storage.VersionConflict:
+            household = storage.load_household(kk) or household
+            continue
+        return 201, _visit_answer(kk, entry, settings)
+    raise RetryableError("The household changed while recording the visit; retry.", code="write_conflict")
+
+
+def _visit_answer(kk: str, visit: storage.VisitEntry, settings: Settings) -> dict[str, Any]:
+    attempt = int(visit.attempt)
+    return {
+        "kk": kk,
+        "outcome": visit.outcome,
+        "status": visit.status,
+        "attempt": attempt,
+        "version": int(visit.version),
+        "visited_at": visit.visited_at,
+        "stays_on_worklist": Status(visit.status) in _FAILED_VISITS_STAYING and attempt < settings.max_visit_attempts,
+    }

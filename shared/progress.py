@@ -1,0 +1,66 @@
+"""Progress figures per area: households, responded online, interviewed, clean, needs
+review, still to visit. Counters per SLS change in the same transaction as the status
+they count, so they are never a scan and never drift; an area's figures are one Query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared import storage
+from shared.areas import LEVELS, validate_area_code
+from shared.status import Status
+
+# Statuses with a counter of their own (`submitted` is never stored: checks run at once).
+_COUNTED = {s.value for s in Status} - {Status.SUBMITTED.value}
+
+
+def status_delta(
+    old: str, new: str, *, was_on_worklist: bool, on_worklist: bool, first_online: bool = False
+) -> dict[str, int]:
+    """Counter changes for one household moving from `old` to `new`."""
+    delta: dict[str, int] = {}
+    if old != new:
+        if old in _COUNTED:
+            delta[old] = -1
+        if new in _COUNTED:
+            delta[new] = delta.get(new, 0) + 1
+    if was_on_worklist != on_worklist:
+        delta["to_visit"] = 1 if on_worklist else -1
+    if first_online:
+        delta["responded_online"] = 1
+    return delta
+
+
+def _figures(rows: list[storage.ProgressCounter]) -> dict[str, int]:
+    totals = dict.fromkeys(storage.PROGRESS_FIELDS, 0)
+    for row in rows:
+        for name in storage.PROGRESS_FIELDS:
+            totals[name] += int(getattr(row, name) or 0)
+    return {
+        "households": totals["households"],
+        "responded_online": totals["responded_online"],
+        "interviewed": totals["interviewed"],
+        "clean": totals["clean"],
+        "needs_review": totals["needs_review"],
+        "pending": totals["pending"],
+        "not_home": totals["not_home"],
+        "refused": totals["refused"],
+        "moved": totals["moved"],
+        "to_visit": totals["to_visit"],
+    }
+
+
+def area_progress(area: str) -> dict[str, Any]:
+    """The area's figures and each child area's (the next level down)."""
+    validate_area_code(area)
+    rows = storage.progress_rows(area)
+    child_length = next((length for length in sorted(LEVELS) if length > len(area)), None)
+    children: dict[str, list[storage.ProgressCounter]] = {}
+    if child_length is not None and child_length <= 14:
+        for row in rows:
+            children.setdefault(row.sk[:child_length], []).append(row)
+    return {
+        "area_code": area,
+        **_figures(rows),
+        "children": [{"area_code": code, **_figures(group)} for code, group in sorted(children.items())],
+    }

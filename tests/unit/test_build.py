@@ -1,0 +1,123 @@
+"""`make build` without Docker: the Lambda layer holds the pinned wheels for the template's
+runtime and architecture, and every handler imports from what the build produces.
+
+The arm64/Python 3.13 layer cannot be imported here (its pydantic-core and Pillow are
+compiled for another CPU and Python), so, as the build itself does, the import is proved
+on a twin layer built from the same pins and the same shared/ copy for this machine's
+Python, in an interpreter that sees nothing but that layer and the function's folder.
+Both layers are built once per session with pip (a few seconds with a warm cache).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from shared.ops.build import (
+    Target,
+    check_layer,
+    import_handlers,
+    installed,
+    lambda_functions,
+    lambda_target,
+    pinned_requirements,
+)
+from shared.ops.template import REPO_ROOT, load_template
+
+
+@pytest.fixture(scope="session")
+def layers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    """{"lambda": the deployable layer's python/, "host": its twin for this interpreter}."""
+    from shared.ops.build import build_layer
+
+    out = tmp_path_factory.mktemp("build")
+    jobs: dict[str, Target | None] = {"lambda": lambda_target(), "host": None}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(build_layer, out / name, target) for name, target in jobs.items()}
+        yield {name: future.result() for name, future in futures.items()}
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def test_the_target_is_the_templates_runtime_and_architecture() -> None:
+    globals_ = load_template()["Globals"]["Function"]
+    target = lambda_target()
+    assert f"python{target.python_version}" == globals_["Runtime"]
+    assert [target.architecture] == globals_["Architectures"]
+    assert (target.abi, target.machine) == ("cp313", "aarch64")
+
+
+def test_the_lambda_layer_is_deployable(layers: dict[str, Path]) -> None:
+    assert check_layer(layers["lambda"], lambda_target()) == []
+
+
+def test_compiled_dependencies_are_built_for_the_lambda(layers: dict[str, Path]) -> None:
+    dists = installed(layers["lambda"])
+    # Not vacuous: the layer does hold compiled wheels, and they are cp313 aarch64 ones.
+    compiled = {name: tags for name, (_, tags) in dists.items() if not all(t.endswith("-none-any") for t in tags)}
+    assert {"pydantic-core", "pillow"} <= set(compiled)
+    for name, tags in compiled.items():
+        assert any(t.startswith("cp313-cp313-") and t.endswith("_aarch64") for t in tags), (name, tags)
+
+
+def test_every_pinned_dependency_is_in_the_layer_at_its_pin(layers: dict[str, Path]) -> None:
+    dists = installed(layers["lambda"])
+    for requirement in pinned_requirements():
+        name, version = requirement.split("==")
+        key = name.split("[")[0].lower().replace("_", "-").replace(".", "-")
+        assert dists[key][0] == version, requirement
+
+
+def test_the_layer_ships_shared_without_the_operations_cli(layers: dict[str, Path]) -> None:
+    shipped = layers["lambda"] / "shared"
+    expected = {p.name for p in (REPO_ROOT / "shared").glob("*.py")}
+    assert {p.name for p in shipped.glob("*.py")} == expected
+    assert not (shipped / "ops").exists()
+    assert not list(shipped.rglob("__pycache__"))
+
+
+def test_both_layers_hold_the_same_versions(layers: dict[str, Path]) -> None:
+    lambda_versions = {name: version for name, (version, _) in installed(layers["lambda"]).items()}
+    host_versions = {name: version for name, (version, _) in installed(layers["host"]).items()}
+    assert lambda_versions == host_versions
+
+
+def test_every_handler_imports_from_the_artifact(layers: dict[str, Path]) -> None:
+    functions = lambda_functions()
+    template_functions = [
+        n for n, r in load_template()["Resources"].items() if r["Type"] == "AWS::Serverless::Function"
+    ]
+    assert [f.name for f in functions] == template_functions and len(functions) >= 2
+    results = import_handlers(layers["host"], functions)
+    assert [(r.function.name, r.ok, r.detail) for r in results if not r.ok] == []
+    assert len(results) == len(functions)
+
+
+def test_the_import_check_fails_without_the_layer(tmp_path: Path) -> None:
+    """An interpreter that sees only the function folder cannot import the handler: the check
+    really isolates the artifact from this virtualenv."""
+    (tmp_path / "python").mkdir()
+    results = import_handlers(tmp_path / "python", lambda_functions()[:1])
+    assert len(results) == 1 and not results[0].ok
+    assert "ModuleNotFoundError" in results[0].detail
+
+
+def test_the_layer_check_refuses_wheels_for_another_platform(layers: dict[str, Path]) -> None:
+    problems = check_layer(layers["host"], lambda_target())
+    assert any(p.startswith("pydantic-core: wheel") and "aarch64" in p for p in problems), problems
+
+
+def test_the_layer_check_refuses_an_unpinned_distribution(layers: dict[str, Path], tmp_path: Path) -> None:
+    copy = tmp_path / "python"
+    shutil.copytree(layers["lambda"], copy)
+    info = copy / "surprise-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: surprise\nVersion: 1.0\n")
+    (info / "WHEEL").write_text("Wheel-Version: 1.0\nTag: py3-none-any\n")
+    shutil.rmtree(copy / "shared")
+    problems = check_layer(copy, lambda_target())
+    assert any(p.startswith("surprise 1.0: not pinned") for p in problems)
+    assert "shared/ is not in the layer" in problems
