@@ -21,9 +21,16 @@ from shared.errors import (
     UnsupportedMediaType,
 )
 from shared.observability import logger, metrics
+from shared.settings import settings
 
 JSON = "application/json"
 _NO_STORE = {"Cache-Control": "no-store"}
+
+
+def common_headers() -> dict[str, str]:
+    """On every answer: never cached, and CORS for the resident web page when configured."""
+    origin = settings().cors_allow_origin
+    return {**_NO_STORE, **({"Access-Control-Allow-Origin": origin} if origin else {})}
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -31,7 +38,7 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
         status_code=status,
         content_type=JSON,
         body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-        headers={**_NO_STORE, **(headers or {})},
+        headers={**common_headers(), **(headers or {})},
     )
 
 

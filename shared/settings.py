@@ -43,6 +43,8 @@ class Settings:
     lockout_window_seconds: int
     # Failed visits (not home, refused) before a household leaves the worklist.
     max_visit_attempts: int
+    # The resident web page's origin; API Gateway cannot add CORS headers to proxy answers.
+    cors_allow_origin: str | None
 
     def online_phase_open(self, now: datetime) -> bool:
         if self.online_phase_start and now < self.online_phase_start:
@@ -63,6 +65,7 @@ def load_settings() -> Settings:
         lockout_max_failures=_int("LOCKOUT_MAX_FAILURES", 5),
         lockout_window_seconds=_int("LOCKOUT_WINDOW_SECONDS", 15 * 60),
         max_visit_attempts=_int("MAX_VISIT_ATTEMPTS", 3),
+        cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN") or None,
     )
 
 

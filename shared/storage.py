@@ -42,6 +42,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
@@ -112,6 +113,7 @@ class HouseholdState(CensusItem, discriminator="household"):
     # Copied from the register at import: a worklist page shows them without a second read.
     address = UnicodeAttribute(null=True)
     head_name = UnicodeAttribute(null=True)
+    import_batch = UnicodeAttribute(null=True)  # the register-import batch that created it
     needs_visit = NeedsVisitIndex()
 
 
@@ -231,6 +233,7 @@ class ProgressCounter(CensusItem, discriminator="progress"):
     moved = NumberAttribute(default=0)
     responded_online = NumberAttribute(default=0)
     to_visit = NumberAttribute(default=0)
+    imports = UnicodeSetAttribute(null=True)  # register-import batches already counted
 
 
 class AreaMarker(CensusItem, discriminator="area_marker"):
@@ -623,12 +626,6 @@ def _classify_cancellation(exc: TransactWriteError, items: Sequence[str], key: s
 # ---------------------------------------------------------------- register import
 
 
-def existing_household_keys(kks: Iterable[str]) -> set[str]:
-    """KKs whose META already exists (BatchGetItem, 100 keys a request)."""
-    keys = [(household_pk(kk), META_SK) for kk in kks]
-    return {item.pk.removeprefix("HH#") for item in HouseholdState.batch_get(keys, attributes_to_get=["pk"])}
-
-
 def get_checkpoint(import_id: str) -> ImportCheckpoint | None:
     try:
         return ImportCheckpoint.get(f"IMPORT#{import_id}", "IMPORT", consistent_read=True)
@@ -671,50 +668,44 @@ def progress_rows(area: str) -> list[ProgressCounter]:
 # ---------------------------------------------------------------- household creation (import)
 
 
-def create_households(states: Sequence[HouseholdState]) -> None:
-    """New households' META items and their SLS counters, atomically per SLS (so a crashed
-    import never leaves counters that disagree with the households), up to 99 a transaction.
-    META is conditional on absence: a re-import never resets a household's status."""
-    by_sls: dict[str, list[HouseholdState]] = {}
-    for state in states:
-        by_sls.setdefault(state.sls_code, []).append(state)
-    markers = {(f"PROGRESS#{sls[:2]}", sls[:4]) for sls in by_sls}
+def households_present(kks: Iterable[str]) -> dict[str, str | None]:
+    """For each KK whose META exists: the import batch that created it (BatchGetItem)."""
+    keys = [(household_pk(kk), META_SK) for kk in kks]
+    found = HouseholdState.batch_get(keys, attributes_to_get=["pk", "import_batch"])
+    return {item.pk.removeprefix("HH#"): item.import_batch for item in found}
+
+
+def create_households(states: Sequence[HouseholdState], batch_id: str) -> None:
+    """New households' META (BatchWriteItem) and their SLS counters, crash-safe without
+    transactions: every META carries `import_batch`, and each SLS counter records the
+    batches it has counted, adding a batch's households only once. A rerun of a batch
+    (after a crash) counts the households that batch created, never twice; additions
+    commute with the submissions' own counter changes, so racing them is harmless."""
+    with HouseholdState.batch_write() as batch:
+        for state in states:
+            batch.save(state)
+    markers = {(f"PROGRESS#{s.sls_code[:2]}", s.sls_code[:4]) for s in states}
     with AreaMarker.batch_write() as batch:
         for pk, sk in sorted(markers):
             batch.save(AreaMarker(pk, sk))
-    for sls, group in sorted(by_sls.items()):
-        for start in range(0, len(group), 99):
-            chunk = group[start : start + 99]
-            n = len(chunk)
-            try:
-                with TransactWrite(connection=_transaction_connection()) as tx:
-                    for state in chunk:
-                        tx.save(state, condition=HouseholdState.pk.does_not_exist())
-                    tx.update(
-                        _progress_item(sls),
-                        actions=_progress_actions({"households": n, "pending": n, "to_visit": n}),
-                    )
-            except TransactWriteError as exc:
-                reasons = exc.cancellation_reasons
-                if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
-                    # Another import created some of them meanwhile: do the rest one by one.
-                    for state in chunk:
-                        create_households_one(state)
-                    continue
-                _busy_or_raise(exc)
 
 
-def create_households_one(state: HouseholdState) -> None:
-    try:
-        with TransactWrite(connection=_transaction_connection()) as tx:
-            tx.save(state, condition=HouseholdState.pk.does_not_exist())
-            tx.update(
-                _progress_item(state.sls_code),
-                actions=_progress_actions({"households": 1, "pending": 1, "to_visit": 1}),
+def count_new_households(counts: dict[str, int], batch_id: str) -> None:
+    """Add `counts[sls]` new pending households to each SLS, once per import batch."""
+    for sls, n in sorted(counts.items()):
+        actions = [
+            *_progress_actions({"households": n, "pending": n, "to_visit": n}),
+            ProgressCounter.imports.add({batch_id}),
+        ]
+        try:
+            _progress_item(sls).update(
+                actions=actions,
+                condition=ProgressCounter.imports.does_not_exist() | ~ProgressCounter.imports.contains(batch_id),
             )
-    except TransactWriteError as exc:
-        if not any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
-            _busy_or_raise(exc)
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                _busy_or_raise(exc)
+                raise
 
 
 def write_registers(registers: Sequence[HouseholdRegister]) -> None:

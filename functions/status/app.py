@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import storage
-from shared.http import json_body, json_response, register_error_handlers
+from shared.http import common_headers, json_body, json_response, register_error_handlers
 from shared.observability import logger, metrics
 from shared.settings import settings
 from shared.status_lookup import household_status, proof_of_filling, receipt_status
@@ -42,10 +42,7 @@ def proof(receipt_code: str) -> Response:
         status_code=200,
         content_type="application/pdf",
         body=pdf,
-        headers={
-            "Content-Disposition": 'inline; filename="bukti-pengisian.pdf"',
-            "Cache-Control": "no-store",
-        },
+        headers={**common_headers(), "Content-Disposition": 'inline; filename="bukti-pengisian.pdf"'},
     )
 
 

@@ -43,8 +43,9 @@ def _configure_environment(table: str, endpoint: str | None) -> None:
 
 
 @contextmanager
-def _store(kind: str, data_dir: Path, table: str) -> Iterator[None]:
-    """DynamoDB Local persisted under data_dir, or moto in-process; table created from the template."""
+def _store(kind: str, data_dir: Path, table: str) -> Iterator[bool]:
+    """DynamoDB Local persisted under data_dir, or moto in-process; table created from the
+    template if absent. Yields whether it was created now (so it is empty)."""
     import boto3
 
     from shared.ops.template import create_table
@@ -54,16 +55,14 @@ def _store(kind: str, data_dir: Path, table: str) -> Iterator[None]:
 
         with mock_aws():
             _configure_environment(table, None)
-            create_table(boto3.client("dynamodb", region_name=os.environ["AWS_REGION"]), table)
-            yield
+            yield create_table(boto3.client("dynamodb", region_name=os.environ["AWS_REGION"]), table)
         return
     from shared.ops.dynamodb_local import DynamoDBLocal
 
     data_dir.mkdir(parents=True, exist_ok=True)
     with DynamoDBLocal(data_dir=data_dir / "dynamodb", log_path=data_dir / "dynamodb-local.log") as engine:
         _configure_environment(table, engine.endpoint_url)
-        create_table(engine.client(), table)
-        yield
+        yield create_table(engine.client(), table)
 
 
 def _progress_bar(total: int, unit: str, desc: str) -> Any:
@@ -77,7 +76,7 @@ def _count_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
 
 
-def _import(path: Path, restart: bool = False, *, store: str = "dynamodb-local") -> int:
+def _import(path: Path, restart: bool = False, *, store: str = "dynamodb-local", fresh_table: bool = False) -> int:
     from shared.ops.importer import WORKERS, import_register
 
     total = _count_lines(path)
@@ -88,7 +87,7 @@ def _import(path: Path, restart: bool = False, *, store: str = "dynamodb-local")
 
         # moto (the memory store) is not thread-safe: one writer there.
         workers = 1 if store == "memory" else WORKERS
-        report = import_register(path, progress=advance, restart=restart, workers=workers)
+        report = import_register(path, progress=advance, restart=restart, workers=workers, fresh_table=fresh_table)
         if report.already_complete:
             bar.update(total - bar.n)
     if report.already_complete:
@@ -223,8 +222,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         write_demo_roster(roster, sls_codes_of(register), officers=args.officers)
     secret = tokens.local_secret(data_dir)
-    with _store(args.store, data_dir, LOCAL_TABLE):
-        _import(register, store=args.store)
+    with _store(args.store, data_dir, LOCAL_TABLE) as fresh_table:
+        _import(register, store=args.store, fresh_table=fresh_table)
         fieldwork_cli.import_roster_file(roster)
         api = LocalApi(
             api_routes(),

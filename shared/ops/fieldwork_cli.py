@@ -102,8 +102,8 @@ def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
     with register.open(newline="", encoding="utf-8") as stream:
         households = [h for h in read_register(stream) if not isinstance(h, list)]
     online = households[: args.online]
-    with _store(args.store, data_dir, "census-fieldwork-demo"):
-        _import(register, store=args.store)
+    with _store(args.store, data_dir, "census-fieldwork-demo") as fresh_table:
+        _import(register, store=args.store, fresh_table=fresh_table)
         import_roster_file(roster)
         config = settings()
         with _progress_bar(len(online), "households", "online responses") as bar:

@@ -42,7 +42,7 @@ def file_id(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _items(household: RegisterHousehold) -> tuple[storage.HouseholdRegister, storage.HouseholdState]:
+def _items(household: RegisterHousehold, batch_id: str) -> tuple[storage.HouseholdRegister, storage.HouseholdState]:
     pk = storage.household_pk(household.kk)
     register = storage.HouseholdRegister(
         pk,
@@ -73,15 +73,25 @@ def _items(household: RegisterHousehold) -> tuple[storage.HouseholdRegister, sto
         visit_attempts=0,
         address=household.address,
         head_name=next(m.name for m in household.members if m.nik == household.head_nik),
+        import_batch=batch_id,
     )
     return register, state
 
 
-def _write(batch: list[RegisterHousehold]) -> None:
-    existing = storage.existing_household_keys(h.kk for h in batch)
-    pairs = [_items(h) for h in batch]
+def _write(batch: list[RegisterHousehold], batch_id: str, fresh_table: bool) -> None:
+    # In a table this run created, nothing exists yet: skip the BatchGetItem.
+    present = {} if fresh_table else storage.households_present(h.kk for h in batch)
+    pairs = [_items(h, batch_id) for h in batch]
     storage.write_registers([register for register, _ in pairs])
-    storage.create_households([state for (_, state), h in zip(pairs, batch, strict=True) if h.kk not in existing])
+    storage.create_households(
+        [state for (_, state), h in zip(pairs, batch, strict=True) if h.kk not in present], batch_id
+    )
+    # Households this batch created - now, or in a run that crashed before counting them.
+    counts: dict[str, int] = {}
+    for household in batch:
+        if present.get(household.kk, batch_id) == batch_id:
+            counts[household.sls_code] = counts.get(household.sls_code, 0) + 1
+    storage.count_new_households(counts, batch_id)
 
 
 def import_register(
@@ -90,6 +100,7 @@ def import_register(
     progress: Callable[[int], None] | None = None,
     restart: bool = False,
     workers: int = WORKERS,
+    fresh_table: bool = False,
 ) -> ImportReport:
     """Import `path`; `progress(lines)` is called with the number of file lines done so far.
 
@@ -133,11 +144,13 @@ def import_register(
                 batch.append(item)
                 last_line = item.last_line
                 if len(batch) >= BATCH_HOUSEHOLDS:
-                    in_flight.append((pool.submit(_write, batch), len(batch), last_line))
+                    batch_id = f"{import_id[:16]}:{batch[0].first_line}"
+                    in_flight.append((pool.submit(_write, batch, batch_id, fresh_table), len(batch), last_line))
                     batch = []
                     settle(block=len(in_flight) >= 2 * workers)
             if batch:
-                in_flight.append((pool.submit(_write, batch), len(batch), last_line))
+                batch_id = f"{import_id[:16]}:{batch[0].first_line}"
+                in_flight.append((pool.submit(_write, batch, batch_id, fresh_table), len(batch), last_line))
             while in_flight:
                 settle(block=True)
         finally:

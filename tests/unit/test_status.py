@@ -188,3 +188,16 @@ def test_proof_is_a_pdf_with_the_masked_kk(
         _status_handler(), "GET", "/v1/receipts/{receipt_code}/proof", {"receipt_code": new_receipt_code()}
     )
     assert (missing["statusCode"], json.loads(missing["body"])["error"]["code"]) == (404, "receipt_not_found")
+
+
+def test_answers_carry_cors_for_the_configured_origin(
+    moto_table: str, households: list[RegisterHousehold], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CORS_ALLOW_ORIGIN", "https://sensus.example.id")
+    settings.cache_clear()
+    answer = invoke(_status_handler(), "GET", "/v1/receipts/{receipt_code}", {"receipt_code": "bad"})
+    assert response_headers(answer)["Access-Control-Allow-Origin"] == "https://sensus.example.id"
+    monkeypatch.delenv("CORS_ALLOW_ORIGIN")
+    settings.cache_clear()
+    answer = invoke(_status_handler(), "GET", "/v1/receipts/{receipt_code}", {"receipt_code": "bad"})
+    assert "Access-Control-Allow-Origin" not in response_headers(answer)
