@@ -22,6 +22,7 @@ from typing import TextIO
 
 from shared.areas import validate_area_code
 from shared.nik import InvalidIdentifier, check_nik_against, make_kk, make_nik, parse_kk, parse_nik
+from shared.text import column_indexes, has_control_characters
 from shared.vocabulary import Relationship, Sex
 
 # The register uses the census form's own vocabulary (shared.vocabulary).
@@ -81,26 +82,8 @@ class RegisterError:
 # ---------------------------------------------------------------- reading
 
 
-def _has_control_characters(text: str) -> bool:
-    # C0, DEL and C1 (as the submission check), plus the Unicode line breaks.
-    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 or ch in "\u2028\u2029" for ch in text)
-
-
 def _column_indexes(header: list[str]) -> dict[str, int]:
-    """Column positions by name; any order is accepted, but exactly the register's columns."""
-    names = [cell.strip().lstrip("\ufeff").strip() for cell in header]  # Excel writes a BOM
-    expected = ",".join(REGISTER_COLUMNS)
-    missing = [c for c in REGISTER_COLUMNS if c not in names]
-    if missing:
-        raise ValueError(
-            f"line 1 is not the register header: missing column(s) {', '.join(missing)}; expected {expected}"
-        )
-    if len(names) != len(REGISTER_COLUMNS):
-        extra = len(names) - len(set(REGISTER_COLUMNS) & set(names))
-        raise ValueError(
-            f"line 1 is not the register header: {extra} unexpected or repeated column(s); expected {expected}"
-        )
-    return {name: names.index(name) for name in REGISTER_COLUMNS}
+    return column_indexes(header, REGISTER_COLUMNS, "register")
 
 
 class _Household:
@@ -144,7 +127,7 @@ class _Household:
             problems.append("name is empty")
         elif len(name) > MAX_NAME_LENGTH:
             problems.append(f"name is longer than {MAX_NAME_LENGTH} characters")
-        if _has_control_characters(name):
+        if has_control_characters(name):
             problems.append("name contains control characters")
 
         sex = field["sex"]
@@ -197,7 +180,7 @@ class _Household:
             problems.append("address is empty")
         elif len(address) > MAX_ADDRESS_LENGTH:
             problems.append(f"address is longer than {MAX_ADDRESS_LENGTH} characters")
-        if _has_control_characters(address):
+        if has_control_characters(address):
             problems.append("address contains control characters")
         if self.address is None:
             self.address = (line, address)

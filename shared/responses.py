@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from shared.areas import validate_area_code
 from shared.errors import FieldProblem, ValidationFailed
 from shared.nik import InvalidIdentifier, check_nik_against, parse_nik
+from shared.text import has_control_characters
 from shared.validation import parse_json
 from shared.vocabulary import Citizenship, Education, MaritalStatus, Relationship, Religion, Sex
 
@@ -57,10 +58,6 @@ def parse_submission(body: str | bytes | None) -> Submission:
     return parse_json(Submission, body)
 
 
-def _has_control_characters(text: str) -> bool:
-    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
-
-
 def latest_today(now: datetime) -> date:
     return now.astimezone(_EASTERNMOST).date()
 
@@ -79,7 +76,7 @@ def check_rules(submission: Submission, now: datetime) -> None:
     for i, member in enumerate(submission.members):
         at = f"members[{i}]"
         heads += member.relationship is Relationship.HEAD
-        if _has_control_characters(member.name):
+        if has_control_characters(member.name):
             problems.append(FieldProblem("invalid_name", "The name contains control characters.", f"{at}.name"))
         if member.birth_date > today:
             problems.append(FieldProblem("future_date", "The birth date is in the future.", f"{at}.birth_date"))

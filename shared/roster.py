@@ -21,6 +21,7 @@ from typing import TextIO
 
 from shared.areas import validate_area_code, village_of
 from shared.nik import InvalidIdentifier
+from shared.text import column_indexes, has_control_characters
 
 ROSTER_COLUMNS: tuple[str, ...] = ("officer_id", "name", "role", "area_codes")
 ROLES: tuple[str, ...] = ("officer", "supervisor")
@@ -49,26 +50,8 @@ class RosterError:
 # ---------------------------------------------------------------- reading
 
 
-def _has_control_characters(text: str) -> bool:
-    # C0, DEL and C1 (as the register and the submission check), plus the Unicode line breaks.
-    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 or ch in "\u2028\u2029" for ch in text)
-
-
 def _column_indexes(header: list[str]) -> dict[str, int]:
-    """Column positions by name; any order is accepted, but exactly the roster's columns."""
-    names = [cell.strip().lstrip("\ufeff").strip() for cell in header]  # Excel writes a BOM
-    expected = ",".join(ROSTER_COLUMNS)
-    missing = [c for c in ROSTER_COLUMNS if c not in names]
-    if missing:
-        raise ValueError(
-            f"line 1 is not the roster header: missing column(s) {', '.join(missing)}; expected {expected}"
-        )
-    if len(names) != len(ROSTER_COLUMNS):
-        extra = len(names) - len(set(ROSTER_COLUMNS) & set(names))
-        raise ValueError(
-            f"line 1 is not the roster header: {extra} unexpected or repeated column(s); expected {expected}"
-        )
-    return {name: names.index(name) for name in ROSTER_COLUMNS}
+    return column_indexes(header, ROSTER_COLUMNS, "roster")
 
 
 def _officer_id_problem(officer_id: str) -> str | None:
@@ -88,7 +71,7 @@ def _name_problems(name: str) -> list[str]:
         problems.append("name is empty")
     elif len(name) > MAX_NAME_LENGTH:
         problems.append(f"name is longer than {MAX_NAME_LENGTH} characters")
-    if _has_control_characters(name):
+    if has_control_characters(name):
         problems.append("name contains control characters")
     return problems
 

@@ -183,9 +183,16 @@ def _decode_cursor(cursor: str | None, officer_id: str) -> dict[str, Any] | None
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise invalid from None
-    if not isinstance(key, dict) or key.get("officer_id", {}).get("S") != officer_id:
+    # Exactly the by_officer index's key, on the caller's own partition: anything else
+    # would reach DynamoDB as a malformed or foreign start key.
+    names = {"pk", "sk", "officer_id", "worklist_order"}
+    if not isinstance(key, dict) or set(key) != names:
         raise invalid
-    return key
+    if not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()):
+        raise invalid
+    if key["officer_id"]["S"] != officer_id or not key["pk"]["S"].startswith("ASSIGN#"):
+        raise invalid
+    return dict(key)
 
 
 def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> dict[str, Any]:

@@ -154,30 +154,15 @@ def cmd_import_register(args: argparse.Namespace) -> int:
 
 def _example_submission(register_path: Path, data_dir: Path) -> tuple[str, Path] | None:
     """A ready-to-send body for the register's first household, for the printed curl."""
+    from shared.ops.examples import example_submission
     from shared.register import read_register
 
     with register_path.open(newline="", encoding="utf-8") as stream:
         household = next((h for h in read_register(stream) if not isinstance(h, list)), None)
     if household is None:
         return None
-    members = [
-        {
-            "nik": m.nik,
-            "name": m.name,
-            "relationship": m.relationship,
-            "sex": m.sex,
-            "birth_date": m.birth_date.isoformat(),
-            "marital_status": "married" if m.relationship in {"head", "spouse"} else "never_married",
-            "religion": "islam",
-            "education": "senior_secondary",
-            "citizenship": "WNI",
-            "lives_at_kk_address": True,
-            "current_area_code": None,
-        }
-        for m in household.members
-    ]
     example = data_dir / "example-submission.json"
-    example.write_text(json.dumps({"respondent_nik": household.members[-1].nik, "members": members}, indent=2))
+    example.write_text(json.dumps(example_submission(household), indent=2))
     return household.kk, example
 
 

@@ -61,31 +61,12 @@ def cmd_demo_roster(args: argparse.Namespace) -> int:
     return 0
 
 
-def _body(household: Any) -> str:
-    members = [
-        {
-            "nik": m.nik,
-            "name": m.name,
-            "relationship": m.relationship,
-            "sex": m.sex,
-            "birth_date": m.birth_date.isoformat(),
-            "marital_status": "married" if m.relationship in {"head", "spouse"} else "never_married",
-            "religion": "islam",
-            "education": "senior_secondary",
-            "citizenship": "WNI",
-            "lives_at_kk_address": True,
-            "current_area_code": None,
-        }
-        for m in household.members
-    ]
-    return json.dumps({"respondent_nik": household.members[0].nik, "members": members})
-
-
 def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
     """27,000 households registered, 22,000 respond online, 2,000 officers, worklists
     generated for the rest: prints the per-officer load and the progress figures."""
     from shared.intake import submit_response
     from shared.ops.cli import _import, _progress_bar, _store, cmd_demo_register
+    from shared.ops.examples import example_submission
     from shared.progress import area_progress
     from shared.register import read_register
     from shared.roster import write_demo_roster
@@ -109,7 +90,9 @@ def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
         with _progress_bar(len(online), "households", "online responses") as bar:
 
             def respond(household: Any) -> None:
-                submit_response(household.kk, _body(household), f"demo-{household.kk}", settings=config)
+                submit_response(
+                    household.kk, json.dumps(example_submission(household, 0)), f"demo-{household.kk}", settings=config
+                )
                 bar.update(1)
 
             workers = 1 if args.store == "memory" else 4  # moto is not thread-safe

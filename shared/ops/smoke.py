@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from shared.ops.examples import example_submission
 from shared.register import RegisterHousehold
 
 REGISTER_ENV = "CENSUS_SMOKE_REGISTER"
@@ -102,25 +103,7 @@ def mask_kk(kk: str) -> str:
 
 def submission(household: RegisterHousehold) -> dict[str, Any]:
     """A valid response for the household: its register members, confirmed as they are."""
-    return {
-        "respondent_nik": household.members[-1].nik,
-        "members": [
-            {
-                "nik": m.nik,
-                "name": m.name,
-                "relationship": m.relationship,
-                "sex": m.sex,
-                "birth_date": m.birth_date.isoformat(),
-                "marital_status": "married" if m.relationship in {"head", "spouse"} else "never_married",
-                "religion": "other",
-                "education": "senior_secondary",
-                "citizenship": "WNI",
-                "lives_at_kk_address": True,
-                "current_area_code": None,
-            }
-            for m in household.members
-        ],
-    }
+    return example_submission(household)
 
 
 @dataclass

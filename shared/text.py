@@ -1,0 +1,28 @@
+"""Small text rules shared by every input reader (register, roster, the census form)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def has_control_characters(text: str) -> bool:
+    """C0, DEL and C1 controls, and the Unicode line breaks that split log and CSV lines."""
+    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 or ch in "\u2028\u2029" for ch in text)
+
+
+def column_indexes(header: list[str], columns: Sequence[str], kind: str) -> dict[str, int]:
+    """Column positions by name: any order, but exactly `columns` (Excel's BOM tolerated).
+    The message never quotes line 1: a file without a header has personal data there."""
+    names = [cell.strip().lstrip("\ufeff").strip() for cell in header]
+    expected = ",".join(columns)
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise ValueError(
+            f"line 1 is not the {kind} header: missing column(s) {', '.join(missing)}; expected {expected}"
+        )
+    if len(names) != len(columns):
+        extra = len(names) - len(set(columns) & set(names))
+        raise ValueError(
+            f"line 1 is not the {kind} header: {extra} unexpected or repeated column(s); expected {expected}"
+        )
+    return {name: names.index(name) for name in columns}
