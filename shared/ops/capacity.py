@@ -77,3 +77,147 @@ class CapacityMeter:
     @property
     def operations(self) -> list[str]:
         return [r.operation for r in self.requests]
+
+
+# ---------------------------------------------------------------- `census capacity`
+
+
+def measure_operations(households: int = 400) -> list[tuple[str, Request | None, CapacityMeter]]:
+    """Each API operation once, through its Lambda handler, on a fresh in-memory DynamoDB
+    Local holding a demo register: what DynamoDB charges for it."""
+    import json
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from shared.ops.cli import _configure_environment
+    from shared.ops.dynamodb_local import DynamoDBLocal
+    from shared.ops.examples import example_submission
+    from shared.ops.importer import import_register, import_roster
+    from shared.ops.template import create_table
+    from shared.register import read_register, write_demo_register
+    from shared.roster import write_demo_roster
+
+    folder = Path(tempfile.mkdtemp(prefix="census-capacity-"))
+    register, roster = folder / "register.csv", folder / "roster.csv"
+    write_demo_register(register, households, seed=5)
+    with register.open(newline="", encoding="utf-8") as stream:
+        found = [h for h in read_register(stream) if not isinstance(h, list)]
+    write_demo_roster(roster, sorted({h.sls_code for h in found}), officers=2)
+    results: list[tuple[str, Request | None, CapacityMeter]] = []
+    with DynamoDBLocal(in_memory=True) as engine:
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+        _configure_environment("census-capacity", engine.endpoint_url)
+        create_table(engine.client(), "census-capacity")
+        import_register(register, fresh_table=True)
+        import_roster(roster)
+        from functions.fieldwork.app import lambda_handler as fieldwork
+        from functions.intake.app import lambda_handler as intake
+        from functions.status.app import lambda_handler as status
+        from functions.worklists.app import lambda_handler as worklists
+        from shared.ops.local_api import LocalLambdaContext
+
+        def event(
+            method: str,
+            path: str,
+            resource: str,
+            params: dict[str, str],
+            body: Any = None,
+            headers: dict[str, str] | None = None,
+            claims: dict[str, str] | None = None,
+            query: dict[str, str] | None = None,
+        ) -> dict[str, Any]:
+            context: dict[str, Any] = {"resourcePath": resource, "httpMethod": method, "requestId": "capacity"}
+            if claims:
+                context["authorizer"] = {"claims": claims}
+            return {
+                "resource": resource,
+                "path": path,
+                "httpMethod": method,
+                "pathParameters": params or None,
+                "headers": {"Content-Type": "application/json", **(headers or {})},
+                "queryStringParameters": query,
+                "requestContext": context,
+                "isBase64Encoded": False,
+                "body": None if body is None else json.dumps(body),
+            }
+
+        context = LocalLambdaContext(
+            function_name="capacity",
+            aws_request_id="capacity",
+            invoked_function_arn="arn:aws:lambda:ap-southeast-3:123456789012:function:capacity",
+            log_group_name="/aws/lambda/capacity",
+            log_stream_name="local",
+        )
+
+        def measure(label: str, handler: Any, request: dict[str, Any]) -> dict[str, Any]:
+            with CapacityMeter() as meter:
+                answer = handler(request, context)
+            results.append((label, None, meter))
+            return dict(json.loads(answer["body"])) if answer.get("body") else {}
+
+        submit = "/v1/households/{kk}/responses"
+        receipt = ""
+        for size in (1, 5, 15):
+            household = next((h for h in found if len(h.members) == size), None)
+            if household is None:
+                continue
+            path = submit.replace("{kk}", household.kk)
+            body = example_submission(household)
+            answer = measure(
+                f"submission, {size} member(s)",
+                intake,
+                event("POST", path, submit, {"kk": household.kk}, body, {"Idempotency-Key": f"k{size}"}),
+            )
+            receipt = answer.get("receipt_code", receipt)
+            if size == 5:
+                measure(
+                    "duplicate retry (same key), 5 members",
+                    intake,
+                    event("POST", path, submit, {"kk": household.kk}, body, {"Idempotency-Key": "k5"}),
+                )
+                body["members"][0]["education"] = "master"
+                measure("correction, 5 members", intake, event("POST", path, submit, {"kk": household.kk}, body))
+        lookup = "/v1/receipts/{receipt_code}"
+        measure(
+            "status lookup by receipt",
+            status,
+            event("GET", lookup.replace("{receipt_code}", receipt), lookup, {"receipt_code": receipt}),
+        )
+        city = found[0].sls_code[:4]
+        supervisor = {"cognito:username": f"SPV-{city}", "cognito:groups": "supervisor"}
+        officer = {"cognito:username": "OFC-0001", "cognito:groups": "officer"}
+        generate = "/v1/areas/{area_code}/worklists"
+        summary = measure(
+            f"worklist generation ({households} households, 2 officers)",
+            worklists,
+            event("POST", generate.replace("{area_code}", city), generate, {"area_code": city}, claims=supervisor),
+        )
+        page = measure(
+            "worklist page of 50",
+            fieldwork,
+            event(
+                "GET", "/v1/officers/me/worklist", "/v1/officers/me/worklist", {}, claims=officer, query={"limit": "50"}
+            ),
+        )
+        kk = page["households"][0]["kk"] if page.get("households") else found[-1].kk
+        visits = "/v1/households/{kk}/visits"
+        measure(
+            "visit (not home)",
+            fieldwork,
+            event("POST", visits.replace("{kk}", kk), visits, {"kk": kk}, {"outcome": "not_home"}, claims=officer),
+        )
+        assert summary.get("households"), "the worklist generation found the backlog"
+    return results
+
+
+def print_capacity(results: list[tuple[str, Request | None, CapacityMeter]]) -> None:
+    print(f"{'operation':48} {'requests':>8} {'read units':>10} {'write units':>11}  index units")
+    for label, _, meter in results:
+        indexes: dict[str, float] = {}
+        for request in meter.requests:
+            for name, units in request.index_units.items():
+                indexes[name] = indexes.get(name, 0.0) + units
+        index_text = ", ".join(f"{k} {v:g}" for k, v in sorted(indexes.items())) or "-"
+        print(f"{label:48} {len(meter.requests):>8} {meter.read_units:>10g} {meter.write_units:>11g}  {index_text}")
+        print(f"{'':48} {' '.join(meter.operations)}")

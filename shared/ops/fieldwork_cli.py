@@ -131,6 +131,13 @@ def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_capacity(args: argparse.Namespace) -> int:
+    from shared.ops.capacity import measure_operations, print_capacity
+
+    print_capacity(measure_operations(args.households))
+    return 0
+
+
 def register(commands: Any) -> None:
     from shared.ops.cli import DEMO_HOUSEHOLDS, add_target_arguments
 
@@ -152,3 +159,9 @@ def register(commands: Any) -> None:
     demo.add_argument("--store", choices=["dynamodb-local", "memory"], default="dynamodb-local")
     demo.add_argument("--data-dir", help=f"default: a new temporary folder (not {REPO_ROOT / '.data'})")
     demo.set_defaults(func=cmd_demo_fieldwork)
+
+    capacity = commands.add_parser(
+        "capacity", help="what DynamoDB charges for each API operation, measured on DynamoDB Local"
+    )
+    capacity.add_argument("--households", type=int, default=400, help="size of the register the table holds")
+    capacity.set_defaults(func=cmd_capacity)
