@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import tempfile
@@ -82,7 +83,8 @@ def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
     write_demo_roster(roster, sls_codes_of(register), officers=args.officers)
     with register.open(newline="", encoding="utf-8") as stream:
         households = [h for h in read_register(stream) if not isinstance(h, list)]
-    online = households[: args.online]
+    # Non-response is scattered over the city, not the last districts of the file.
+    online = random.Random(2020).sample(households, min(args.online, len(households)))
     with _store(args.store, data_dir, "census-fieldwork-demo") as fresh_table:
         _import(register, store=args.store, fresh_table=fresh_table)
         import_roster_file(roster)
