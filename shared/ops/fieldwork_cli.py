@@ -84,7 +84,7 @@ def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
     with register.open(newline="", encoding="utf-8") as stream:
         households = [h for h in read_register(stream) if not isinstance(h, list)]
     # Non-response is scattered over the city, not the last districts of the file.
-    online = random.Random(2020).sample(households, min(args.online, len(households)))
+    online = random.Random(2020).sample(households, min(args.online, len(households)))  # noqa: S311 - demo data
     with _store(args.store, data_dir, "census-fieldwork-demo") as fresh_table:
         _import(register, store=args.store, fresh_table=fresh_table)
         import_roster_file(roster)
