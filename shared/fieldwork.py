@@ -134,7 +134,6 @@ def record_visit(
         )
 
     if request.response is not None:
-        version = int(household.state.version) + 1
         result = store_response(
             kk,
             request.response,
@@ -143,7 +142,7 @@ def record_visit(
             settings=settings,
             now=now,
             channel=Channel.INTERVIEW,
-            visit=lambda attempt: visit_entry(attempt, Status.INTERVIEWED.value, version),
+            visit=lambda attempt, version: visit_entry(attempt, Status.INTERVIEWED.value, version),
         )
         return (201 if result.created else 200), {
             "kk": kk,

@@ -106,9 +106,9 @@ def store_response(
     settings: Settings,
     now: datetime,
     channel: Channel,
-    visit: Callable[[int], storage.VisitEntry] | None = None,
+    visit: Callable[[int, int], storage.VisitEntry] | None = None,
 ) -> SubmissionResult:
-    """Store a checked response (online, or an interview with its `visit(attempt)` record)
+    """Store a checked response (online, or an interview with its `visit(attempt, version)` record)
     as the household's next version, retrying lost races, replaying idempotent retries."""
     fingerprint = request_hash(submission)
     members = canonical_members(submission)
@@ -159,7 +159,7 @@ def store_response(
                 on_worklist=visit_keys is not None,
                 first_online=channel is Channel.ONLINE and int(state.version) == 0,
             ),
-            visit=visit(int(state.visit_attempts or 0) + 1) if visit else None,
+            visit=visit(int(state.visit_attempts or 0) + 1, int(state.version) + 1) if visit else None,
         )
         try:
             storage.save_version(new)

@@ -200,7 +200,8 @@ def test_visits_move_the_status_and_count_attempts(field: list[RegisterHousehold
     assert third.kk not in in_index(village)
     versions = storage.list_versions(third.kk)
     assert [(v.version, v.channel) for v in versions] == [(1, "interview")]
-    assert len(storage.list_visits(third.kk)) == 1
+    visits = storage.list_visits(third.kk)
+    assert [(v.outcome, int(v.version), int(v.attempt)) for v in visits] == [("interviewed", 1, 1)]
 
 
 @pytest.mark.parametrize(
