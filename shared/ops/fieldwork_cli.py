@@ -111,7 +111,12 @@ def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
     if loads:
         print(
             f"  load per officer with work: min {min(loads)}, median {statistics.median(loads):g}, "
-            f"max {max(loads)} (bound {summary['balance_bound']})"
+            f"max {max(loads)}"
+            + (
+                f" (bound {summary['balance_bound']})"
+                if summary["balance_bound"] is not None
+                else " (officers cover their own SLS: the bound holds among each SLS's officers)"
+            )
         )
     for row in summary["per_officer"][:10]:
         print(f"  {row['officer_id']}: {row['households']} households in {len(row['sls'])} SLS")
