@@ -20,6 +20,7 @@ from shared.progress import status_delta
 from shared.responses import Submission, check_rules
 from shared.settings import Settings
 from shared.status import Status, check_transition
+from shared.text import has_control_characters
 from shared.validation import parse_json
 from shared.vocabulary import Channel
 
@@ -38,6 +39,8 @@ class VisitRequest(BaseModel):
     def _response_iff_interviewed(self) -> VisitRequest:
         if (self.outcome == "interviewed") != (self.response is not None):
             raise ValueError("an interview carries the response; other outcomes carry none")
+        if self.note is not None and has_control_characters(self.note):
+            raise ValueError("the note contains control characters")
         return self
 
 

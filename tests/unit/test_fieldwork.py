@@ -210,6 +210,8 @@ def test_visits_move_the_status_and_count_attempts(field: list[RegisterHousehold
         ({"outcome": "interviewed"}, "invalid_value"),
         ({"outcome": "away"}, "invalid_choice"),
         ({"outcome": "not_home", "note": "x" * 600}, "invalid_length"),
+        ({"outcome": "not_home", "note": "bell\u0007"}, "invalid_value"),
+        ({"outcome": "not_home", "surprise": 1}, "unknown_field"),
     ],
 )
 def test_bad_visits_are_refused(field: list[RegisterHousehold], body: dict[str, Any], code: str) -> None:
