@@ -22,7 +22,7 @@ from typing import TextIO
 
 from shared.areas import validate_area_code
 from shared.nik import InvalidIdentifier, check_nik_against, make_kk, make_nik, parse_kk, parse_nik
-from shared.text import column_indexes, has_control_characters
+from shared.text import column_indexes, has_control_characters, name_problems
 from shared.vocabulary import Relationship, Sex
 
 # The register uses the census form's own vocabulary (shared.vocabulary).
@@ -123,12 +123,7 @@ class _Household:
         problems: list[str] = []
 
         name = field["name"]
-        if not name:
-            problems.append("name is empty")
-        elif len(name) > MAX_NAME_LENGTH:
-            problems.append(f"name is longer than {MAX_NAME_LENGTH} characters")
-        if has_control_characters(name):
-            problems.append("name contains control characters")
+        problems += name_problems(name, MAX_NAME_LENGTH)
 
         sex = field["sex"]
         if sex not in SEXES:

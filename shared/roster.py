@@ -21,7 +21,7 @@ from typing import TextIO
 
 from shared.areas import validate_area_code, village_of
 from shared.nik import InvalidIdentifier
-from shared.text import column_indexes, has_control_characters
+from shared.text import column_indexes, name_problems
 
 ROSTER_COLUMNS: tuple[str, ...] = ("officer_id", "name", "role", "area_codes")
 ROLES: tuple[str, ...] = ("officer", "supervisor")
@@ -63,17 +63,6 @@ def _officer_id_problem(officer_id: str) -> str | None:
             "each a letter A-Z or a-z, a digit, '_', '.' or '-'"
         )
     return None
-
-
-def _name_problems(name: str) -> list[str]:
-    problems = []
-    if not name:
-        problems.append("name is empty")
-    elif len(name) > MAX_NAME_LENGTH:
-        problems.append(f"name is longer than {MAX_NAME_LENGTH} characters")
-    if has_control_characters(name):
-        problems.append("name contains control characters")
-    return problems
 
 
 def _areas(cell: str) -> tuple[tuple[str, ...], list[str]]:
@@ -125,7 +114,7 @@ def read_roster(stream: TextIO) -> Iterator[RosterOfficer | RosterError]:
             else:
                 first_seen[officer_id] = line
 
-            problems.extend(_name_problems(field["name"]))
+            problems.extend(name_problems(field["name"], MAX_NAME_LENGTH))
             role = field["role"].lower()
             if role not in ROLES:
                 problems.append(f"role must be {' or '.join(ROLES)}")

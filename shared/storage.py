@@ -447,10 +447,9 @@ def clear_failed_guesses(kk: str) -> None:
 
 
 def list_versions(kk: str) -> list[ResponseVersion]:
-    prefix = version_sk(0)[:2]
     return [
         i
-        for i in CensusItem.query(household_pk(kk), CensusItem.sk.startswith(prefix), consistent_read=True)
+        for i in CensusItem.query(household_pk(kk), CensusItem.sk.startswith("V#"), consistent_read=True)
         if isinstance(i, ResponseVersion)
     ]
 
@@ -656,11 +655,15 @@ def _progress_actions(delta: dict[str, int]) -> list[Action]:
     return [*adds, ProgressCounter.kind.set(ProgressCounter)] if adds else []
 
 
+def regencies_with_households(provinces: Iterable[str]) -> list[str]:
+    """Regencies the register import has put households in (the `PROGRESS#<province>` markers)."""
+    return sorted({m.sk for province in provinces for m in AreaMarker.query(f"PROGRESS#{province}")})
+
+
 def progress_rows(area: str) -> list[ProgressCounter]:
     """Every SLS counter within `area` (province: via its regency markers)."""
     if len(area) == 2:
-        regencies = [m.sk for m in AreaMarker.query(f"PROGRESS#{area}")]
-        return [row for regency in regencies for row in progress_rows(regency)]
+        return [row for regency in regencies_with_households([area]) for row in progress_rows(regency)]
     rows = ProgressCounter.query(f"PROGRESS#{area[:4]}", ProgressCounter.sk.startswith(area))
     return [r for r in rows if isinstance(r, ProgressCounter)]
 

@@ -26,3 +26,15 @@ def column_indexes(header: list[str], columns: Sequence[str], kind: str) -> dict
             f"line 1 is not the {kind} header: {extra} unexpected or repeated column(s); expected {expected}"
         )
     return {name: names.index(name) for name in columns}
+
+
+def name_problems(name: str, max_length: int) -> list[str]:
+    """What is wrong with a person's name in a file row (never quoting it)."""
+    problems = []
+    if not name:
+        problems.append("name is empty")
+    elif len(name) > max_length:
+        problems.append(f"name is longer than {max_length} characters")
+    if has_control_characters(name):
+        problems.append("name contains control characters")
+    return problems

@@ -146,7 +146,7 @@ def generate_for_supervisor(area: str, caller: Caller) -> dict[str, Any]:
 
 def plan_national() -> list[str]:
     """One message per regency with households: the fan-out's unit of work."""
-    return sorted({m.sk for province in PROVINCE_CODES for m in storage.AreaMarker.query(f"PROGRESS#{province}")})
+    return storage.regencies_with_households(PROVINCE_CODES)
 
 
 def generate_regency(regency: str) -> dict[str, Any]:
