@@ -9,7 +9,7 @@ SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_CLI_VERSION := 1.170.0
 
-.PHONY: install run test lint typecheck validate unit integration build clean
+.PHONY: install run test lint typecheck validate unit integration browser build bench clean
 
 install: $(VENV)/.installed node_modules/.installed $(SAM) .tools/java.ok
 
@@ -36,10 +36,19 @@ $(SAM):
 	@java -version 2>&1 | head -1
 	@touch $@
 
+# The browser tests (tests/browser) drive Debian's Chromium through playwright-core: installed
+# from apt when missing, never downloaded by a test (playwright-core has no browser of its own).
+.tools/chromium.ok:
+	@mkdir -p .tools
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
+	@chromium --version
+	@touch $@
+
 run: install
 	$(BIN)/census serve
 
-test: install lint typecheck validate
+# pytest runs tests/browser too (the resident web page in Chromium), hence the Chromium stamp.
+test: install .tools/chromium.ok lint typecheck validate
 	$(BIN)/pytest -q
 
 lint: install
@@ -58,6 +67,17 @@ unit: install
 
 integration: install
 	$(BIN)/pytest -q tests/integration
+
+# The resident web page in headless Chromium; screenshots in test-artifacts/browser/.
+browser: install .tools/chromium.ok
+	$(BIN)/pytest -q tests/browser
+
+# Every benchmark of docs/performance.md in one run, on DynamoDB Local (never AWS): capacity
+# per operation, handler overhead, cold start, worklist scaling (up to 1,000,000 households
+# or 10 minutes of loading), cost per million submissions. Prints the tables; the figures go
+# to .data/bench/latest.json and the charts to docs/img/. BENCH_ARGS=--quick for a short run.
+bench: install
+	$(BIN)/python -m shared.ops.bench --charts docs/img $(BENCH_ARGS)
 
 # Deployable artifacts without Docker (shared/ops/build.py): build/layer/python gets the
 # pinned wheels for the template's runtime and architecture (pip --platform/--python-version/

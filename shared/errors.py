@@ -126,3 +126,59 @@ class RetryableError(CensusError):
     def __init__(self, message: str | None = None, *, retry_after: int = 1, code: str | None = None):
         super().__init__(message, code=code)
         self.headers = {"Retry-After": str(retry_after)}
+
+
+class PasswordRequired(CensusError):
+    """The household has set a password: KK + NIK alone no longer prove it."""
+
+    status = 401
+    code = "password_required"
+    message = "This household has set a password; give it with the KK number and NIK."
+
+
+class PasswordSetupRequired(CensusError):
+    """First sign-in of a household: it must choose its password (`new_password`)."""
+
+    status = 401
+    code = "password_setup_required"
+    message = "This household has no password yet; choose one in new_password."
+
+
+class SessionError(CensusError):
+    status = 401
+    code = "session_invalid"
+    message = "The session token is not valid; sign in again."
+
+
+class SessionRequired(SessionError):
+    code = "session_required"
+    message = "Sign in first: send the session token as 'Authorization: Bearer <token>'."
+
+
+class SessionExpired(SessionError):
+    code = "session_expired"
+    message = "The session has expired; sign in again."
+
+
+class SessionWrongHousehold(CensusError):
+    status = 403
+    code = "session_wrong_household"
+    message = "The session belongs to another household."
+
+
+class PreconditionRequired(CensusError):
+    status = 428
+    code = "precondition_required"
+    message = "A draft exists: send its ETag in If-Match so no one's changes are overwritten."
+
+
+class DraftChanged(CensusError):
+    status = 412
+    code = "draft_changed"
+    message = "The draft was changed by someone else since you loaded it; load it again."
+
+
+class PasswordNotSet(CensusError):
+    status = 409
+    code = "password_not_set"
+    message = "This household has no password to reset."

@@ -12,10 +12,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from shared import storage
-from shared.errors import NotFound, RetryableError
+from shared.errors import NotFound, PasswordNotSet, RetryableError
 from shared.household_access import validate_kk
 from shared.intake import iso_utc, store_response, validate_idempotency_key
-from shared.officers import SUPERVISOR, Caller, Forbidden
+from shared.officers import SUPERVISOR, Caller, Forbidden, require_supervisor_of
 from shared.progress import status_delta
 from shared.responses import Submission, check_rules
 from shared.settings import Settings
@@ -174,6 +174,7 @@ def _record_failed_visit(
             sls_code=household.register.sls_code,
             expected_version=int(state.version),
             expected_status=state.status,
+            expected_attempts=int(state.visit_attempts or 0),
             status=new.value,
             visit=entry,
             visit_keys=visit_keys,
@@ -206,3 +207,23 @@ def _visit_answer(kk: str, visit: storage.VisitEntry, settings: Settings) -> dic
         "visited_at": visit.visited_at,
         "stays_on_worklist": Status(visit.status) in _FAILED_VISITS_STAYING and attempt < settings.max_visit_attempts,
     }
+
+
+def reset_household_password(caller: Caller, kk: str, *, now: datetime | None = None) -> dict[str, Any]:
+    """A supervisor of the household's area, having checked the family card in person,
+    removes the household's password: its next sign-in sets a new one. Recorded (who,
+    when) in the household's partition; the guessing lockout is lifted with it."""
+    kk = validate_kk(kk)
+    household = storage.load_household(kk)
+    if household is None:
+        raise Forbidden()  # an unknown KK looks like one of another area
+    require_supervisor_of(caller, household.register.sls_code)
+    reset_at = iso_utc(now or datetime.now(UTC))
+    try:
+        storage.reset_password(kk, reset_by=caller.officer_id, reset_at=reset_at)
+    except storage.ConditionFailed:
+        raise PasswordNotSet() from None
+    guesses = storage.get_guesses(kk)
+    if guesses is not None and guesses.failures:
+        storage.clear_failed_guesses(kk)
+    return {"kk": kk, "reset_at": reset_at, "reset_by": caller.officer_id}

@@ -1,15 +1,26 @@
-"""Proving a household with KK + a member's NIK, behind the guessing protection that
-every route taking KK + NIK shares: after `lockout_max_failures` failures within the
-window, the KK answers 429 until the window ends, even for the right NIK. The answer
-never says whether the KK or the NIK was wrong."""
+"""Proving a household, behind the guessing protection that every route taking KK + NIK
+shares: after `lockout_max_failures` failures within the window, the KK answers 429 until
+the window ends, even for the right NIK. The proof is KK + a register member's NIK, plus
+the household's password once it has set one (wrong passwords count as failures too). The
+answer never says whether the KK, the NIK or the password was wrong."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from shared import storage
-from shared.errors import FieldProblem, InvalidCredentials, TooManyAttempts, ValidationFailed
+from shared.errors import (
+    FieldProblem,
+    InvalidCredentials,
+    PasswordRequired,
+    SessionError,
+    SessionWrongHousehold,
+    TooManyAttempts,
+    ValidationFailed,
+)
 from shared.nik import InvalidIdentifier, parse_kk
+from shared.passwords import MAX_LENGTH, verify_password
+from shared.sessions import Session
 from shared.settings import Settings
 
 
@@ -21,16 +32,40 @@ def validate_kk(kk: str) -> str:
         raise ValidationFailed([FieldProblem(exc.code, exc.message, "kk")]) from None
 
 
-def authenticate(kk: str, respondent_nik: str, *, settings: Settings, now: datetime) -> storage.HouseholdSnapshot:
-    """The household's META and REGISTER if `respondent_nik` is on KK `kk`'s register."""
+def authenticate(
+    kk: str,
+    respondent_nik: str,
+    password: str | None = None,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> storage.HouseholdSnapshot:
+    """The household (META, REGISTER, password hash, draft) if `respondent_nik` is on KK
+    `kk`'s register and, once the household has a password, `password` is it."""
     epoch = int(now.timestamp())
     guesses = storage.get_guesses(kk)
     if guesses and guesses.failures >= settings.lockout_max_failures and guesses.window_ends > epoch:
         raise TooManyAttempts(retry_after=guesses.window_ends - epoch)
     household = storage.load_household(kk)
-    if household is None or respondent_nik not in {m.nik for m in household.register.members}:
+    proven = household is not None and respondent_nik in {m.nik for m in household.register.members}
+    if proven and household is not None and household.credential is not None:
+        if password is None:
+            raise PasswordRequired()
+        proven = len(password) <= MAX_LENGTH and verify_password(password, household.credential.password_hash)
+    if not proven or household is None:
         storage.record_failed_guess(kk, epoch, settings.lockout_window_seconds)
         raise InvalidCredentials()
     if guesses and guesses.failures:
         storage.clear_failed_guesses(kk)
     return household
+
+
+def session_household(session: Session, kk: str | None = None) -> tuple[storage.HouseholdSnapshot, str]:
+    """The household a verified session stands for, and the NIK its member signed in with.
+    A session for another KK than the path's is refused."""
+    if kk is not None and validate_kk(kk) != session.kk:
+        raise SessionWrongHousehold()
+    household = storage.load_household(session.kk)
+    if household is None or not 0 <= session.member < len(household.register.members):
+        raise SessionError()
+    return household, str(household.register.members[session.member].nik)

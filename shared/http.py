@@ -30,7 +30,9 @@ _NO_STORE = {"Cache-Control": "no-store"}
 def common_headers() -> dict[str, str]:
     """On every answer: never cached, and CORS for the resident web page when configured."""
     origin = settings().cors_allow_origin
-    return {**_NO_STORE, **({"Access-Control-Allow-Origin": origin} if origin else {})}
+    if not origin:
+        return dict(_NO_STORE)
+    return {**_NO_STORE, "Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": "ETag, Retry-After"}
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -103,6 +105,13 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
+        # A DynamoDB fault on a path that did not map it itself (a lazy query's page, a
+        # batch read): still the retryable 503, never a 500.
+        from shared.storage import store_busy
+
+        busy = store_busy(error)
+        if busy is not None:
+            return _census_error(busy)
         # Type and location only: an exception's message may quote input (a NIK, a name).
         frames = traceback.extract_tb(error.__traceback__)
         where = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}" for f in frames[-5:]]

@@ -21,10 +21,20 @@ from shared.errors import (
     RetryableError,
     ValidationFailed,
 )
-from shared.household_access import authenticate, validate_kk
+from shared.household_access import authenticate, session_household, validate_kk
 from shared.progress import status_delta
 from shared.receipts import new_receipt_code
-from shared.responses import Submission, canonical_members, check_rules, parse_submission, review_reasons
+from shared.responses import (
+    Submission,
+    canonical_departed,
+    canonical_members,
+    check_against_register,
+    check_rules,
+    parse_submission,
+    register_review_reasons,
+    review_reasons,
+)
+from shared.sessions import Session
 from shared.settings import Settings
 from shared.status import NEEDS_VISIT, InvalidTransition, Status, check_transition
 from shared.vocabulary import Channel
@@ -73,7 +83,9 @@ def validate_idempotency_key(key: str | None) -> str | None:
 
 
 def request_hash(submission: Submission) -> str:
-    canonical = json.dumps(submission.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """What an Idempotency-Key stands for: the response as given, never the password."""
+    answers = submission.model_dump(mode="json", exclude={"password"})
+    canonical = json.dumps(answers, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -84,16 +96,29 @@ def submit_response(
     *,
     settings: Settings,
     now: datetime | None = None,
+    session: Session | None = None,
 ) -> SubmissionResult:
-    """Store a household's online response as its next version; see the module docstring."""
+    """Store a household's online response as its next version; see the module docstring.
+    The household is proven by the `session` of a signed-in resident, or else by the
+    body's `respondent_nik` (and `password`, once the household has one)."""
     now = now or datetime.now(UTC)
     if not settings.online_phase_open(now):
         raise OnlinePhaseClosed()
     kk = validate_kk(kk)
     key = validate_idempotency_key(idempotency_key)
     submission = parse_submission(body)
-    check_rules(submission, now)
-    household = authenticate(kk, submission.respondent_nik, settings=settings, now=now)
+    if session is not None:
+        household, respondent_nik = session_household(session, kk)
+        if submission.respondent_nik not in (None, respondent_nik):
+            raise ValidationFailed(
+                [FieldProblem("respondent_mismatch", "respondent_nik is not the signed-in member.", "respondent_nik")]
+            )
+        submission = submission.model_copy(update={"respondent_nik": respondent_nik})
+        check_rules(submission, now)
+    else:
+        check_rules(submission, now)
+        assert submission.respondent_nik is not None  # check_rules refuses a missing one
+        household = authenticate(kk, submission.respondent_nik, submission.password, settings=settings, now=now)
     return store_response(kk, submission, household, key=key, settings=settings, now=now, channel=Channel.ONLINE)
 
 
@@ -110,14 +135,17 @@ def store_response(
 ) -> SubmissionResult:
     """Store a checked response (online, or an interview with its `visit(attempt, version)` record)
     as the household's next version, retrying lost races, replaying idempotent retries."""
+    register_niks = {str(m.nik) for m in household.register.members}
+    check_against_register(submission, register_niks)
     fingerprint = request_hash(submission)
-    members = canonical_members(submission)
+    members = canonical_members(submission, register_niks)
     submitted_at = iso_utc(now)
     for attempt in range(settings.write_attempts):
         if attempt:
             household = storage.load_household(kk) or household
         state = household.state
         reasons = review_reasons(submission, household.register.head_nik, now)
+        reasons += register_review_reasons(submission, register_niks)
         path = (
             [Status.INTERVIEWED]
             if channel is Channel.INTERVIEW
@@ -142,8 +170,10 @@ def store_response(
             first_submitted_at=state.first_submitted_at or submitted_at,
             receipt_code=state.receipt_code or new_receipt_code(),
             receipt_is_new=state.receipt_code is None,
-            respondent_nik=submission.respondent_nik,
+            respondent_nik=submission.respondent_nik or "",
             members=members,
+            departed=canonical_departed(submission) or None,
+            delete_draft=household.draft is not None,
             review_reasons=reasons,
             visit_keys=visit_keys,
             idempotency_key=key,

@@ -4,8 +4,9 @@ it but mark it for review."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -14,7 +15,16 @@ from shared.errors import FieldProblem, ValidationFailed
 from shared.nik import InvalidIdentifier, check_nik_against, parse_nik
 from shared.text import has_control_characters
 from shared.validation import parse_json
-from shared.vocabulary import Citizenship, Education, MaritalStatus, Relationship, Religion, Sex
+from shared.vocabulary import (
+    AddedBecause,
+    Citizenship,
+    DepartureReason,
+    Education,
+    MaritalStatus,
+    Relationship,
+    Religion,
+    Sex,
+)
 
 MAX_MEMBERS = 30
 # A birth date is "in the future" only once it is tomorrow in Indonesia's easternmost zone
@@ -44,13 +54,32 @@ class Member(BaseModel):
     citizenship: Citizenship
     lives_at_kk_address: bool
     current_area_code: Code | None = None
+    # For a member who is not on the register: why they are in the household now.
+    added_because: AddedBecause | None = None
+
+
+class Departure(BaseModel):
+    """A register member left out of the response, and why."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    nik: Code
+    reason: DepartureReason | None = None
+
+
+# Bounds the hashing work a request can cause; a new password's own rules are in passwords.py.
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
 class Submission(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    respondent_nik: Code
+    # Who answers: required without a session; a session supplies its member's NIK.
+    respondent_nik: Code | None = None
+    # Required once the household has set one (a session has already checked it). Never stored.
+    password: Password | None = None
     members: Annotated[list[Member], Field(min_length=1, max_length=MAX_MEMBERS)]
+    departed: Annotated[list[Departure], Field(max_length=MAX_MEMBERS)] = Field(default_factory=list)
 
 
 def parse_submission(body: str | bytes | None) -> Submission:
@@ -62,30 +91,90 @@ def latest_today(now: datetime) -> date:
     return now.astimezone(_EASTERNMOST).date()
 
 
+class MemberFields(Protocol):
+    """A member's answers as far as given: a submitted member has all, a draft's any."""
+
+    @property
+    def nik(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def sex(self) -> Sex | None: ...
+    @property
+    def birth_date(self) -> date | None: ...
+    @property
+    def lives_at_kk_address(self) -> bool | None: ...
+    @property
+    def current_area_code(self) -> str | None: ...
+
+
+def member_problems(member: MemberFields, at: str, today: date, *, complete: bool = True) -> list[FieldProblem]:
+    """The per-field rules of one member, for the fields it has (a draft's may be partial)."""
+    problems: list[FieldProblem] = []
+    if member.name is not None and has_control_characters(member.name):
+        why = "The name contains control or invisible characters."
+        problems.append(FieldProblem("invalid_name", why, f"{at}.name"))
+    birth_date = member.birth_date
+    if birth_date is not None and birth_date > today:
+        problems.append(FieldProblem("future_date", "The birth date is in the future.", f"{at}.birth_date"))
+    elif birth_date is not None and birth_date < _EARLIEST_BIRTH:
+        problems.append(FieldProblem("invalid_date", "The birth date is before 1900.", f"{at}.birth_date"))
+    if member.nik is not None:
+        try:
+            if member.sex is not None and birth_date is not None:
+                check_nik_against(member.nik, sex=member.sex.value, birth_date=birth_date)
+            else:
+                parse_nik(member.nik)
+        except InvalidIdentifier as exc:
+            problems.append(FieldProblem(exc.code, exc.message, f"{at}.nik"))
+    problems.extend(_residence_problems(member, at, complete=complete))
+    return problems
+
+
+def departure_problems(departed: Collection[Departure], present: Collection[str]) -> list[FieldProblem]:
+    """Each departure names a well-formed NIK once, and not one that is also in `members`."""
+    problems: list[FieldProblem] = []
+    seen: set[str] = set()
+    for i, departure in enumerate(departed):
+        at = f"departed[{i}].nik"
+        try:
+            parse_nik(departure.nik)
+        except InvalidIdentifier as exc:
+            problems.append(FieldProblem(exc.code, exc.message, at))
+        if departure.nik in seen:
+            problems.append(FieldProblem("duplicate_nik", "This NIK is already listed under departed.", at))
+        elif departure.nik in present:
+            problems.append(
+                FieldProblem("departed_and_present", "This NIK is both among the members and departed.", at)
+            )
+        seen.add(departure.nik)
+    return problems
+
+
 def check_rules(submission: Submission, now: datetime) -> None:
     """Reject a response that breaks a rule of the brief; report every problem with its path."""
     problems: list[FieldProblem] = []
     today = latest_today(now)
-    try:
-        parse_nik(submission.respondent_nik)
-    except InvalidIdentifier as exc:
-        problems.append(FieldProblem(exc.code, exc.message, "respondent_nik"))
+    if submission.respondent_nik is None:
+        problems.append(
+            FieldProblem(
+                "missing_field",
+                "Give respondent_nik, or sign in and send the session token.",
+                "respondent_nik",
+            )
+        )
+    else:
+        try:
+            parse_nik(submission.respondent_nik)
+        except InvalidIdentifier as exc:
+            problems.append(FieldProblem(exc.code, exc.message, "respondent_nik"))
 
     seen: dict[str, int] = {}
     heads = 0
     for i, member in enumerate(submission.members):
         at = f"members[{i}]"
         heads += member.relationship is Relationship.HEAD
-        if has_control_characters(member.name):
-            problems.append(FieldProblem("invalid_name", "The name contains control characters.", f"{at}.name"))
-        if member.birth_date > today:
-            problems.append(FieldProblem("future_date", "The birth date is in the future.", f"{at}.birth_date"))
-        elif member.birth_date < _EARLIEST_BIRTH:
-            problems.append(FieldProblem("invalid_date", "The birth date is before 1900.", f"{at}.birth_date"))
-        try:
-            check_nik_against(member.nik, sex=member.sex.value, birth_date=member.birth_date)
-        except InvalidIdentifier as exc:
-            problems.append(FieldProblem(exc.code, exc.message, f"{at}.nik"))
+        problems.extend(member_problems(member, at, today))
         if member.nik in seen:
             problems.append(
                 FieldProblem(
@@ -95,15 +184,50 @@ def check_rules(submission: Submission, now: datetime) -> None:
                 )
             )
         seen.setdefault(member.nik, i)
-        problems.extend(_residence_problems(member, at))
+    problems.extend(departure_problems(submission.departed, seen))
     if heads != 1:
         problems.append(FieldProblem("head_count", f"Exactly one member must be the head; found {heads}.", "members"))
     if problems:
         raise ValidationFailed(problems)
 
 
-def _residence_problems(member: Member, at: str) -> list[FieldProblem]:
+def check_against_register(submission: Submission, register_niks: Collection[str]) -> None:
+    """What can only be judged knowing the register (so after the household is proven)."""
+    problems = [
+        FieldProblem("departed_not_on_register", "Only a member on the register can be listed as departed.", at)
+        for at, nik in ((f"departed[{i}].nik", d.nik) for i, d in enumerate(submission.departed))
+        if nik not in register_niks
+    ]
+    problems += [
+        FieldProblem(
+            "added_because_for_register_member",
+            "added_because is only for a member who is not on the register.",
+            f"members[{i}].added_because",
+        )
+        for i, m in enumerate(submission.members)
+        if m.added_because is not None and m.nik in register_niks
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def register_review_reasons(submission: Submission, register_niks: Collection[str]) -> list[str]:
+    """Changes against the register that are accepted but need a look: a register member
+    missing without a reason, or a new member without one."""
+    present = {m.nik for m in submission.members}
+    departed = {d.nik: d.reason for d in submission.departed}
+    reasons: list[str] = []
+    if any(nik not in present and departed.get(nik) is None for nik in register_niks):
+        reasons.append("member_missing_without_reason")
+    if any(m.nik not in register_niks and m.added_because is None for m in submission.members):
+        reasons.append("member_added_without_reason")
+    return reasons
+
+
+def _residence_problems(member: MemberFields, at: str, *, complete: bool = True) -> list[FieldProblem]:
     field = f"{at}.current_area_code"
+    if member.lives_at_kk_address is None:
+        return _area_code_problems(member.current_area_code, field)
     if member.lives_at_kk_address:
         if member.current_area_code is not None:
             return [
@@ -115,6 +239,8 @@ def _residence_problems(member: Member, at: str) -> list[FieldProblem]:
             ]
         return []
     if member.current_area_code is None:
+        if not complete:
+            return []
         return [
             FieldProblem(
                 "missing_current_area_code",
@@ -122,8 +248,14 @@ def _residence_problems(member: Member, at: str) -> list[FieldProblem]:
                 field,
             )
         ]
+    return _area_code_problems(member.current_area_code, field)
+
+
+def _area_code_problems(code: str | None, field: str) -> list[FieldProblem]:
+    if code is None:
+        return []
     try:
-        validate_area_code(member.current_area_code)
+        validate_area_code(code)
     except InvalidIdentifier as exc:
         return [FieldProblem(exc.code, exc.message, field)]
     return []
@@ -166,6 +298,11 @@ def review_reasons(submission: Submission, register_head_nik: str | None, now: d
     return reasons
 
 
-def canonical_members(submission: Submission) -> list[dict[str, Any]]:
-    """Members as JSON-ready dicts (enum values, ISO dates): what is stored and hashed."""
-    return [m.model_dump(mode="json") for m in submission.members]
+def canonical_members(submission: Submission, register_niks: Collection[str]) -> list[dict[str, Any]]:
+    """Members as JSON-ready dicts (enum values, ISO dates) as stored, each saying whether
+    it came from the register."""
+    return [{**m.model_dump(mode="json"), "from_register": m.nik in register_niks} for m in submission.members]
+
+
+def canonical_departed(submission: Submission) -> list[dict[str, Any]]:
+    return [d.model_dump(mode="json") for d in submission.departed]

@@ -45,6 +45,12 @@ class Settings:
     max_visit_attempts: int
     # The resident web page's origin; API Gateway cannot add CORS headers to proxy answers.
     cors_allow_origin: str | None
+    # Residents' session tokens: HMAC key (a secret in the template, an environment variable
+    # locally) and lifetime. Unset key: the session routes answer 503 session_unavailable.
+    session_signing_key: str | None = None
+    session_ttl_seconds: int = 1800
+    # Drafts are kept until the online phase closes, or this long when it has no end.
+    draft_ttl_seconds: int = 30 * 24 * 3600
 
     def online_phase_open(self, now: datetime) -> bool:
         if self.online_phase_start and now < self.online_phase_start:
@@ -66,6 +72,9 @@ def load_settings() -> Settings:
         lockout_window_seconds=_int("LOCKOUT_WINDOW_SECONDS", 15 * 60),
         max_visit_attempts=_int("MAX_VISIT_ATTEMPTS", 3),
         cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN") or None,
+        session_signing_key=os.environ.get("SESSION_SIGNING_KEY") or None,
+        session_ttl_seconds=_int("SESSION_TTL_SECONDS", 1800),
+        draft_ttl_seconds=_int("DRAFT_TTL_SECONDS", 30 * 24 * 3600),
     )
 
 

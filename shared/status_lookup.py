@@ -10,10 +10,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from shared import storage
-from shared.errors import CensusError, NotFound
-from shared.household_access import authenticate, validate_kk
+from shared.errors import CensusError, FieldProblem, NotFound, ValidationFailed
+from shared.household_access import authenticate, session_household, validate_kk
 from shared.nik import InvalidIdentifier
 from shared.receipts import normalize_receipt_code
+from shared.responses import Password
+from shared.sessions import Session
 from shared.settings import Settings
 from shared.validation import parse_json
 
@@ -32,7 +34,9 @@ class ReceiptNotFound(NotFound):
 class StatusRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    respondent_nik: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    # Both required without a session (the password once the household has set one).
+    respondent_nik: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = None
+    password: Password | None = None
 
 
 def _receipt(code_text: str) -> storage.Receipt:
@@ -60,12 +64,20 @@ def receipt_status(code_text: str) -> dict[str, Any]:
     }
 
 
-def household_status(kk: str, body: str | bytes | None, *, settings: Settings, now: datetime) -> dict[str, Any]:
+def household_status(
+    kk: str, body: str | bytes | None, *, settings: Settings, now: datetime, session: Session | None = None
+) -> dict[str, Any]:
     """The same answer plus the receipt code, from the household's META item (already read
     to prove the household): `receipt_code` is null while it has not responded."""
     kk = validate_kk(kk)
     request = parse_json(StatusRequest, body)
-    state = authenticate(kk, request.respondent_nik, settings=settings, now=now).state
+    if session is not None:
+        state = session_household(session, kk)[0].state
+    elif request.respondent_nik is None:
+        why = "Give respondent_nik, or sign in and send the session token."
+        raise ValidationFailed([FieldProblem("missing_field", why, "respondent_nik")])
+    else:
+        state = authenticate(kk, request.respondent_nik, request.password, settings=settings, now=now).state
     return {
         "receipt_code": state.receipt_code,
         "status": state.status,

@@ -5,6 +5,9 @@ everything about it, so one Query reads what intake needs and no national peak
 funnels onto a shared key:
 
     pk=HH#<kk>        sk=META                 mutable state: status, version, receipt code
+    pk=HH#<kk>        sk=META#CREDENTIAL      the household's password hash, once it set one
+    pk=HH#<kk>        sk=META#DRAFT           the resident's saved draft (ETag, TTL at the
+                                              end of the online phase)
     pk=HH#<kk>        sk=REGISTER             the register extract (address, SLS, members)
     pk=HH#<kk>        sk=V#<version:010d>     each stored response version, kept forever
     pk=HH#<kk>        sk=IDEM#<key>           idempotency record, written in the version's
@@ -14,6 +17,7 @@ funnels onto a shared key:
                                               (TTL); its own partition so that read-only
                                               functions may be granted writes to LOCK#* only
     pk=HH#<kk>        sk=VISIT#<id>           a field visit (outcome, note, officer)
+    pk=HH#<kk>        sk=PWRESET#<time>       a supervisor's password reset (who, when)
     pk=OFFICER#<id>   sk=PROFILE              roster entry: role and covered areas
     pk=ROSTER#<reg>   sk=<area>#<officer>     who covers what, by regency (or province)
     pk=ASSIGN#<vill>  sk=<sls>#<kk>           worklist assignment; `officer_id` feeds the
@@ -23,6 +27,9 @@ funnels onto a shared key:
                                               transaction as every status change
     pk=PROGRESS#<prov> sk=<regency>           which regencies have counters
     pk=IMPORT#<id>    sk=IMPORT               register-import checkpoint (resume)
+
+META, META#CREDENTIAL, META#DRAFT and REGISTER sort together, so the one Query that
+proves a household also reads its password hash and draft.
 
 META carries `visit_area`/`visit_order` only while the household needs a field visit,
 which makes the `needs_visit` index sparse.
@@ -34,7 +41,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.session import get_session
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
@@ -60,7 +68,26 @@ _THROTTLING = {
     "ThrottlingException",
     "RequestLimitExceeded",
     "LimitExceededException",
+    # Transient on DynamoDB's side; botocore retried them already (see RETRIES).
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+    "RequestTimeout",
+    "RequestTimeoutException",
 }
+# A TransactWriteItems cancelled for capacity, not for a condition: retry later.
+_THROTTLED_CANCELLATIONS = {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
+
+# Every DynamoDB client's settings (docs/security.md, "Retries and timeouts"). Standard
+# mode, not adaptive: a Lambda container serves one request at a time, so adaptive's
+# client-side rate limiter learns from too few calls and only adds sleeps; overload is
+# shed by answering 503 + Retry-After instead. Three attempts with botocore's jittered
+# backoff (at most 1 s, then 2 s) and the retry quota, which stops retrying when
+# failures pile up. Worst case for one failing call: 3 x 2 s read timeout + 3 s of
+# backoff = 9 s, inside the functions' 10 s timeout, so the client gets our 503, not a 502.
+RETRIES: dict[str, Any] = {"mode": "standard", "total_max_attempts": 3}
+CONNECT_TIMEOUT_SECONDS = 1.0
+READ_TIMEOUT_SECONDS = 2.0
 
 
 class CensusItem(Model):
@@ -71,9 +98,10 @@ class CensusItem(Model):
         region = "ap-southeast-3"
         host: str | None = None
         # Short timeouts: an answer within the API's time, else a clear retryable error.
-        connect_timeout_seconds = 2
-        read_timeout_seconds = 4
-        max_retry_attempts = 3
+        # Set by bind() from CONNECT_TIMEOUT_SECONDS / READ_TIMEOUT_SECONDS / RETRIES.
+        connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS
+        read_timeout_seconds: float = READ_TIMEOUT_SECONDS
+        max_retry_attempts = 3  # batch writes' rounds for unprocessed items (client retries: RETRIES)
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -140,7 +168,25 @@ class ResponseVersion(CensusItem, discriminator="version"):
     respondent_nik = UnicodeAttribute()
     review_reasons = ListAttribute(of=UnicodeAttribute, default=list)
     members = ListAttribute(of=MapAttribute)
+    departed = ListAttribute(of=MapAttribute, null=True)  # register members left out, with reasons
     idempotency_key = UnicodeAttribute(null=True)
+
+
+class Credential(CensusItem, discriminator="credential"):
+    password_hash = UnicodeAttribute()
+    set_at = UnicodeAttribute()
+
+
+class Draft(CensusItem, discriminator="draft"):
+    body = UnicodeAttribute()  # the partial response as JSON
+    etag = NumberAttribute()
+    saved_at = UnicodeAttribute()
+    expires_at = NumberAttribute()  # the end of the online phase; the table's TTL attribute
+
+
+class PasswordReset(CensusItem, discriminator="password_reset"):
+    reset_by = UnicodeAttribute()  # officer id
+    reset_at = UnicodeAttribute()
 
 
 class Receipt(CensusItem, discriminator="receipt"):
@@ -251,6 +297,9 @@ _MODELS: tuple[type[CensusItem], ...] = (
     HouseholdState,
     HouseholdRegister,
     ResponseVersion,
+    Credential,
+    Draft,
+    PasswordReset,
     Receipt,
     IdempotencyRecord,
     GuessCounter,
@@ -286,6 +335,7 @@ def idempotency_sk(key: str) -> str:
 
 
 META_SK, REGISTER_SK, RECEIPT_SK = "META", "REGISTER", "RECEIPT"
+CREDENTIAL_SK, DRAFT_SK = "META#CREDENTIAL", "META#DRAFT"
 
 
 def visit_keys(sls_code: str, kk: str) -> tuple[str, str]:
@@ -300,15 +350,36 @@ def visit_keys(sls_code: str, kk: str) -> tuple[str, str]:
 _connection: Connection | None = None
 
 
-def bind(settings: Settings) -> None:
-    """Point every model at the configured table and endpoint (AWS, DynamoDB Local or moto)."""
+def bind(
+    settings: Settings,
+    *,
+    connect_timeout_seconds: float = CONNECT_TIMEOUT_SECONDS,
+    read_timeout_seconds: float = READ_TIMEOUT_SECONDS,
+    retries: dict[str, Any] | None = None,
+) -> None:
+    """Point every model at the configured table and endpoint (AWS, DynamoDB Local or moto),
+    with the client settings above (fault tests shorten the timeouts)."""
     global _connection
+    import pynamodb.settings
+
     CensusItem.Meta.table_name = settings.table_name
     CensusItem.Meta.region = settings.region
     CensusItem.Meta.host = settings.dynamodb_endpoint_url
+    CensusItem.Meta.connect_timeout_seconds = connect_timeout_seconds
+    CensusItem.Meta.read_timeout_seconds = read_timeout_seconds
+    # PynamoDB passes `retry_configuration` straight to botocore's Config(retries=...);
+    # its model connections read it only from its settings.
+    pynamodb.settings.default_settings_dict["retry_configuration"] = dict(retries or RETRIES)  # type: ignore[assignment]
+    # One botocore session for every model's connection (PynamoDB gives each its own): the
+    # first request then loads DynamoDB's service model once, not once per model used
+    # (449 ms of CPU before, ~100 ms after; docs/performance.md). Other threads still get
+    # sessions of their own, as PynamoDB intends (botocore's client creation is not thread-safe).
+    session = get_session()
     for model in _MODELS:
         model._connection = None
+        model._get_connection().connection._local.session = session
     _connection = None
+    _transaction_connection()._local.session = session
 
 
 def _transaction_connection() -> Connection:
@@ -321,8 +392,16 @@ def _transaction_connection() -> Connection:
             connect_timeout_seconds=meta.connect_timeout_seconds,
             read_timeout_seconds=meta.read_timeout_seconds,
             max_retry_attempts=meta.max_retry_attempts,
+            retry_configuration=pynamodb_retries(),
         )
     return _connection
+
+
+def pynamodb_retries() -> Any:
+    """The botocore retry settings bind() chose (also for connections made outside the models)."""
+    import pynamodb.settings
+
+    return pynamodb.settings.default_settings_dict["retry_configuration"]
 
 
 class StoreBusy(RetryableError):
@@ -330,14 +409,43 @@ class StoreBusy(RetryableError):
     message = "The database is busy; retry after the delay in the Retry-After header."
 
 
+def store_busy(exc: BaseException) -> StoreBusy | None:
+    """The retryable 503 for a DynamoDB fault - throttling, capacity, a transaction
+    cancelled for throttling, DynamoDB's own 5xx, a connect or read timeout, a dropped
+    connection - after botocore's retries; None for anything else (a bug: 500).
+    Looks through `__cause__`, so a fault wrapped on its way up is still found."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, BotoCoreError):  # ReadTimeoutError, ConnectTimeoutError, EndpointConnectionError...
+            return StoreBusy(retry_after=1)
+        if isinstance(seen, ClientError) and seen.response.get("Error", {}).get("Code") in _THROTTLING:
+            return StoreBusy(retry_after=2)
+        if isinstance(seen, PynamoDBException):
+            if isinstance(seen.cause, BotoCoreError):  # (cause_response_code fails on these)
+                return StoreBusy(retry_after=1)
+            if isinstance(seen.cause, ClientError) and seen.cause_response_code in _THROTTLING:
+                return StoreBusy(retry_after=2)
+            if isinstance(seen, TransactWriteError) and any(
+                reason is not None and reason.code in _THROTTLED_CANCELLATIONS for reason in seen.cancellation_reasons
+            ):
+                return StoreBusy(retry_after=2)
+        seen = seen.__cause__
+    return None
+
+
+def _condition_failed(exc: PynamoDBException) -> bool:
+    """A failed ConditionExpression. (PynamoDB's cause_response_code itself raises when the
+    cause is a timeout, whose `response` is None: check the cause's type first.)"""
+    return isinstance(exc.cause, ClientError) and exc.cause_response_code == "ConditionalCheckFailedException"
+
+
 def _busy_or_raise(exc: Exception) -> None:
     """Throttling and network faults become a retryable 503; anything else propagates."""
-    if isinstance(exc, BotoCoreError):
-        raise StoreBusy(retry_after=1) from exc
-    if isinstance(exc, PynamoDBException) and (
-        exc.cause_response_code in _THROTTLING or isinstance(exc.cause, BotoCoreError)
-    ):
-        raise StoreBusy(retry_after=2) from exc
+    busy = store_busy(exc)
+    if busy is not None:
+        raise busy from exc
     raise exc
 
 
@@ -348,11 +456,13 @@ def _busy_or_raise(exc: Exception) -> None:
 class HouseholdSnapshot:
     state: HouseholdState
     register: HouseholdRegister
+    credential: Credential | None = None
+    draft: Draft | None = None
 
 
 def load_household(kk: str) -> HouseholdSnapshot | None:
-    """META and REGISTER in one strongly consistent Query (one request, one read unit
-    for a household of typical size)."""
+    """META, REGISTER and (when present) the password hash and draft in one strongly
+    consistent Query (one request, one read unit for a household of typical size)."""
     try:
         items = list(
             CensusItem.query(
@@ -368,7 +478,9 @@ def load_household(kk: str) -> HouseholdSnapshot | None:
     register = next((i for i in items if isinstance(i, HouseholdRegister)), None)
     if state is None or register is None:
         return None
-    return HouseholdSnapshot(state, register)
+    credential = next((i for i in items if isinstance(i, Credential)), None)
+    draft = next((i for i in items if isinstance(i, Draft)), None)
+    return HouseholdSnapshot(state, register, credential, draft)
 
 
 def get_idempotency_record(kk: str, key: str) -> IdempotencyRecord | None:
@@ -427,7 +539,7 @@ def record_failed_guess(kk: str, now: int, window_seconds: int) -> Guesses:
                 condition=GuessCounter.pk.does_not_exist() | (GuessCounter.expires_at > now),
             )
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not _condition_failed(exc):
                 raise
             # The previous window is over: start a new one with this failure.
             counter = GuessCounter(lock_pk(kk), "LOCK", failures=1, expires_at=now + window_seconds)
@@ -497,6 +609,8 @@ class NewVersion:
     sls_code: str = ""
     progress: dict[str, int] = field(default_factory=dict)  # counter deltas for the SLS
     visit: VisitEntry | None = None  # an interview also records the visit
+    departed: list[dict[str, Any]] | None = None
+    delete_draft: bool = False  # the household's draft is filed with this version
 
 
 def save_version(new: NewVersion) -> None:
@@ -517,6 +631,7 @@ def save_version(new: NewVersion) -> None:
         respondent_nik=new.respondent_nik,
         review_reasons=new.review_reasons,
         members=new.members,
+        departed=new.departed,
         idempotency_key=new.idempotency_key,
     )
     receipt = Receipt(
@@ -569,6 +684,7 @@ def save_version(new: NewVersion) -> None:
     # come back in that order, so this list names them.
     progress = _progress_actions(new.progress)
     items = [
+        *(["draft"] if new.delete_draft else []),
         "version",
         "receipt",
         *(["idempotency"] if record else []),
@@ -578,6 +694,8 @@ def save_version(new: NewVersion) -> None:
     ]
     try:
         with TransactWrite(connection=_transaction_connection()) as tx:
+            if new.delete_draft:
+                tx.delete(Draft(pk, DRAFT_SK))
             tx.save(version_item, condition=ResponseVersion.pk.does_not_exist())
             tx.save(receipt, condition=receipt_condition)
             if record is not None:
@@ -620,6 +738,79 @@ def _classify_cancellation(exc: TransactWriteError, items: Sequence[str], key: s
         # A freshly drawn receipt code collided (60 random bits: astronomically rare).
         raise VersionConflict() from None
     _busy_or_raise(exc)
+
+
+# ---------------------------------------------------------------- password and draft
+
+
+class ConditionFailed(Exception):
+    """A conditional write's condition did not hold."""
+
+
+class AlreadyExists(Exception):
+    """A conditional create found the item there (a password set by someone else first)."""
+
+
+class DraftConflict(Exception):
+    """The draft's ETag is not the one the writer read."""
+
+
+def _write(action: Any) -> None:
+    """One conditional write: a failed condition becomes `ConditionFailed`, throttling a 503."""
+    try:
+        action()
+    except PynamoDBException as exc:
+        if _condition_failed(exc):
+            raise ConditionFailed() from None
+        _busy_or_raise(exc)
+    except BotoCoreError as exc:
+        _busy_or_raise(exc)
+
+
+def set_password(kk: str, password_hash: str, set_at: str) -> None:
+    """Claim the household: only the first password set wins (a concurrent second gets
+    `AlreadyExists` and must sign in with the first one)."""
+    credential = Credential(household_pk(kk), CREDENTIAL_SK, password_hash=password_hash, set_at=set_at)
+    try:
+        _write(lambda: credential.save(condition=Credential.pk.does_not_exist()))
+    except ConditionFailed:
+        raise AlreadyExists() from None
+
+
+def save_draft(kk: str, body: str, *, expected_etag: int | None, saved_at: str, expires_at: int) -> int:
+    """Store the draft as the next ETag, only if the stored one is still `expected_etag`
+    (None: only if there is none). Returns the new ETag."""
+    etag = (expected_etag or 0) + 1
+    draft = Draft(household_pk(kk), DRAFT_SK, body=body, etag=etag, saved_at=saved_at, expires_at=expires_at)
+    condition = Draft.pk.does_not_exist() if expected_etag is None else (Draft.etag == expected_etag)
+    try:
+        _write(lambda: draft.save(condition=condition))
+    except ConditionFailed:
+        raise DraftConflict() from None
+    return etag
+
+
+def reset_password(kk: str, *, reset_by: str, reset_at: str) -> None:
+    """Remove the password (the household is unclaimed again) and record who did it, at once;
+    `ConditionFailed` if it had none."""
+    pk = household_pk(kk)
+    record = PasswordReset(pk, f"PWRESET#{reset_at}", reset_by=reset_by, reset_at=reset_at)
+    try:
+        with TransactWrite(connection=_transaction_connection()) as tx:
+            tx.delete(Credential(pk, CREDENTIAL_SK), condition=Credential.pk.exists())
+            tx.save(record, condition=PasswordReset.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
+            raise ConditionFailed() from None
+        _busy_or_raise(exc)
+
+
+def list_password_resets(kk: str) -> list[PasswordReset]:
+    return [
+        i
+        for i in CensusItem.query(household_pk(kk), CensusItem.sk.startswith("PWRESET#"), consistent_read=True)
+        if isinstance(i, PasswordReset)
+    ]
 
 
 # ---------------------------------------------------------------- register import
@@ -706,7 +897,7 @@ def count_new_households(counts: dict[str, int], batch_id: str) -> None:
                 condition=ProgressCounter.imports.does_not_exist() | ~ProgressCounter.imports.contains(batch_id),
             )
         except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
+            if not _condition_failed(exc):
                 _busy_or_raise(exc)
                 raise
 
@@ -844,6 +1035,9 @@ class VisitChange:
     sls_code: str
     expected_version: int
     expected_status: str
+    # A failed visit leaves version and status as they were: the attempt count it read is
+    # what tells concurrent visits apart (each gets its own attempt number).
+    expected_attempts: int
     status: str
     visit: VisitEntry
     visit_keys: tuple[str, str] | None
@@ -860,6 +1054,9 @@ def save_visit(change: VisitChange) -> None:
         meta_actions += [HouseholdState.visit_area.remove(), HouseholdState.visit_order.remove()]
     progress = _progress_actions(change.progress)
     items = ["visit", "meta", *(["receipt"] if change.receipt_code else []), *(["progress"] if progress else [])]
+    attempts_condition = HouseholdState.visit_attempts == change.expected_attempts
+    if change.expected_attempts == 0:
+        attempts_condition |= HouseholdState.visit_attempts.does_not_exist()
     try:
         with TransactWrite(connection=_transaction_connection()) as tx:
             tx.save(change.visit, condition=VisitEntry.pk.does_not_exist())
@@ -867,7 +1064,8 @@ def save_visit(change: VisitChange) -> None:
                 HouseholdState(household_pk(change.kk), META_SK),
                 actions=meta_actions,
                 condition=(HouseholdState.version == change.expected_version)
-                & (HouseholdState.status == change.expected_status),
+                & (HouseholdState.status == change.expected_status)
+                & attempts_condition,
             )
             if change.receipt_code:
                 tx.update(

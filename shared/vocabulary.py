@@ -62,3 +62,19 @@ class Citizenship(StrEnum):
 class Channel(StrEnum):
     ONLINE = "online"
     INTERVIEW = "interview"
+
+
+class DepartureReason(StrEnum):
+    """Why a register member is not in the response."""
+
+    DIED = "died"
+    MOVED_OUT = "moved_out"
+    NOT_A_MEMBER = "not_a_member"
+
+
+class AddedBecause(StrEnum):
+    """Why a member who is not on the register is in the response."""
+
+    BORN = "born"
+    MOVED_IN = "moved_in"
+    OTHER = "other"

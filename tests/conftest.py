@@ -16,6 +16,8 @@ os.environ.update(
     POWERTOOLS_SERVICE_NAME="census",
     POWERTOOLS_METRICS_NAMESPACE="CensusTest",
     POWERTOOLS_LOG_LEVEL="INFO",
+    # The tests' own HMAC key for resident session tokens (production's is in Secrets Manager).
+    SESSION_SIGNING_KEY="tests-only-session-key-0123456789abcdef0123456789",
 )
 for _name in ("DYNAMODB_ENDPOINT_URL", "ONLINE_PHASE_START", "ONLINE_PHASE_END"):
     os.environ.pop(_name, None)

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared import storage
 from shared.areas import area_code_parameter
 from shared.errors import FieldProblem, ValidationFailed
-from shared.fieldwork import household_for_interview, record_visit
+from shared.fieldwork import household_for_interview, record_visit, reset_household_password
 from shared.http import claims, header, json_body, json_response, query_parameter, register_error_handlers
 from shared.observability import logger, metrics
 from shared.officers import identify, require_supervisor_of
@@ -58,6 +58,15 @@ def visit(kk: str) -> Response:
     metrics.add_metric(name=f"Visits_{answer['outcome']}", unit="Count", value=1)
     logger.info("visit recorded", extra={"outcome": answer["outcome"], "status": answer["status"]})
     return json_response(status, answer)
+
+
+@app.post("/v1/households/<kk>/password-reset")
+def password_reset(kk: str) -> Response:
+    caller = identify(claims(app.current_event.raw_event))
+    answer = reset_household_password(caller, kk)
+    metrics.add_metric(name="PasswordResets", unit="Count", value=1)
+    logger.info("household password reset", extra={"reset_by": answer["reset_by"]})
+    return json_response(200, answer)
 
 
 @app.get("/v1/areas/<area_code>/progress")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -12,6 +13,7 @@ from shared import storage
 from shared.http import header, json_body, json_response, register_error_handlers
 from shared.intake import submit_response
 from shared.observability import logger, metrics
+from shared.sessions import session_from_header
 from shared.settings import settings
 
 storage.bind(settings())  # once per container
@@ -23,11 +25,14 @@ register_error_handlers(app)
 def submit(kk: str) -> Response:
     config = settings()
     event = app.current_event.raw_event
+    now = datetime.now(UTC)
     result = submit_response(
         kk,
         json_body(event, config.max_body_bytes),
         header(event, "Idempotency-Key"),
         settings=config,
+        now=now,
+        session=session_from_header(header(event, "Authorization"), settings=config, now=now),
     )
     metrics.add_metric(name="IdempotentReplays" if result.replayed else "Submissions", unit="Count", value=1)
     logger.info(

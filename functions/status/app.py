@@ -10,8 +10,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import storage
-from shared.http import common_headers, json_body, json_response, register_error_handlers
+from shared.http import common_headers, header, json_body, json_response, register_error_handlers
 from shared.observability import logger, metrics
+from shared.sessions import session_from_header
 from shared.settings import settings
 from shared.status_lookup import household_status, proof_of_filling, receipt_status
 
@@ -29,9 +30,12 @@ def by_receipt(receipt_code: str) -> Response:
 @app.post("/v1/households/<kk>/status")
 def by_household(kk: str) -> Response:
     config = settings()
-    body = json_body(app.current_event.raw_event, config.max_body_bytes)
+    event = app.current_event.raw_event
+    body = json_body(event, config.max_body_bytes)
+    now = datetime.now(UTC)
+    session = session_from_header(header(event, "Authorization"), settings=config, now=now)
     metrics.add_metric(name="StatusLookups", unit="Count", value=1)
-    return json_response(200, household_status(kk, body, settings=config, now=datetime.now(UTC)))
+    return json_response(200, household_status(kk, body, settings=config, now=now, session=session))
 
 
 @app.get("/v1/receipts/<receipt_code>/proof")

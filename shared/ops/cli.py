@@ -4,6 +4,7 @@ storage code as the Lambda functions."""
 from __future__ import annotations
 
 import argparse
+import hmac
 import json
 import os
 import signal
@@ -207,6 +208,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         write_demo_roster(roster, sls_codes_of(register), officers=args.officers)
     secret = tokens.local_secret(data_dir)
+    # Residents' session tokens get a key of their own, derived from the local secret (in AWS
+    # it is a Secrets Manager secret); set before _store() reads the settings.
+    os.environ.setdefault("SESSION_SIGNING_KEY", hmac.new(secret, b"resident-sessions", "sha256").hexdigest())
     with _store(args.store, data_dir, LOCAL_TABLE) as fresh_table:
         _import(register, store=args.store, fresh_table=fresh_table)
         fieldwork_cli.import_roster_file(roster)
@@ -215,9 +219,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             serialize=args.store == "memory",
             authorize=lambda token: tokens.verify_token(token, secret=secret),
+            site_dir=REPO_ROOT / "web",  # the resident web page at /, as CloudFront serves it
         )
         example = _example_submission(register, data_dir)
         print(f"\nCensus API on {api.url}  (store: {args.store}, data: {data_dir})", file=sys.stderr)
+        if os.environ.get("DYNAMODB_ENDPOINT_URL"):  # for `census load --endpoint-url`, which checks the table
+            print(f"DynamoDB Local on {os.environ['DYNAMODB_ENDPOINT_URL']}, table {LOCAL_TABLE}", file=sys.stderr)
+        print(f"Resident web page: {api.url}/", file=sys.stderr)
         if example:
             kk, body = example
             print(
@@ -267,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     export.register(commands)
     smoke.register(commands)
+    from shared.ops import load, openapi  # robustness checks: the load run and the OpenAPI document
+
+    load.register(commands)
+    openapi.register(commands)
     return parser
 
 

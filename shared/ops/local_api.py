@@ -10,6 +10,10 @@ Not emulated: other authorizer types and settings (scopes, identity sources othe
 Authorization header, result caching), usage plans and throttling, binaryMediaTypes (a body
 that is not UTF-8 is passed base64-encoded), the Lambda timeout, and per-function environment
 variables (the caller sets the environment once, for every handler).
+
+The resident web page: given a `site_dir`, GET/HEAD of a path no API route matches (and not
+under /v1/) is answered with that folder's file, `/` with index.html - as CloudFront serves
+the site from S3 and sends /v1/* to the API, so the page and the API share one origin.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -42,6 +47,29 @@ _DRAIN_LIMIT = 256 * 1024 * 1024  # past this, an oversized body is cut off rath
 _RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# The resident web page's files (see LocalApi's site_dir); the headers match the CloudFront
+# response headers policy in template.yaml (SiteSecurityHeaders).
+_SITE_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+}
+_SITE_HEADERS = (
+    ("Cache-Control", "no-cache"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'",
+    ),
+)
 
 _stderr_lock = threading.Lock()
 
@@ -263,7 +291,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """The base class's HTML errors (bad request line, unknown method...) as our JSON shape."""
         self.close_connection = True
         self._route_label = "-"
-        slug = {414: "uri_too_long", 431: "headers_too_large", 501: "method_not_implemented"}.get(code, "bad_request")
+        if code == 501:  # a method http.server has no handler for (TRACE, CONNECT...): a client's error
+            code, message = 405, f"{self.command} is not allowed here"
+        slug = {405: "method_not_allowed", 414: "uri_too_long", 431: "headers_too_large"}.get(code, "bad_request")
         self._started, self._logged = time.perf_counter(), False
         with contextlib.suppress(OSError):
             self._send_error_json(code, slug, message or self.responses.get(code, ("",))[0], str(uuid.uuid4()))
@@ -357,6 +387,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         found = api.resolve(raw_path)
         if found is None:
+            if api.site_dir is not None and self._serve_site(api.site_dir, raw_path, request_id):
+                return
             self._send_error_json(404, "route_not_found", "no route matches this path", request_id)
             return
         resource, params = found
@@ -398,6 +430,24 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send_error_json(502, "bad_gateway", "the function failed or gave an invalid response", request_id)
             return
         self._send(status, headers, payload, request_id)
+
+    def _serve_site(self, site: Path, raw_path: str, request_id: str) -> bool:
+        """A file of the web page, or False (then the JSON 404). Never under /v1/, never a dotfile,
+        never outside the folder."""
+        if self.command not in ("GET", "HEAD") or raw_path == "/v1" or raw_path.startswith("/v1/"):
+            return False
+        relative = unquote(raw_path).lstrip("/")
+        if not relative or relative.endswith("/"):
+            relative += "index.html"
+        if "\x00" in relative or "\\" in relative or any(part.startswith(".") for part in relative.split("/")):
+            return False
+        file = (site / relative).resolve()
+        if not file.is_relative_to(site) or not file.is_file():
+            return False
+        self._route_label = "(web page)"
+        content_type = _SITE_TYPES.get(file.suffix.lower(), "application/octet-stream")
+        self._send(200, [("Content-Type", content_type), *_SITE_HEADERS], file.read_bytes(), request_id)
+        return True
 
     def _authorize(self, route: ApiRoute, request_id: str) -> dict[str, str] | None:
         """As API Gateway: a guarded route without a valid token never reaches its handler.
@@ -529,8 +579,11 @@ class LocalApi:
         stage: str = "local",
         max_body_bytes: int = 10 * 1024 * 1024,
         authorize: Callable[[str], dict[str, str]] | None = None,
+        site_dir: Path | None = None,
     ) -> None:
         self.routes = list(routes)
+        # The resident web page's folder, served where no API route matches (None: API only).
+        self.site_dir = site_dir.resolve() if site_dir is not None else None
         # Token -> claims for guarded routes (raises to refuse); None refuses them all with a 500.
         self.authorize = authorize
         self._resources = _build_resources(self.routes)

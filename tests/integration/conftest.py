@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from shared.ops.dynamodb_local import DynamoDBLocal
+from shared.ops.importer import import_register
 from shared.ops.template import create_table
+from tests.conftest import use_table
 
 # Session-wide and before any client exists (monkeypatch has no session scope).
 for _name, _value in (
@@ -45,3 +49,29 @@ def local_table(dynamodb_local: DynamoDBLocal) -> Iterator[tuple[Any, str]]:
     yield client, name
     with contextlib.suppress(ClientError):
         client.delete_table(TableName=name)
+
+
+@pytest.fixture
+def local_store(local_table: tuple[Any, str], dynamodb_local: DynamoDBLocal, demo_register_file: Path) -> str:
+    """A fresh DynamoDB Local table holding the 40-household demo register; storage bound to it."""
+    _, name = local_table
+    use_table(name, dynamodb_local.endpoint_url)
+    assert not import_register(demo_register_file).errors
+    return name
+
+
+def race(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run work(i) on `count` threads released at the same instant; their results in order."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results

@@ -3,16 +3,15 @@ keep conditional transactions atomic across threads, so these cannot run there."
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shared.ops.importer import import_register
 from shared.register import RegisterHousehold
 from tests.conftest import Invoke, submission_body, table_items, use_table
+from tests.integration.conftest import race
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -28,31 +27,6 @@ EDUCATION = [
 ]
 
 
-@pytest.fixture
-def local_store(local_table: tuple[Any, str], dynamodb_local: Any, demo_register_file: Path) -> str:
-    _, name = local_table
-    use_table(name, dynamodb_local.endpoint_url)
-    assert not import_register(demo_register_file).errors
-    return name
-
-
-def _race(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run work(i) on `count` threads released at the same instant."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(i: int) -> None:
-        barrier.wait()
-        results[i] = work(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
-
-
 def _versions(table: str, endpoint: str, kk: str) -> list[dict[str, Any]]:
     return sorted(
         (i for i in table_items(table, endpoint) if i["pk"]["S"] == f"HH#{kk}" and i["sk"]["S"].startswith("V#")),
@@ -65,7 +39,7 @@ def test_sixteen_concurrent_retries_with_one_key_store_one_version(
 ) -> None:
     household = households[10]
     body = submission_body(household)
-    results = _race(16, lambda _: submit(household.kk, body, key="same-key-16"))
+    results = race(16, lambda _: submit(household.kk, body, key="same-key-16"))
     statuses = {r[0] for r in results}
     receipts = {r[2]["receipt_code"] for r in results}
     assert statuses == {201}, results
@@ -85,7 +59,7 @@ def test_eight_concurrent_corrections_end_as_consecutive_versions(
         body["members"][0]["education"] = EDUCATION[i]
         return submit(household.kk, body)
 
-    results = _race(8, correct)
+    results = race(8, correct)
     assert {r[0] for r in results} == {200}, results
     assert sorted(r[2]["version"] for r in results) == list(range(2, 10))
     versions = _versions(local_store, dynamodb_local.endpoint_url, household.kk)
@@ -105,7 +79,110 @@ def test_concurrent_first_submissions_with_different_keys_share_one_receipt(
 ) -> None:
     household = households[12]
     body = submission_body(household)
-    results = _race(6, lambda i: submit(household.kk, body, key=f"device-{i}"))
+    results = race(6, lambda i: submit(household.kk, body, key=f"device-{i}"))
     assert len({r[2]["receipt_code"] for r in results}) == 1
     assert sorted(r[2]["version"] for r in results) == list(range(1, 7))
     assert sorted(r[0] for r in results) == [200] * 5 + [201]
+
+
+# ---------------------------------------------------------------- interviews recorded by an officer
+
+
+@pytest.fixture
+def field_store(local_table: tuple[Any, str], dynamodb_local: Any, tmp_path: Path) -> tuple[str, Any, str]:
+    """A register, roster and worklists; (table, field, the officer with the most households)."""
+    from tests.integration.scenario import populate
+
+    _, name = local_table
+    use_table(name, dynamodb_local.endpoint_url)
+    field = populate(tmp_path, households=60, officers=4)
+    officer = max(field.officers(), key=lambda o: len(field.assigned(o)))
+    return name, field, officer
+
+
+def _visit(officer: str, kk: str, body: dict[str, Any], key: str | None = None) -> tuple[int, dict[str, Any]]:
+    from tests.integration.scenario import call, who
+
+    status, _, answer = call(
+        "fieldwork",
+        "POST",
+        "/v1/households/{kk}/visits",
+        {"kk": kk},
+        body=body,
+        claims=who(officer),
+        headers={"Idempotency-Key": key} if key else None,
+    )
+    return status, answer
+
+
+def _partition(table: str, endpoint: str, kk: str, prefix: str) -> list[dict[str, Any]]:
+    return sorted(
+        (i for i in table_items(table, endpoint) if i["pk"]["S"] == f"HH#{kk}" and i["sk"]["S"].startswith(prefix)),
+        key=lambda i: i["sk"]["S"],
+    )
+
+
+def test_twelve_concurrent_retries_of_one_interview_store_one_version_and_one_visit(
+    field_store: tuple[str, Any, str], dynamodb_local: Any
+) -> None:
+    table, field, officer = field_store
+    kk = field.assigned(officer)[0]
+    interview = {"outcome": "interviewed", "response": submission_body(field.household(kk))}
+    results = race(12, lambda _: _visit(officer, kk, interview, key="tablet-3-visit-1"))
+    assert {r[0] for r in results} == {201}, results
+    assert len({json.dumps(r[1], sort_keys=True) for r in results}) == 1, "every retry gets the same answer"
+    assert results[0][1]["version"] == 1
+    assert len(_partition(table, dynamodb_local.endpoint_url, kk, "V#")) == 1
+    visits = _partition(table, dynamodb_local.endpoint_url, kk, "VISIT#")
+    assert [(v["outcome"]["S"], v["attempt"]["N"]) for v in visits] == [("interviewed", "1")]
+
+
+def test_eight_concurrent_interview_corrections_end_as_consecutive_versions(
+    field_store: tuple[str, Any, str], dynamodb_local: Any
+) -> None:
+    table, field, officer = field_store
+    kk = field.assigned(officer)[1]
+    household = field.household(kk)
+
+    def interview(i: int) -> tuple[int, dict[str, Any]]:
+        response = submission_body(household)
+        response["members"][0]["education"] = EDUCATION[i]
+        return _visit(officer, kk, {"outcome": "interviewed", "response": response})
+
+    results = race(8, interview)
+    assert sorted(r[0] for r in results) == [200] * 7 + [201], results
+    assert sorted(r[1]["version"] for r in results) == list(range(1, 9))
+    versions = _partition(table, dynamodb_local.endpoint_url, kk, "V#")
+    assert [int(v["version"]["N"]) for v in versions] == list(range(1, 9))
+    assert {v["members"]["L"][0]["M"]["education"]["S"] for v in versions} == set(EDUCATION), "none lost"
+    assert {v["channel"]["S"] for v in versions} == {"interview"}
+    visits = _partition(table, dynamodb_local.endpoint_url, kk, "VISIT#")
+    assert sorted(int(v["attempt"]["N"]) for v in visits) == list(range(1, 9)), "every visit counted once"
+    meta = _partition(table, dynamodb_local.endpoint_url, kk, "META")[0]
+    assert (meta["version"]["N"], meta["status"]["S"], meta["visit_attempts"]["N"]) == ("8", "interviewed", "8")
+
+
+def _six_concurrent_failed_visits(field_store: tuple[str, Any, str], dynamodb_local: Any, n: int) -> tuple[Any, ...]:
+    table, field, officer = field_store
+    kk = field.assigned(officer)[n]
+    results = race(6, lambda i: _visit(officer, kk, {"outcome": "not_home"}, key=f"tablet-{i}"))
+    visits = _partition(table, dynamodb_local.endpoint_url, kk, "VISIT#")
+    meta = _partition(table, dynamodb_local.endpoint_url, kk, "META")[0]
+    return results, visits, meta
+
+
+def test_concurrent_failed_visits_are_all_kept_and_counted(
+    field_store: tuple[str, Any, str], dynamodb_local: Any
+) -> None:
+    results, visits, meta = _six_concurrent_failed_visits(field_store, dynamodb_local, 2)
+    assert {r[0] for r in results} == {201}, results
+    assert len(visits) == 6
+    assert meta["visit_attempts"]["N"] == "6"
+
+
+def test_concurrent_failed_visits_get_consecutive_attempt_numbers(
+    field_store: tuple[str, Any, str], dynamodb_local: Any
+) -> None:
+    results, visits, _ = _six_concurrent_failed_visits(field_store, dynamodb_local, 3)
+    assert sorted(r[1]["attempt"] for r in results) == list(range(1, 7))
+    assert sorted(int(v["attempt"]["N"]) for v in visits) == list(range(1, 7))

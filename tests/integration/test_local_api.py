@@ -209,9 +209,10 @@ def test_options_and_head(api: LocalApi) -> None:
     assert (status, body) == (404, b"")
 
 
-def test_an_unknown_http_method_gets_json(api: LocalApi) -> None:
-    status, headers, body = call(api, "BREW", "/v1/things/1")
-    assert error_of(status, headers, body) == (501, "method_not_implemented")
+def test_an_unknown_http_method_gets_a_json_4xx(api: LocalApi) -> None:
+    for method in ("BREW", "TRACE"):
+        status, headers, body = call(api, method, "/v1/things/1")
+        assert error_of(status, headers, body) == (405, "method_not_allowed")
 
 
 def test_a_body_over_the_limit_is_413_without_calling_the_handler(serve: Callable[..., LocalApi]) -> None:

@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shared.ops.capacity import CapacityMeter
-from shared.ops.importer import import_register
 from shared.register import RegisterHousehold
-from tests.conftest import Invoke, invoke, submission_body, table_items, use_table
+from tests.conftest import Invoke, invoke, submission_body, table_items
 
 pytestmark = pytest.mark.dynamodb_local
-
-
-@pytest.fixture
-def local_store(local_table: tuple[Any, str], dynamodb_local: Any, demo_register_file: Path) -> str:
-    _, name = local_table
-    use_table(name, dynamodb_local.endpoint_url)
-    assert not import_register(demo_register_file).errors
-    return name
 
 
 def _status_handler() -> Any:

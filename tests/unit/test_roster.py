@@ -166,7 +166,7 @@ def test_bad_rows_are_reported_by_line_without_values() -> None:
         (6, "officer_id repeats the officer_id on line 2"),
         (7, "expected 4 columns, found 3"),
         (8, "officer_id must be 1 to 64 characters"),
-        (8, "name contains control characters"),
+        (8, "name contains control or invisible characters"),
         (8, "role must be officer or supervisor"),
         (8, "area_codes is empty"),
     ]
@@ -193,7 +193,7 @@ def test_field_limits() -> None:
         (4, "line 4: name is longer than 100 characters"),
         (5, "line 5: area_codes item 1 is invalid: The area code is not valid: it must consist of digits only."),
         (6, "line 6: area_codes is empty; give at least one area code"),
-        (7, "line 7: name contains control characters"),
+        (7, "line 7: name contains control or invisible characters"),
     ]
 
 
@@ -209,7 +209,7 @@ def test_line_numbers_count_physical_lines() -> None:
     text = f'{HEADER}\nA,"Ani\nSari",officer,1671\n\nB,Budi,sideways,1671\n'
     results = read(text)
     assert [(r.line, r.message) for r in results if isinstance(r, RosterError)] == [
-        (2, "line 2: name contains control characters"),
+        (2, "line 2: name contains control or invisible characters"),
         (5, "line 5: role must be officer or supervisor"),
     ]
 

@@ -27,6 +27,10 @@ PUBLIC_ROUTES = {
     ("GET", "/v1/receipts/{receipt_code}"),
     ("POST", "/v1/households/{kk}/status"),
     ("GET", "/v1/receipts/{receipt_code}/proof"),
+    # Residents' sessions: the functions check the session token themselves (shared/sessions.py).
+    ("POST", "/v1/sessions"),
+    ("GET", "/v1/session/household"),
+    ("PUT", "/v1/session/household/draft"),
 }
 AUTHORIZER = "CognitoAuthorizer"
 # AWS-managed policies SAM attaches; each grants named actions only (no "*" action):

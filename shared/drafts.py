@@ -1,0 +1,88 @@
+"""The resident's saved draft: a partial response, checked field by field (never for
+completeness), stored with an ETag so two family members editing at once cannot overwrite
+each other silently."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.errors import DraftChanged, PreconditionRequired, ValidationFailed
+from shared.responses import MAX_MEMBERS, Code, Departure, departure_problems, latest_today, member_problems
+from shared.validation import parse_json
+from shared.vocabulary import (
+    AddedBecause,
+    Citizenship,
+    Education,
+    MaritalStatus,
+    Relationship,
+    Religion,
+    Sex,
+)
+
+_Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class DraftMember(BaseModel):
+    """A member as far as filled in: every field of a submitted member, each optional."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    nik: Code | None = None
+    name: _Name | None = None
+    relationship: Relationship | None = None
+    sex: Sex | None = None
+    birth_date: date | None = None
+    marital_status: MaritalStatus | None = None
+    religion: Religion | None = None
+    education: Education | None = None
+    citizenship: Citizenship | None = None
+    lives_at_kk_address: bool | None = None
+    current_area_code: Code | None = None
+    added_because: AddedBecause | None = None
+
+
+class DraftBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    members: Annotated[list[DraftMember], Field(max_length=MAX_MEMBERS)] = Field(default_factory=list)
+    departed: Annotated[list[Departure], Field(max_length=MAX_MEMBERS)] = Field(default_factory=list)
+
+
+def parse_draft(body: str | bytes | None, now: datetime) -> DraftBody:
+    """Shape (422 with paths) and per-field rules of each given field."""
+    draft = parse_json(DraftBody, body)
+    today: date = latest_today(now)
+    problems = [
+        problem
+        for i, member in enumerate(draft.members)
+        for problem in member_problems(member, f"members[{i}]", today, complete=False)
+    ]
+    problems += departure_problems(draft.departed, {m.nik for m in draft.members if m.nik is not None})
+    if problems:
+        raise ValidationFailed(problems)
+    return draft
+
+
+def format_etag(etag: int) -> str:
+    return f'"{etag}"'
+
+
+def expected_etag(if_match: str | None, stored: int | None) -> int | None:
+    """The ETag the writer saw (None: they saw no draft), checked against the stored one.
+    Absent If-Match over an existing draft is 428; a stale or unreadable one is 412."""
+    if if_match is None:
+        if stored is not None:
+            raise PreconditionRequired()
+        return None
+    wanted = if_match.strip()
+    if wanted == "*":
+        if stored is None:
+            raise DraftChanged()
+        return stored
+    tags = {tag.strip().removeprefix("W/").strip('"') for tag in wanted.split(",")}
+    if stored is None or str(stored) not in tags:
+        raise DraftChanged()
+    return stored

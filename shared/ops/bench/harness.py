@@ -1,0 +1,159 @@
+"""What every benchmark needs: a table on its own DynamoDB Local holding a demo register
+(with households of 1, 5 and 15 members) and roster, this process configured as a Lambda
+container would be, and API Gateway events for the handlers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from shared.ops.dynamodb_local import DynamoDBLocal
+
+TABLE = "census-bench"
+CONTEXT_ARN = "arn:aws:lambda:ap-southeast-3:123456789012:function:bench"
+
+
+def api_event(
+    method: str,
+    resource: str,
+    params: dict[str, str] | None = None,
+    body: Any = None,
+    *,
+    headers: dict[str, str] | None = None,
+    claims: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway (REST, proxy) event as the template's routes receive it."""
+    path = resource
+    for name, value in (params or {}).items():
+        path = path.replace("{" + name + "}", value)
+    context: dict[str, Any] = {"resourcePath": resource, "httpMethod": method, "requestId": "bench"}
+    if claims:
+        context["authorizer"] = {"claims": claims}
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "pathParameters": params or None,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "queryStringParameters": query,
+        "requestContext": context,
+        "isBase64Encoded": False,
+        "body": None if body is None else json.dumps(body),
+    }
+
+
+def lambda_context() -> Any:
+    from shared.ops.local_api import LocalLambdaContext
+
+    return LocalLambdaContext(
+        function_name="bench",
+        aws_request_id="bench",
+        invoked_function_arn=CONTEXT_ARN,
+        log_group_name="/aws/lambda/bench",
+        log_stream_name="local",
+    )
+
+
+def configure_process(endpoint: str, table: str = TABLE) -> None:
+    """Environment of a Lambda container, quiet: no EMF metrics and no INFO log lines on the
+    console (Powertools still builds them; only the printing is skipped)."""
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    from shared.ops.cli import _configure_environment
+
+    _configure_environment(table, endpoint)
+
+
+def _extended_household_rows(rows: list[dict[str, str]], size: int, kk_serial: int) -> list[dict[str, str]]:
+    """A household of `size` members built on `rows` (a real demo household of 2+): its head
+    and spouse, then other relatives; new KK and NIKs, each valid for its sex and birth date."""
+    from shared.nik import make_kk, make_nik
+
+    head = rows[0]
+    region = head["nik"][:6]
+    kk = make_kk(region, date(2015, 3, 1), kk_serial)
+    out = []
+    for i in range(size):
+        if i < 2:
+            row = rows[i]
+            born = date.fromisoformat(row["birth_date"])
+            out.append({**row, "kk": kk, "nik": make_nik(region, row["sex"], born, 9000 + kk_serial % 100 * 20 + i)})
+            continue
+        sex = "male" if i % 2 else "female"
+        born = date(1950 + i, 1 + i % 12, 1 + i)
+        out.append(
+            {
+                **head,
+                "kk": kk,
+                "nik": make_nik(region, sex, born, 9000 + kk_serial % 100 * 20 + i),
+                "name": f"Kerabat {chr(65 + i)} Santoso",
+                "sex": sex,
+                "birth_date": born.isoformat(),
+                "relationship": "other_relative",
+            }
+        )
+    return out
+
+
+def write_bench_register(path: Path, households: int, *, seed: int = 14) -> None:
+    """A demo register plus one household each of 1, 5 and 15 members (the demo tops out at 9)."""
+    from shared.register import REGISTER_COLUMNS, generate_demo_register
+
+    by_kk: dict[str, list[dict[str, str]]] = {}
+    for row in generate_demo_register(households, seed=seed):
+        by_kk.setdefault(row["kk"], []).append(row)
+    sizes = {len(rows) for rows in by_kk.values()}
+    base = next(rows for rows in by_kk.values() if len(rows) >= 2)
+    for serial, size in enumerate((1, 5, 15), start=9001):
+        if size not in sizes:
+            extra = _extended_household_rows(base, size, serial)
+            by_kk[extra[0]["kk"]] = extra
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.DictWriter(stream, fieldnames=REGISTER_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for rows in by_kk.values():
+            writer.writerows(rows)
+
+
+@dataclass
+class Harness:
+    engine: DynamoDBLocal
+    folder: Path
+    households: list[Any]  # RegisterHousehold
+
+    def raw_client(self) -> Any:
+        return self.engine.client()
+
+    def household_of_size(self, size: int, skip: int = 0) -> Any:
+        return [h for h in self.households if len(h.members) == size][skip]
+
+
+@contextmanager
+def harness(households: int, *, officers: int = 2) -> Iterator[Harness]:
+    """A fresh in-memory DynamoDB Local with the table, a register and a roster imported."""
+    from shared.ops.importer import import_register, import_roster
+    from shared.ops.template import create_table
+    from shared.register import read_register
+    from shared.roster import write_demo_roster
+
+    scratch = tempfile.TemporaryDirectory(prefix="census-bench-")
+    folder = Path(scratch.name)
+    register, roster = folder / "register.csv", folder / "roster.csv"
+    write_bench_register(register, households)
+    with register.open(newline="", encoding="utf-8") as stream:
+        found = [h for h in read_register(stream) if not isinstance(h, list)]
+    write_demo_roster(roster, sorted({h.sls_code for h in found}), officers=officers)
+    with scratch, DynamoDBLocal(in_memory=True) as engine:
+        configure_process(engine.endpoint_url)
+        create_table(engine.client(), TABLE)
+        import_register(register, fresh_table=True)
+        import_roster(roster)
+        yield Harness(engine, folder, found)

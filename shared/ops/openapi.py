@@ -1,0 +1,418 @@
+"""The API's OpenAPI document, generated - never written by hand - from what defines the API:
+the template's Api events (paths, methods, which routes need a token), the pydantic models
+the handlers parse request bodies with, and the one error shape of shared/http.py.
+
+`census openapi` prints it; docs/openapi.json is its committed copy (a test keeps the two
+equal), and tests/integration/test_schemathesis.py sends every operation generated and
+malformed requests from it. Not on any Lambda's import path: the handlers keep parsing
+with pydantic directly (Powertools' validating resolver would cost cold start).
+
+A route the template gains without an entry in REQUEST_BODIES fails `build_document` (and
+its test) by name, so the document can never silently miss an operation or a body.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shared.ops.template import REPO_ROOT, ApiRoute, api_routes
+
+OPENAPI_VERSION = "3.1.0"
+DOCUMENT_PATH = REPO_ROOT / "docs" / "openapi.json"
+_REF = "#/components/schemas/{model}"
+
+NO_BODY = None
+EMPTY_OBJECT = "{}"  # a body of `{}` (or nothing at all): the route takes no fields
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the template cannot say about a route: its body, answers and extra parameters."""
+
+    body: str | None  # "module:Model", EMPTY_OBJECT or NO_BODY
+    success: tuple[int, ...]
+    answer: str | None  # a schema name in _ANSWERS, or None for "a JSON object"
+    summary: str
+    headers: tuple[str, ...] = ()  # request headers beyond Authorization (see _HEADERS)
+    query: tuple[str, ...] = ()  # query parameters (see _QUERY)
+    lockout: bool = False  # takes KK + NIK: may answer 429 too_many_attempts with Retry-After
+    pdf: bool = False
+    session: bool = False  # needs a resident's session token (checked by the function, not API Gateway)
+
+
+# (METHOD, path) -> the operation. Every route of the template must be here.
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("POST", "/v1/households/{kk}/responses"): Operation(
+        "shared.responses:Submission",
+        (200, 201),
+        "SubmissionReceipt",
+        "Submit or correct a household's response (201 first version, 200 a correction)",
+        headers=("Idempotency-Key",),
+        lockout=True,
+    ),
+    ("GET", "/v1/receipts/{receipt_code}"): Operation(
+        NO_BODY, (200,), "ReceiptStatus", "Status by receipt code (no personal data)"
+    ),
+    ("POST", "/v1/households/{kk}/status"): Operation(
+        "shared.status_lookup:StatusRequest",
+        (200,),
+        "HouseholdStatus",
+        "Status by KK + a member's NIK, for a lost receipt",
+        lockout=True,
+    ),
+    ("GET", "/v1/receipts/{receipt_code}/proof"): Operation(
+        NO_BODY, (200,), None, "The printable proof of filling (A5 PDF)", pdf=True
+    ),
+    ("POST", "/v1/areas/{area_code}/worklists"): Operation(
+        NO_BODY, (201,), "WorklistGeneration", "Generate an area's worklists (supervisor of the area)"
+    ),
+    ("GET", "/v1/officers/me/worklist"): Operation(
+        NO_BODY, (200,), "WorklistPage", "The calling officer's worklist, a page at a time", query=("limit", "cursor")
+    ),
+    ("GET", "/v1/households/{kk}"): Operation(
+        NO_BODY, (200,), "HouseholdForInterview", "Register members and latest response (assigned officer)"
+    ),
+    ("POST", "/v1/households/{kk}/visits"): Operation(
+        "shared.fieldwork:VisitRequest",
+        (200, 201),
+        "VisitAnswer",
+        "Record a visit: an interview, or not home / refused / moved",
+        headers=("Idempotency-Key",),
+    ),
+    ("GET", "/v1/areas/{area_code}/progress"): Operation(
+        NO_BODY, (200,), "AreaProgress", "Progress figures of an area and each child area (supervisor)"
+    ),
+    ("POST", "/v1/sessions"): Operation(
+        "shared.residents:SignInRequest",
+        (201,),
+        "SessionToken",
+        "A resident signs in with KK + a member's NIK + the household password (the first sign-in sets it)",
+        lockout=True,
+    ),
+    ("GET", "/v1/session/household"): Operation(
+        NO_BODY, (200,), "SessionHousehold", "The signed-in household: register, draft, latest response", session=True
+    ),
+    ("PUT", "/v1/session/household/draft"): Operation(
+        "shared.drafts:DraftBody",
+        (200,),
+        "DraftSaved",
+        "Save the household's draft (If-Match: the ETag once a draft exists)",
+        headers=("If-Match",),
+        session=True,
+    ),
+    ("POST", "/v1/households/{kk}/password-reset"): Operation(
+        EMPTY_OBJECT, (200,), "PasswordReset", "Clear a household's password (supervisor of its area)"
+    ),
+}
+
+_PATH_PARAMETERS: dict[str, dict[str, Any]] = {
+    "kk": {"type": "string", "pattern": "^[0-9]{16}$", "description": "The KK (family card) number."},
+    "receipt_code": {
+        "type": "string",
+        "pattern": "^[0-9A-Za-z -]{13,64}$",
+        "description": "13 Crockford base32 characters; any case, hyphens and spaces ignored.",
+    },
+    "area_code": {
+        "type": "string",
+        "pattern": "^[0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3}([0-9]{4}([0-9]{2})?)?)?)?)?$",
+        "description": "Province 2, regency 4, district 7, village 10, SLS 14 or sub-SLS 16 digits.",
+    },
+}
+_HEADERS: dict[str, dict[str, Any]] = {
+    "Idempotency-Key": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Makes retries safe: the same key and body answer the first result again.",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,128}$"},
+    },
+    "If-Match": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": "The draft's ETag (required once a draft exists; 412 when stale).",
+        "schema": {"type": "string"},
+    },
+}
+_QUERY: dict[str, dict[str, Any]] = {
+    "limit": {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+    },
+    "cursor": {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "description": "next_cursor of the previous page, as given.",
+        "schema": {"type": "string", "maxLength": 2048},
+    },
+}
+
+_STRING = {"type": "string"}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_INT = {"type": "integer"}
+_NULLABLE_INT = {"type": ["integer", "null"]}
+
+
+def _object(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Answers may gain fields (clients ignore unknown ones), so extra properties are allowed."""
+    return {"type": "object", "required": sorted(required), "properties": {**required, **(optional or {})}}
+
+
+# Success answers: the fields clients rely on.
+_ANSWERS: dict[str, dict[str, Any]] = {
+    "SubmissionReceipt": _object(
+        {"receipt_code": _STRING, "kk": _STRING, "version": _INT, "status": _STRING, "submitted_at": _STRING}
+    ),
+    "ReceiptStatus": _object(
+        {
+            "receipt_code": _STRING,
+            "status": _STRING,
+            "version": _INT,
+            "channel": _STRING,
+            "first_submitted_at": _STRING,
+            "last_submitted_at": _STRING,
+            "member_count": _INT,
+        }
+    ),
+    "HouseholdStatus": _object(
+        {
+            "receipt_code": _NULLABLE_STRING,
+            "status": _STRING,
+            "version": _INT,
+            "channel": _NULLABLE_STRING,
+            "first_submitted_at": _NULLABLE_STRING,
+            "last_submitted_at": _NULLABLE_STRING,
+            "member_count": _NULLABLE_INT,
+        }
+    ),
+    "WorklistGeneration": _object(
+        {"area_code": _STRING, "households": _INT, "officers": _INT, "per_officer": {"type": "array"}}
+    ),
+    "WorklistPage": _object(
+        {
+            "officer_id": _STRING,
+            "households": {"type": "array", "items": {"type": "object"}},
+            "next_cursor": _NULLABLE_STRING,
+        }
+    ),
+    "HouseholdForInterview": _object(
+        {
+            "kk": _STRING,
+            "sls_code": _STRING,
+            "status": _STRING,
+            "version": _INT,
+            "register_members": {"type": "array", "items": {"type": "object"}},
+            "latest_response": {"type": ["object", "null"]},
+        }
+    ),
+    "VisitAnswer": _object({"kk": _STRING, "outcome": _STRING, "status": _STRING, "version": _INT}),
+    "AreaProgress": _object({"area_code": _STRING, "households": _INT, "children": {"type": "array"}}),
+    "SessionToken": _object(
+        {
+            "token": _STRING,
+            "token_type": {"const": "Bearer"},
+            "expires_at": _STRING,
+            "expires_in": _INT,
+            "kk": _STRING,
+            "password_set": {"type": "boolean"},
+        }
+    ),
+    "SessionHousehold": _object(
+        {
+            "kk": _STRING,
+            "register": {"type": "object"},
+            "draft": {"type": ["object", "null"]},
+            "latest": {"type": ["object", "null"]},
+        }
+    ),
+    "DraftSaved": _object({"etag": _STRING, "saved_at": _STRING, "expires_at": _NULLABLE_STRING}),
+    "PasswordReset": _object({"kk": _STRING, "reset_at": _STRING, "reset_by": _STRING}),
+}
+
+_PROBLEM = {
+    "type": "object",
+    "required": ["code", "message", "field"],
+    "properties": {
+        "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "message": {"type": "string", "minLength": 1},
+        "field": {"type": ["string", "null"]},
+    },
+    "additionalProperties": False,
+}
+_ERROR = {
+    "type": "object",
+    "description": "Every 4xx and 5xx answer: a stable machine-readable code, a message, the offending field.",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "field"],
+            "additionalProperties": False,
+            "properties": {
+                **_PROBLEM["properties"],  # type: ignore[dict-item]
+                "details": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
+            },
+        }
+    },
+}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "required": True,
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    }
+}
+
+
+class UndocumentedRoute(Exception):
+    """The template has routes this module does not describe (named in the message)."""
+
+
+def _load_model(reference: str) -> Any:
+    module, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def missing_operations(routes: list[ApiRoute] | None = None) -> list[str]:
+    """Template routes with no entry in OPERATIONS, as 'METHOD path'."""
+    return [f"{r.method} {r.path}" for r in routes or api_routes() if (r.method, r.path) not in OPERATIONS]
+
+
+def _error_response(description: str, retry_after: bool = False) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    if retry_after:
+        answer["headers"] = _RETRY_AFTER
+    return answer
+
+
+def _operation(route: ApiRoute, spec: Operation, models: dict[str, Any]) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = []
+    for segment in route.path.split("/"):
+        if segment.startswith("{"):
+            name = segment.strip("{}+")
+            if name not in _PATH_PARAMETERS:
+                raise UndocumentedRoute(f"{route.method} {route.path}: no schema for path parameter {name!r}")
+            parameters.append({"name": name, "in": "path", "required": True, "schema": _PATH_PARAMETERS[name]})
+    parameters += [_HEADERS[h] for h in spec.headers] + [_QUERY[q] for q in spec.query]
+    responses: dict[str, Any] = {}
+    for status in spec.success:
+        if spec.pdf:
+            content: dict[str, Any] = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+        else:
+            schema = {"$ref": f"#/components/schemas/{spec.answer}"} if spec.answer else {"type": "object"}
+            content = {"application/json": {"schema": schema}}
+        responses[str(status)] = {"description": "OK" if status == 200 else "Created", "content": content}
+    if spec.lockout:
+        responses["429"] = _error_response("Too many failed attempts for this KK (too_many_attempts)", True)
+    responses["4XX"] = _error_response("Refused: see the error code")
+    responses["503"] = _error_response("Busy (service_busy, write_conflict): retry after Retry-After", True)
+    operation: dict[str, Any] = {
+        "operationId": f"{route.function_id}.{route.method.lower()}{route.path.replace('/', '_').strip('_')}",
+        "summary": spec.summary,
+        "tags": [route.function_id.removesuffix("Function")],
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if spec.body == EMPTY_OBJECT:
+        empty = {"type": "object", "additionalProperties": False, "maxProperties": 0}
+        operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": empty}}}
+    elif spec.body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": models[spec.body]}}}
+    if route.authorizer is not None:
+        operation["security"] = [{"bearer": []}]
+    elif spec.session:
+        operation["security"] = [{"residentSession": []}]
+    return operation
+
+
+def build_document(routes: list[ApiRoute] | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for the template's routes, deterministic for the same code."""
+    from pydantic.json_schema import models_json_schema
+
+    routes = routes if routes is not None else api_routes()
+    missing = missing_operations(routes)
+    if missing:
+        raise UndocumentedRoute(
+            "routes in template.yaml that shared/ops/openapi.py does not describe "
+            f"(add them to OPERATIONS): {', '.join(missing)}"
+        )
+    references = sorted({spec.body for spec in OPERATIONS.values() if spec.body not in (None, EMPTY_OBJECT)})
+    classes: list[Any] = [(_load_model(ref), "validation") for ref in references]
+    found, definitions = models_json_schema(classes, ref_template=_REF)
+    models = {ref: found[(cls, mode)] for ref, (cls, mode) in zip(references, classes, strict=True)}
+    schemas: dict[str, Any] = {
+        **definitions.get("$defs", {}),
+        "Error": _ERROR,
+        "Problem": _PROBLEM,
+        **_ANSWERS,
+    }
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(
+            route, OPERATIONS[(route.method, route.path)], models
+        )
+    from importlib.metadata import version
+
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Census service API",
+            "version": version("census-service"),
+            "description": "Generated by `census openapi` from template.yaml and the request models; "
+            "do not edit docs/openapi.json by hand.",
+        },
+        "paths": {path: paths[path] for path in sorted(paths)},
+        "components": {
+            "schemas": {name: schemas[name] for name in sorted(schemas)},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "A Cognito ID token (officer or supervisor group); locally `census token`.",
+                },
+                "residentSession": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A resident's session token from POST /v1/sessions (also accepted, instead of "
+                    "respondent_nik, by the submission and status routes).",
+                },
+            },
+        },
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    text = render(build_document())
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Adds `census openapi [--out FILE]`."""
+    parser = commands.add_parser("openapi", help="print the API's OpenAPI document (generated from the routes)")
+    parser.add_argument(
+        "--out", help=f"write it to this file (the committed copy: {DOCUMENT_PATH.relative_to(REPO_ROOT)})"
+    )
+    parser.set_defaults(func=cmd_openapi)

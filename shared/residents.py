@@ -1,0 +1,158 @@
+"""What a signed-in resident does: sign in (setting the household password the first time),
+see the household pre-filled from the register with the saved draft and the latest
+submitted version, and save the draft."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from shared import storage
+from shared.drafts import expected_etag, format_etag, parse_draft
+from shared.errors import DraftChanged, OnlinePhaseClosed, PasswordRequired, PasswordSetupRequired, ValidationFailed
+from shared.household_access import authenticate, session_household, validate_kk
+from shared.intake import iso_utc
+from shared.passwords import hash_password, password_problems
+from shared.sessions import Session, issue_token
+from shared.settings import Settings
+from shared.validation import parse_json
+
+_Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+_Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class SignInRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    kk: _Code
+    nik: _Code
+    password: _Password | None = None  # once the household has one
+    new_password: _Password | None = None  # on the household's first sign-in
+
+
+def sign_in(body: str | bytes | None, *, settings: Settings, now: datetime) -> dict[str, Any]:
+    request = parse_json(SignInRequest, body)
+    kk = validate_kk(request.kk)
+    household = authenticate(kk, request.nik, request.password, settings=settings, now=now)
+    member = [m.nik for m in household.register.members].index(request.nik)
+    issued = issue_token(Session(kk, member), settings=settings, now=now)  # before any write: it may fail
+    password_set = False
+    if household.credential is None:
+        if request.new_password is None:
+            raise PasswordSetupRequired()
+        niks = tuple(str(m.nik) for m in household.register.members)
+        problems = password_problems(request.new_password, (kk, *niks), "new_password")
+        if problems:
+            raise ValidationFailed(problems)
+        try:
+            storage.set_password(kk, hash_password(request.new_password), iso_utc(now))
+        except storage.AlreadyExists:
+            raise PasswordRequired() from None  # another family member set it a moment ago
+        password_set = True
+    return {
+        "token": issued.token,
+        "token_type": "Bearer",
+        "expires_at": iso_utc(issued.expires_at),
+        "expires_in": settings.session_ttl_seconds,
+        "kk": kk,
+        "password_set": password_set,
+    }
+
+
+def _live_draft(household: storage.HouseholdSnapshot, now: datetime) -> storage.Draft | None:
+    """The draft unless it has expired (TTL deletion can lag by days)."""
+    draft = household.draft
+    return draft if draft is not None and int(draft.expires_at) > now.timestamp() else None
+
+
+def household_view(session: Session, *, settings: Settings, now: datetime) -> tuple[dict[str, Any], str | None]:
+    """The register's members, the draft and the latest submitted version; and the draft's ETag."""
+    household, respondent_nik = session_household(session)
+    state = household.state
+    draft = _live_draft(household, now)
+    draft_view = None
+    if draft is not None:
+        draft_view = {
+            **json.loads(draft.body),
+            "saved_at": draft.saved_at,
+            "etag": format_etag(int(draft.etag)),
+        }
+    latest = None
+    stored = storage.latest_version(session.kk) if int(state.version) > 0 else None
+    if stored is not None:
+        # What was sent last, so that a correction starts from it rather than from the register.
+        latest = {
+            "receipt_code": state.receipt_code,
+            "version": int(stored.version),
+            "status": state.status,
+            "submitted_at": stored.submitted_at,
+            "member_count": len(stored.members),
+            "members": [dict(m) for m in stored.members],
+            "departed": [dict(d) for d in stored.departed or []],
+        }
+    view = {
+        "kk": session.kk,
+        "respondent_nik": respondent_nik,
+        "register": {
+            "members": [
+                {
+                    "nik": m.nik,
+                    "name": m.name,
+                    "sex": m.sex,
+                    "birth_date": m.birth_date,
+                    "relationship": m.relationship,
+                }
+                for m in household.register.members
+            ]
+        },
+        "draft": draft_view,
+        "latest": latest,
+        "online_phase_end": None if settings.online_phase_end is None else iso_utc(settings.online_phase_end),
+    }
+    return view, None if draft is None else format_etag(int(draft.etag))
+
+
+def draft_expiry(settings: Settings, now: datetime) -> int:
+    end = settings.online_phase_end or now + timedelta(seconds=settings.draft_ttl_seconds)
+    return int(end.timestamp())
+
+
+@dataclass(frozen=True)
+class SavedDraft:
+    etag: str
+    saved_at: str
+    expires_at: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"etag": self.etag, "saved_at": self.saved_at, "expires_at": self.expires_at}
+
+
+def save_draft(
+    session: Session, body: str | bytes | None, if_match: str | None, *, settings: Settings, now: datetime
+) -> SavedDraft:
+    if not settings.online_phase_open(now):
+        raise OnlinePhaseClosed()
+    draft = parse_draft(body, now)
+    household, _ = session_household(session)
+    stored = household.draft
+    live = _live_draft(household, now)
+    expected = expected_etag(if_match, None if live is None else int(live.etag))
+    if expected is None and stored is not None:
+        expected = int(stored.etag)  # an expired draft is replaced without asking
+    expires_at = draft_expiry(settings, now)
+    saved_at = iso_utc(now)
+    try:
+        etag = storage.save_draft(
+            session.kk,
+            draft.model_dump_json(exclude_none=True),
+            expected_etag=expected,
+            saved_at=saved_at,
+            expires_at=expires_at,
+        )
+    except storage.DraftConflict:
+        raise DraftChanged() from None
+    return SavedDraft(format_etag(etag), saved_at, iso_utc(datetime.fromtimestamp(expires_at, UTC)))

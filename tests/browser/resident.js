@@ -1,0 +1,616 @@
+/* The resident web page in a real browser: Debian's Chromium (/usr/bin/chromium) driven by
+   playwright-core, against a running `census serve` (tests/browser/test_browser.py starts
+   it and passes the households to use). A phone-sized window throughout.
+
+   Scenarios: first load (size, accessibility), a validation error in both languages, sign in
+   and set a password, a 5-member household filled and submitted (its first answer lost on the
+   way back, so the retry must reuse the Idempotency-Key and file once), the receipt, the proof,
+   the status page, and another household saved as a draft, signed out, signed in again and
+   resumed. Screenshots of each step go to the artefacts folder; axe-core checks each view.
+
+   Usage: node tests/browser/resident.js  (configuration as JSON in CENSUS_BROWSER_CONFIG:
+   {"base_url", "artifacts", "households": [{"kk", "members": [{nik,name,sex,birth_date,relationship}]}, ...]})
+   Exit status 0 only if every check passed. */
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+const assert = require("assert/strict");
+const { chromium } = require("playwright-core");
+
+const config = JSON.parse(process.env.CENSUS_BROWSER_CONFIG || "{}");
+const BASE = config.base_url;
+const OUT = config.artifacts;
+const AXE = require.resolve("axe-core/axe.min.js");
+const PHONE = { width: 390, height: 844 };
+const PASSWORD = "Kopi-Tubruk-1945";
+const figures = {};
+let shot = 0;
+let actions = 0;  // what a resident does by hand: each fill, selection, click or key press
+
+function log(message) { process.stdout.write(message + "\n"); }
+
+async function launch() {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--no-first-run"]
+  });
+}
+
+async function newPage(browser) {
+  const context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1, isMobile: true, hasTouch: true, locale: "id-ID",
+    bypassCSP: true });  // only so that axe-core can be injected; the page itself runs under its CSP
+  const page = await context.newPage();
+  page.problems = [];
+  page.on("pageerror", (error) => page.problems.push("page error: " + error.message));
+  page.on("console", (message) => {
+    // The browser reports every 4xx as a console error; the page's own errors are what count.
+    if (message.type() === "error" && !/Failed to load resource/.test(message.text())) page.problems.push("console: " + message.text());
+  });
+  return page;
+}
+
+async function screenshot(page, name) {
+  shot += 1;
+  const file = path.join(OUT, String(shot).padStart(2, "0") + "-" + name + ".png");
+  await page.screenshot({ path: file, fullPage: true });
+  log("  screenshot " + path.relative(process.cwd(), file));
+}
+
+/* axe-core in the page: no serious or critical violation of WCAG 2.1 A/AA or best practice. */
+async function axe(page, view) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] }
+  }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  for (const v of result.violations) log(`  axe ${view}: ${v.impact} ${v.id} (${v.nodes.length}) ${v.help}`);
+  assert.deepEqual(bad.map((v) => v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")), [], "axe on " + view);
+  figures["axe_" + view] = { passes: result.passes.length, violations: result.violations.length };
+  // Every control has its own label (a radio's is its option; its question is the fieldset's legend).
+  const unlabelled = await page.$$eval("input, select, textarea", (controls) => controls
+    .filter((c) => !c.labels.length || (c.type === "radio" && !(c.closest("fieldset") && c.closest("fieldset").querySelector("legend"))))
+    .map((c) => c.id || c.name));
+  assert.deepEqual(unlabelled, [], "unlabelled controls on " + view);
+}
+
+async function fill(page, selector, value) { actions += 1; await page.fill(selector, value); }
+async function click(page, selector) { actions += 1; await page.click(selector); }
+async function choose(page, selector, value) {
+  if ((await page.inputValue(selector)) === value) return;  // already so (pre-selected)
+  actions += 1;
+  await page.selectOption(selector, value);
+}
+
+/* The error next to a field: shown, and announced with it (aria-describedby). */
+async function fieldError(page, id) {
+  const text = await page.textContent("#" + id + "-err");
+  const describedBy = await page.getAttribute("#" + id, "aria-describedby");
+  assert.ok(describedBy && describedBy.split(" ").includes(id + "-err"), id + " is not described by its error");
+  assert.equal(await page.getAttribute("#" + id, "aria-invalid"), "true");
+  return text.trim();
+}
+
+async function toggleLanguage(page, expectLang) {
+  await click(page, "#lang");
+  await page.waitForFunction((lang) => document.documentElement.lang === lang, expectLang);
+}
+
+async function signIn(page, kk, nik, password, setUp) {
+  await fill(page, "#kk", kk);
+  await fill(page, "#nik", nik);
+  await click(page, "#signin-submit");
+  if (setUp) {
+    await page.waitForSelector("#new_password");
+    await fill(page, "#new_password", password);
+    await fill(page, "#confirm_password", password);
+  } else {
+    await page.waitForSelector("#password");
+    await fill(page, "#password", password);
+  }
+  await click(page, "#signin-submit");
+  await page.waitForSelector("#household-title");
+}
+
+/* Answer the census questions of the member card `uid` (register identity left as it is). */
+async function answer(page, uid, answers) {
+  const id = (name) => `#m${uid}-${name}`;
+  await choose(page, id("marital_status"), answers.marital_status);
+  await choose(page, id("religion"), answers.religion || "islam");
+  await choose(page, id("education"), answers.education);
+}
+
+function yearsOld(member) {
+  const now = new Date(), born = new Date(member.birth_date + "T00:00:00Z");
+  return (now - born) / (365.25 * 24 * 3600 * 1000);
+}
+
+/* What fiveMembers answers for a register member (and what a correction must find again). */
+function fiveAnswers(member) {
+  const years = yearsOld(member);
+  return {
+    marital_status: ["head", "spouse"].includes(member.relationship) ? "married" : "never_married",
+    religion: "islam",
+    education: years >= 19 ? "senior_secondary" : years >= 13 ? "primary" : "none"
+  };
+}
+
+/* The text of the description next to the term `term` on the receipt. */
+async function receiptFact(page, term) {
+  return page.$$eval("dl.facts-list dt", (terms, wanted) => {
+    const dt = terms.find((x) => x.textContent.trim() === wanted);
+    return dt ? dt.nextElementSibling.textContent.trim() : null;
+  }, term);
+}
+
+async function memberUids(page) {
+  return page.$$eval("ol.members > li", (items) => items.map((li) => +li.id.slice(1)));
+}
+
+// ------------------------------------------------------------------ scenarios
+
+async function firstLoad(browser) {
+  log("first load");
+  const page = await newPage(browser);
+  let bytes = 0;
+  const files = [];
+  page.on("response", async (response) => {
+    try { const body = await response.body(); bytes += body.length; files.push(response.url().replace(BASE, "") + " " + body.length); } catch (e) { /* redirects */ }
+  });
+  await page.goto(BASE + "/", { waitUntil: "networkidle" });
+  await page.waitForSelector("#signin-title");
+  figures.first_load_bytes = bytes;
+  figures.first_load_files = files;
+  assert.ok(bytes < 100 * 1024, `first load is ${bytes} bytes`);
+  assert.equal(await page.getAttribute("html", "lang"), "id");
+  assert.match(await page.textContent("h1"), /Masuk/);
+  // Keyboard: the first Tab reaches the skip link, and the focus is visible.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "skip");
+  await page.keyboard.press("Tab");
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, "none", "focus must be visible");
+  await screenshot(page, "signin-id");
+  await axe(page, "signin");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+
+  // A figure, not a check: the first load on a slow mobile connection (DevTools' "Slow 3G":
+  // 400 ms round trip, 400 kbit/s), uncompressed as the local service sends it.
+  const slow = await newPage(browser);
+  const cdp = await slow.context().newCDPSession(slow);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions",
+    { offline: false, latency: 400, downloadThroughput: 50 * 1024, uploadThroughput: 50 * 1024 });
+  const begun = Date.now();
+  await slow.goto(BASE + "/");
+  await slow.waitForSelector("#signin-submit");
+  figures.slow_3g_usable_ms = Date.now() - begun;
+  await slow.context().close();
+}
+
+async function validationInBothLanguages(browser, household) {
+  log("a validation error in both languages");
+  const page = await newPage(browser);
+  await page.goto(BASE + "/");
+  // Client-side first (the server's rule, mirrored): a KK one digit short.
+  await page.fill("#kk", household.kk.slice(0, 15));
+  await page.fill("#nik", household.members[0].nik);
+  await page.click("#signin-submit");
+  const indonesian = await fieldError(page, "kk");
+  assert.match(indonesian, /Nomor KK tidak valid/);
+  await screenshot(page, "kk-error-id");
+  await toggleLanguage(page, "en");
+  const english = await fieldError(page, "kk");
+  assert.match(english, /KK number is not valid/);
+  assert.equal(await page.textContent("#lang"), "Bahasa Indonesia");
+  await screenshot(page, "kk-error-en");
+  await axe(page, "signin_error");
+  // Then the server's verdict: a well-formed NIK that is not on this KK.
+  const stranger = household.members[0].nik.slice(0, 12) + "9999";
+  await page.fill("#kk", household.kk);
+  await page.fill("#nik", stranger);
+  await page.click("#signin-submit");
+  await page.waitForSelector("#summary");
+  assert.match(await page.textContent("#summary"), /do not match|does not match/);
+  await screenshot(page, "server-error-en");
+  await toggleLanguage(page, "id");
+  assert.match(await page.textContent("#summary"), /tidak cocok/);
+  await screenshot(page, "server-error-id");
+  // The choice of language is kept for the next visit.
+  await toggleLanguage(page, "en");
+  await page.reload();
+  await page.waitForSelector("#signin-title");
+  assert.equal(await page.getAttribute("html", "lang"), "en");
+  await toggleLanguage(page, "id");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+}
+
+async function fiveMembers(browser, household) {
+  log("a 5-member household, from sign-in to the proof");
+  const page = await newPage(browser);
+  const started = Date.now();
+  actions = 0;
+  await page.goto(BASE + "/");
+  const respondent = household.members[household.members.length - 1];
+  await fill(page, "#kk", household.kk);
+  await fill(page, "#nik", respondent.nik);
+  await click(page, "#signin-submit");
+  await page.waitForSelector("#new_password");
+  await screenshot(page, "signin-set-password");
+  // A password the server refuses (too common): its message next to the field.
+  await page.fill("#new_password", "indonesia");
+  await page.fill("#confirm_password", "indonesia");
+  await page.click("#signin-submit");
+  await page.waitForSelector("#new_password-err");
+  assert.match(await fieldError(page, "new_password"), /terlalu umum/);
+  await screenshot(page, "password-too-common");
+  await fill(page, "#new_password", PASSWORD);
+  await fill(page, "#confirm_password", PASSWORD);
+  await click(page, "#signin-submit");
+  await page.waitForSelector("#household-title");
+
+  const uids = await memberUids(page);
+  assert.equal(uids.length, 5, "the register's five members are listed");
+  for (const [i, member] of household.members.entries()) {
+    assert.equal(await page.textContent(`#m${uids[i]}-title`), member.name);
+  }
+  await screenshot(page, "household-prefilled");
+  await axe(page, "household");
+
+  // A mistake the page catches at once: the first member's birth date against the NIK.
+  const first = uids[0];
+  await page.click(`#m${first}-identity`);
+  const born = household.members[0].birth_date;
+  const wrong = (+born.slice(0, 4) - 1) + born.slice(4);
+  await page.fill(`#m${first}-birth_date`, wrong);
+  await page.dispatchEvent(`#m${first}-birth_date`, "change");
+  assert.match(await fieldError(page, `m${first}-nik`), /tidak sesuai dengan tanggal lahir/);
+  await screenshot(page, "nik-birth-date-mismatch");
+  await page.fill(`#m${first}-birth_date`, born);
+  await page.dispatchEvent(`#m${first}-birth_date`, "change");
+  assert.equal(await page.$(`#m${first}-nik-err`), null);
+
+  // Add a member by mistake and remove it again.
+  await click(page, "#add-member");
+  assert.equal((await memberUids(page)).length, 6);
+  const extra = (await memberUids(page))[5];
+  await click(page, `#m${extra}-remove`);
+  assert.equal((await memberUids(page)).length, 5);
+
+  for (const [i, uid] of uids.entries()) {
+    await answer(page, uid, fiveAnswers(household.members[i]));
+    await click(page, `#m${uid}-confirm`);
+    await page.waitForSelector(`#m${uid}-edit`);
+  }
+  assert.match(await page.textContent(".progress"), /5 dari 5/);
+  await page.waitForFunction(() => /Tersimpan/.test(document.getElementById("save-state").textContent));
+  await screenshot(page, "household-complete");
+  await click(page, "#to-review");
+  await page.waitForSelector("#review-title");
+  await screenshot(page, "review");
+  await axe(page, "review");
+
+  // Send; the first answer is lost on the way back (the server stored it). The page keeps
+  // everything, and the retry - tapped twice - sends once more with the same key.
+  const posts = [];
+  let dropped = false;
+  await page.route("**/v1/households/*/responses", async (route) => {
+    posts.push(route.request().headers()["idempotency-key"]);
+    if (!dropped) {
+      dropped = true;
+      await route.fetch();
+      await route.abort("connectionreset");
+      return;
+    }
+    await route.continue();
+  });
+  await click(page, "#submit");
+  await page.waitForSelector("#submit-error");
+  assert.match(await page.textContent("#submit-error"), /belum terkirim/);
+  await screenshot(page, "submit-failed-kept");
+  const replay = page.waitForResponse("**/v1/households/*/responses");
+  actions += 1;
+  await page.dblclick("#submit");
+  const answer2 = await replay;
+  assert.equal(answer2.headers()["idempotent-replayed"], "true", "the retry is answered from the first, stored, submission");
+  await page.waitForSelector("#receipt-title");
+  assert.equal(posts.length, 2, "a double tap sends once");
+  assert.equal(posts[0], posts[1], "the retry reuses the Idempotency-Key");
+  const receipt = (await page.textContent("#receipt-code")).trim();
+  assert.match(receipt, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]$/);
+  figures.five_member_seconds = (Date.now() - started) / 1000;
+  figures.five_member_actions = actions;
+  // From here on nothing is changed, so nothing may be saved as a draft (the server filed the
+  // draft with the version; a copy of the answers sent would later hide them).
+  const draftSaves = [];
+  page.on("request", (request) => { if (request.method() === "PUT" && /\/draft$/.test(request.url())) draftSaves.push(request.url()); });
+  await screenshot(page, "receipt");
+  await axe(page, "receipt");
+
+  // Back, and send the same answers again: the server's record answers, nothing is filed twice.
+  await page.goBack();
+  await page.waitForSelector("#review-title");
+  const again = page.waitForResponse("**/v1/households/*/responses");
+  await page.click("#submit");
+  assert.equal((await again).headers()["idempotent-replayed"], "true");
+  await page.waitForSelector("#receipt-title");
+  assert.equal((await page.textContent("#receipt-code")).trim(), receipt);
+
+  // One stored version, clean.
+  const status = await (await page.request.get(BASE + "/v1/receipts/" + receipt.replace(/-/g, ""))).json();
+  assert.equal(status.version, 1);
+  assert.equal(status.member_count, 5);
+  assert.equal(status.status, "clean");
+
+  // The proof: the link opens the PDF.
+  const href = await page.getAttribute("#proof", "href");
+  assert.equal(await page.getAttribute("#proof", "target"), "_blank");
+  const pdf = await page.request.get(BASE + href);
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()["content-type"], "application/pdf");
+  const body = await pdf.body();
+  assert.equal(body.subarray(0, 5).toString(), "%PDF-");
+  fs.writeFileSync(path.join(OUT, "proof.pdf"), body);
+  const [popup] = await Promise.all([page.context().waitForEvent("page"), page.click("#proof")]);
+  await popup.waitForURL((url) => url.pathname === href, { waitUntil: "commit" });  // the proof opens in a new tab
+  await popup.close();
+
+  // The status page: the receipt code is remembered on this phone.
+  await click(page, "#nav-status");
+  await page.waitForSelector("#status-title");
+  assert.equal(await page.inputValue("#receipt_code"), receipt);
+  await click(page, "#status-code-submit");
+  await page.waitForSelector("#status-result");
+  assert.match(await page.textContent("#status-value"), /Diterima/);
+  await screenshot(page, "status-by-receipt");
+  await axe(page, "status");
+  // ... and by KK + NIK + password, for a lost receipt.
+  await page.fill("#status_kk", household.kk);
+  await page.fill("#status_nik", household.members[0].nik);
+  await page.click("#status-household-submit");
+  await page.waitForSelector("#status_password-err");
+  assert.match(await page.textContent("#status_password-err"), /kata sandi/);
+  await page.fill("#status_password", PASSWORD);
+  await page.click("#status-household-submit");
+  await page.waitForSelector("#status-result");
+  assert.equal((await page.textContent("#status-code")).trim(), receipt);
+  await screenshot(page, "status-by-household");
+  await page.click("#signout");  // signing out saves what is not saved yet: here, nothing
+  await page.waitForSelector("#signin-title");
+  assert.deepEqual(draftSaves, [], "nothing changed after sending, so no draft is saved");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+  return receipt;
+}
+
+/* Another phone, after sending: the page starts from the answers sent (there is no draft),
+   not from the register; one answer changed and sent again is version 2 of the same receipt. */
+async function correctAfterSending(browser, household, receipt) {
+  log("sign in again after sending: the answers sent are back; one corrected, sent: version 2");
+  const page = await newPage(browser);
+  await page.goto(BASE + "/");
+  await signIn(page, household.kk, household.members[1].nik, PASSWORD, false);
+  const told = await page.textContent(".notice");
+  assert.match(told, /versi 1/);
+  assert.ok(told.includes(receipt), "the notice names the receipt code");
+  const uids = await memberUids(page);
+  assert.equal(uids.length, 5);
+  // Every member as sent: complete, so folded, their answers shown in the folded card.
+  assert.match(await page.textContent(".progress"), /5 dari 5/);
+  for (const uid of uids) {
+    assert.ok(await page.$(`#m${uid}-edit`), "a member sent complete is shown as done");
+    assert.match(await page.textContent(`#m${uid}-answers`), /Islam/);
+  }
+  await screenshot(page, "correction-from-sent");
+  await axe(page, "household_sent");
+  const head = household.members[0], sent = fiveAnswers(head);
+  await click(page, `#m${uids[0]}-edit`);
+  for (const name of ["marital_status", "religion", "education"]) {
+    assert.equal(await page.inputValue(`#m${uids[0]}-${name}`), sent[name], name + " is as sent, not empty");
+  }
+  const corrected = sent.education === "bachelor" ? "master" : "bachelor";
+  await choose(page, `#m${uids[0]}-education`, corrected);
+  await screenshot(page, "correction-changed");
+  await click(page, `#m${uids[0]}-confirm`);
+  await click(page, "#to-review");
+  await page.waitForSelector("#review-title");
+  await click(page, "#submit");
+  await page.waitForSelector("#receipt-title");
+  assert.equal((await page.textContent("#receipt-code")).trim(), receipt, "a correction keeps the receipt code");
+  assert.equal(await receiptFact(page, "Versi isian"), "2");
+  await screenshot(page, "correction-receipt");
+  const status = await (await page.request.get(BASE + "/v1/receipts/" + receipt.replace(/-/g, ""))).json();
+  assert.equal(status.version, 2);
+  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("census.session")).token);
+  const view = await (await page.request.get(BASE + "/v1/session/household", { headers: { Authorization: "Bearer " + token } })).json();
+  assert.equal(view.latest.version, 2);
+  assert.equal(view.latest.members[0].education, corrected, "the corrected answer was filed");
+  assert.equal(view.latest.members[1].education, fiveAnswers(household.members[1]).education, "the others are as sent");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+}
+
+async function resumeDraft(browser, household) {
+  log("save as you go, sign out, sign in again, resume");
+  let page = await newPage(browser);
+  await page.goto(BASE + "/");
+  const members = household.members;
+  await signIn(page, household.kk, members[0].nik, PASSWORD, true);
+  let uids = await memberUids(page);
+  // The first member in full; the second partly; the last moved out; a baby added.
+  await answer(page, uids[0], { marital_status: "married", education: "bachelor" });
+  await page.click(`#m${uids[0]}-confirm`);
+  await page.selectOption(`#m${uids[1]}-religion`, "catholic");
+  await page.selectOption(`#m${uids[4]}-presence`, "moved_out");
+  await page.click("#add-member");
+  const baby = (await memberUids(page))[5];
+  const today = new Date();
+  const birth = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1)).toISOString().slice(0, 10);
+  const [y, m, d] = birth.split("-");
+  const babyNik = members[0].nik.slice(0, 6) + String(+d + 40).padStart(2, "0") + m + y.slice(2) + "0007";
+  await page.fill(`#m${baby}-name`, "Putri Kecil");
+  await page.fill(`#m${baby}-nik`, babyNik);
+  await page.check(`#m${baby}-sex-female`);
+  await page.fill(`#m${baby}-birth_date`, birth);
+  await page.dispatchEvent(`#m${baby}-birth_date`, "change");
+  await page.selectOption(`#m${baby}-relationship`, "grandchild");
+  await page.selectOption(`#m${baby}-added_because`, "born");
+  await page.waitForFunction(() => /Tersimpan/.test(document.getElementById("save-state").textContent));
+  await screenshot(page, "draft-saved");
+  await page.click("#signout");
+  await page.waitForSelector("#signin-title");
+  await page.context().close();
+
+  // Another phone: sign in with the password (keyboard only), and the draft is there.
+  page = await newPage(browser);
+  await page.goto(BASE + "/");
+  await page.waitForSelector("#kk");
+  await page.focus("#kk");
+  await page.keyboard.type(household.kk);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "nik");
+  await page.keyboard.type(members[2].nik);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#password");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "password");
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#household-title");
+  assert.match(await page.textContent(".notice"), /Melanjutkan isian/);
+  uids = await memberUids(page);
+  assert.equal(uids.length, 6);
+  assert.ok(await page.$(`#m${uids[0]}-edit`), "the completed member is shown as done");
+  assert.equal(await page.inputValue(`#m${uids[1]}-religion`), "catholic");
+  assert.match(await page.textContent(`#m${uids[4]}`), /Pindah/, "the member who moved out is listed so");
+  assert.equal(await page.inputValue(`#m${uids[5]}-name`), "Putri Kecil");
+  assert.equal(await page.inputValue(`#m${uids[5]}-added_because`), "born");
+  await screenshot(page, "draft-resumed");
+
+  // Two devices at once: the other one saves first; this one is told and reloads.
+  const other = await newPage(browser);
+  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("census.session")).token);
+  const current = await (await other.request.get(BASE + "/v1/session/household", { headers: { Authorization: "Bearer " + token } })).json();
+  const saved = await other.request.put(BASE + "/v1/session/household/draft", {
+    headers: { Authorization: "Bearer " + token, "If-Match": current.draft.etag, "Content-Type": "application/json" },
+    data: JSON.stringify({ members: current.draft.members, departed: current.draft.departed })
+  });
+  assert.equal(saved.status(), 200);
+  await other.context().close();
+  await page.selectOption(`#m${uids[1]}-marital_status`, "married");
+  await page.waitForSelector(".notice.warning");
+  assert.match(await page.textContent(".notice.warning"), /perangkat lain/);
+  await screenshot(page, "draft-changed-elsewhere");
+
+  // The session runs out while typing: sign in again, and what was typed is still there.
+  uids = await memberUids(page);
+  let expired = false;
+  await page.route("**/v1/session/household/draft", async (route) => {
+    if (expired) { await route.continue(); return; }
+    expired = true;
+    await route.fulfill({ status: 401, contentType: "application/json",
+      body: JSON.stringify({ error: { code: "session_expired", message: "The session has expired; sign in again.", field: null } }) });
+  });
+  await page.selectOption(`#m${uids[2]}-marital_status`, "divorced");
+  await page.waitForSelector("#signin-title");
+  assert.match(await page.textContent("#summary"), /Sesi Anda sudah berakhir/);
+  assert.equal(await page.inputValue("#kk"), household.kk);
+  await page.click("#signin-submit");
+  await page.waitForSelector("#password");
+  await page.fill("#password", PASSWORD);
+  await page.click("#signin-submit");
+  await page.waitForSelector("#household-title");
+  assert.equal(await page.inputValue(`#m${uids[2]}-marital_status`), "divorced", "typed answers survive a new sign-in");
+  await page.waitForFunction(() => /Tersimpan/.test(document.getElementById("save-state").textContent));
+  await page.unroute("**/v1/session/household/draft");
+
+  // Finish and send: four members and the baby; the one who moved out listed as departed.
+  uids = await memberUids(page);
+  for (const i of [1, 2, 3]) {
+    if (await page.$(`#m${uids[i]}-edit`)) continue;
+    await answer(page, uids[i], { marital_status: i === 1 ? "married" : "never_married", education: "primary" });
+    await page.click(`#m${uids[i]}-confirm`);
+  }
+  await page.selectOption(`#m${uids[5]}-marital_status`, "never_married");
+  await page.selectOption(`#m${uids[5]}-religion`, "islam");
+  await page.selectOption(`#m${uids[5]}-education`, "none");
+  await page.click(`#m${uids[5]}-confirm`);
+
+  // The server is the judge: the one who moved out, added again as a new member, passes the
+  // page's checks but not the server's, whose verdict is shown at the fields it names.
+  const gone = members[4];
+  await page.click("#add-member");
+  const again = (await memberUids(page))[6];
+  await page.fill(`#m${again}-name`, gone.name);
+  await page.fill(`#m${again}-nik`, gone.nik);
+  await page.check(`#m${again}-sex-${gone.sex}`);
+  await page.fill(`#m${again}-birth_date`, gone.birth_date);
+  await page.dispatchEvent(`#m${again}-birth_date`, "change");
+  await page.selectOption(`#m${again}-relationship`, "other_relative");
+  await page.selectOption(`#m${again}-added_because`, "moved_in");
+  await answer(page, again, { marital_status: "never_married", education: "primary" });
+  await page.click(`#m${again}-confirm`);
+  await page.click("#to-review");
+  await page.waitForSelector("#review-title");
+  await page.click("#submit");
+  await page.waitForSelector("#summary");
+  const verdict = await page.textContent("#summary");
+  log("  the server's verdict: " + verdict.replace(/\s+/g, " "));
+  assert.match(verdict, /juga sebagai keluar|hanya untuk anggota baru/);
+  const departedUid = (await memberUids(page))[4];
+  assert.match(await fieldError(page, `m${departedUid}-presence`), /juga sebagai keluar/, "the verdict sits at its field");
+  await screenshot(page, "server-verdict-at-fields");
+  await axe(page, "household_server_errors");
+  await page.click(`#m${again}-edit`);
+  await page.click(`#m${again}-remove`);
+
+  await page.click("#to-review");
+  await page.waitForSelector("#review-title");
+  assert.match(await page.textContent("main"), /Pindah/);
+  await page.click("#submit");
+  await page.waitForSelector("#receipt-title");
+  const receipt = (await page.textContent("#receipt-code")).replace(/-/g, "").trim();
+  const status = await (await page.request.get(BASE + "/v1/receipts/" + receipt)).json();
+  assert.equal(status.member_count, 5);
+  await screenshot(page, "resumed-receipt");
+
+  // "Something wrong? Correct the answers": the answers sent, with the member who moved out
+  // and the baby who was born, not the register.
+  await page.click("#correct");
+  await page.waitForSelector("#household-title");
+  assert.match(await page.textContent(".notice"), /versi 1/);
+  uids = await memberUids(page);
+  assert.equal(uids.length, 6);
+  assert.match(await page.textContent(`#m${uids[4]}`), /Pindah/, "the member who moved out, with the reason given");
+  assert.equal(await page.textContent(`#m${uids[5]}-title`), "Putri Kecil");
+  await page.click(`#m${uids[5]}-edit`);
+  assert.equal(await page.inputValue(`#m${uids[5]}-added_because`), "born");
+  assert.equal(await page.inputValue(`#m${uids[5]}-nik`), babyNik);
+  await page.click(`#m${uids[4]}-edit`);
+  assert.equal(await page.inputValue(`#m${uids[4]}-presence`), "moved_out");
+  await screenshot(page, "correction-departed-and-added");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+}
+
+async function main() {
+  assert.ok(BASE && OUT && config.households && config.households.length >= 2, "CENSUS_BROWSER_CONFIG is incomplete");
+  fs.mkdirSync(OUT, { recursive: true });
+  for (const old of fs.readdirSync(OUT)) if (/\.(png|pdf)$/.test(old)) fs.unlinkSync(path.join(OUT, old));
+  const browser = await launch();
+  try {
+    log("Chromium " + browser.version());
+    await firstLoad(browser);
+    await validationInBothLanguages(browser, config.households[0]);
+    const receipt = await fiveMembers(browser, config.households[0]);
+    await correctAfterSending(browser, config.households[0], receipt);
+    await resumeDraft(browser, config.households[1]);
+  } finally {
+    await browser.close();
+  }
+  log("FIGURES " + JSON.stringify(figures));
+}
+
+main().then(() => log("OK"), (error) => { log("FAILED: " + (error.stack || error)); process.exit(1); });

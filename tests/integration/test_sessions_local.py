@@ -1,0 +1,92 @@
+"""Resident sessions under concurrency, on DynamoDB Local (moto's conditional writes are not
+atomic across threads): two family members claiming the household at once, and editing the
+draft at once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from shared.register import RegisterHousehold
+from tests.conftest import invoke, table_items
+from tests.integration.conftest import race
+
+pytestmark = pytest.mark.dynamodb_local
+
+
+def _sessions() -> Any:
+    from functions.sessions.app import lambda_handler
+
+    return lambda_handler
+
+
+def call(method: str, resource: str, **kwargs: Any) -> tuple[int, Any]:
+    answer = invoke(_sessions(), method, resource, {}, **kwargs)
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+def test_family_members_claiming_at_once_set_one_password(
+    local_store: str, dynamodb_local: Any, households: list[RegisterHousehold]
+) -> None:
+    household = households[5]
+    passwords = [f"rumah-kami-nomor-{i}" for i in range(6)]
+    results = race(
+        6,
+        lambda i: call(
+            "POST",
+            "/v1/sessions",
+            body={
+                "kk": household.kk,
+                "nik": household.members[i % len(household.members)].nik,
+                "new_password": passwords[i],
+            },
+        ),
+    )
+    winners = [i for i, (status, _) in enumerate(results) if status == 201]
+    assert len(winners) == 1, results
+    assert all(results[i][1]["error"]["code"] == "password_required" for i in range(6) if i not in winners)
+    credentials = [
+        i for i in table_items(local_store, dynamodb_local.endpoint_url) if i["sk"]["S"] == "META#CREDENTIAL"
+    ]
+    assert len(credentials) == 1
+    # The winner's password is the household's.
+    status, answer = call(
+        "POST",
+        "/v1/sessions",
+        body={"kk": household.kk, "nik": household.members[0].nik, "password": passwords[winners[0]]},
+    )
+    assert status == 201, answer
+
+
+def test_concurrent_draft_saves_from_one_etag_keep_exactly_one(
+    local_store: str, dynamodb_local: Any, households: list[RegisterHousehold]
+) -> None:
+    household = households[6]
+    status, signed_in = call(
+        "POST",
+        "/v1/sessions",
+        body={"kk": household.kk, "nik": household.members[0].nik, "new_password": "teh-manis-x9"},
+    )
+    assert status == 201
+    auth = {"Authorization": f"Bearer {signed_in['token']}"}
+    status, saved = call("PUT", "/v1/session/household/draft", body={"members": []}, headers=auth)
+    assert status == 200 and saved["etag"] == '"1"'
+
+    names = [f"Nama Versi {chr(65 + i)}" for i in range(8)]
+    results = race(
+        8,
+        lambda i: call(
+            "PUT",
+            "/v1/session/household/draft",
+            body={"members": [{"name": names[i]}]},
+            headers=auth | {"If-Match": '"1"'},
+        ),
+    )
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] + [412] * 7, results
+    winner = next(i for i, (status, _) in enumerate(results) if status == 200)
+    status, view = call("GET", "/v1/session/household", headers=auth)
+    assert view["draft"]["members"] == [{"name": names[winner]}]
+    assert view["draft"]["etag"] == '"2"'

@@ -1,0 +1,1067 @@
+/* The resident census page: sign in with KK + NIK (+ password), confirm the household's
+   members, save as you go, review, submit, receipt and proof; and a status check.
+   Plain JavaScript, no build step. Every view is drawn from the state object `S`; typing
+   updates S without redrawing, so focus and caret stay where the resident left them. */
+(function () {
+  "use strict";
+
+  // The form's choices, in the server's order (shared/vocabulary.py; tests/unit/test_web_messages.py
+  // reads this JSON and fails if it drifts from the vocabulary).
+  const CHOICES = {"Relationship": ["head", "spouse", "child", "child_in_law", "grandchild", "parent", "parent_in_law", "other_relative", "household_help", "other"], "Sex": ["male", "female"], "MaritalStatus": ["never_married", "married", "divorced", "widowed"], "Religion": ["islam", "protestant", "catholic", "hindu", "buddhist", "confucian", "other"], "Education": ["none", "primary", "junior_secondary", "senior_secondary", "diploma", "bachelor", "master", "doctorate"], "Citizenship": ["WNI", "WNA"], "DepartureReason": ["died", "moved_out", "not_a_member"], "AddedBecause": ["born", "moved_in", "other"]};
+
+  const MESSAGES = window.CENSUS_MESSAGES;
+  const R = window.CensusRules;
+  const FIELDS = ["name", "nik", "relationship", "sex", "birth_date", "marital_status", "religion", "education",
+    "citizenship", "lives_at_kk_address", "current_area_code", "added_because"];
+  const IDENTITY = ["name", "nik", "relationship", "sex", "birth_date"];
+  const SAVE_DELAY_MS = 1200;
+
+  // ---------------------------------------------------------------- storage
+
+  function storage(kind) {
+    return {
+      get(key) { try { return JSON.parse(window[kind].getItem(key)); } catch (e) { return null; } },
+      set(key, value) { try { window[kind].setItem(key, JSON.stringify(value)); } catch (e) { /* private mode */ } },
+      del(key) { try { window[kind].removeItem(key); } catch (e) { /* private mode */ } }
+    };
+  }
+  const local = storage("localStorage");  // language, the pending submission's key, the last receipt code
+  const tab = storage("sessionStorage");  // the session token: gone when the tab closes
+
+  // ---------------------------------------------------------------- state
+
+  const S = {
+    lang: local.get("census.lang") === "en" ? "en" : "id",
+    view: "signin",
+    signin: { step: "id", kk: "", nik: "", errors: {}, error: null, busy: false },
+    session: tab.get("census.session"),
+    household: null,  // {kk, register, latest, online_phase_end}
+    members: [],
+    nextUid: 1,
+    etag: null,
+    save: { state: "idle", at: null, timer: null, busy: false, again: false, last: null, rejected: {} },
+    notice: null,
+    summary: [],  // [{code, target}] shown at the top of the form
+    submit: { busy: false, error: null, retries: 0, timer: null },
+    sent: null,  // the body last filed from this tab (JSON), to tell a correction from what was sent
+    receipt: local.get("census.receipt"),
+    status: { busy: false, result: null, error: null, errors: {}, needPassword: false }
+  };
+
+  // ---------------------------------------------------------------- text
+
+  function t(key, vars) {
+    let text = MESSAGES[S.lang].ui[key];
+    if (text === undefined) text = MESSAGES.id.ui[key] || key;
+    return text.replace(/\{(\w+)\}/g, (_, name) => (vars && vars[name] !== undefined ? vars[name] : ""));
+  }
+  function errorText(code, status) {
+    const errors = MESSAGES[S.lang].errors;
+    if (errors[code]) return errors[code];
+    if (status === 0) return errors.network_error;
+    return status >= 500 || status === 429 ? errors.service_busy : errors.unknown_error;
+  }
+  function choice(kind, value) { return MESSAGES[S.lang].choices[kind + "." + value] || value; }
+  function wib(iso) {
+    if (!iso) return "";
+    const locale = S.lang === "id" ? "id-ID" : "en-GB";
+    return new Date(iso).toLocaleString(locale, { timeZone: "Asia/Jakarta", dateStyle: "medium", timeStyle: "short" }) + " WIB";
+  }
+  function longDate(text) {
+    const d = R.parseDate(text);
+    if (!d) return text || "";
+    return new Date(Date.UTC(d.year, d.month - 1, d.day)).toLocaleDateString(S.lang === "id" ? "id-ID" : "en-GB",
+      { timeZone: "UTC", day: "numeric", month: "long", year: "numeric" });
+  }
+  function age(text) {
+    const d = R.parseDate(text);
+    if (!d) return null;
+    const now = new Date();
+    let years = now.getFullYear() - d.year;
+    if (now.getMonth() + 1 < d.month || (now.getMonth() + 1 === d.month && now.getDate() < d.day)) years -= 1;
+    return years;
+  }
+
+  // ---------------------------------------------------------------- DOM
+
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+      else if (name === "text") el.textContent = value;
+      else el.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      el.append(child.nodeType ? child : String(child));
+    }
+    return el;
+  }
+  const $ = (id) => document.getElementById(id);
+
+  /* Redraw the view, keeping the focused element (by id) and the scroll position. */
+  function render() {
+    const focused = document.activeElement && document.activeElement.id;
+    const main = $("main");
+    main.replaceChildren(VIEWS[S.view]());
+    document.documentElement.lang = S.lang;
+    document.title = t("title") + " - " + t("view." + S.view);
+    renderHeader();
+    if (focused && $(focused)) $(focused).focus({ preventScroll: true });
+  }
+
+  function renderHeader() {
+    $("site-title").textContent = t("title");
+    $("skip").textContent = t("skip");
+    const toggle = $("lang");
+    // The button's name is in the page's language; the language's own name is in that language.
+    toggle.replaceChildren(h("span", { lang: S.lang === "id" ? "en" : "id" }, S.lang === "id" ? "English" : "Bahasa Indonesia"));
+    toggle.setAttribute("aria-label", t("lang.switch"));
+    const out = $("signout");
+    out.hidden = !S.session;
+    out.textContent = t("signout");
+    const nav = $("nav-status");
+    nav.textContent = t("nav.status");
+    nav.setAttribute("aria-current", S.view === "status" ? "page" : "false");
+    $("footer").textContent = t("footer");
+  }
+
+  /* A labelled field with its hint and its error, wired for screen readers. */
+  function field(id, label, control, error, hint) {
+    const describedBy = [hint ? id + "-hint" : null, error ? id + "-err" : null].filter(Boolean).join(" ");
+    if (describedBy) control.setAttribute("aria-describedby", describedBy);
+    if (error) control.setAttribute("aria-invalid", "true");
+    return h("div", { class: "field" + (error ? " invalid" : "") },
+      h("label", { for: id }, label),
+      hint ? h("p", { class: "hint", id: id + "-hint" }, hint) : null,
+      control,
+      error ? h("p", { class: "error", id: id + "-err", "data-code": error }, errorText(error)) : null);
+  }
+
+  /* Radio buttons in a fieldset whose legend is the question. */
+  function radios(id, legend, name, options, value, onChange, error) {
+    return h("fieldset", {
+      class: "field radios" + (options.length === 2 ? " pair" : "") + (error ? " invalid" : ""), id: id,
+      "aria-describedby": error ? id + "-err" : null, "aria-invalid": error ? "true" : null
+    },
+      h("legend", {}, legend),
+      options.map(([optionValue, label]) => h("label", { class: "radio" },
+        h("input", {
+          type: "radio", name: name, id: id + "-" + optionValue, value: String(optionValue),
+          checked: value === optionValue, onchange: () => onChange(optionValue)
+        }), " ", label)),
+      error ? h("p", { class: "error", id: id + "-err", "data-code": error }, errorText(error)) : null);
+  }
+
+  function select(id, kind, value, onChange) {
+    return h("select", { id: id, onchange: (e) => onChange(e.target.value || null) },
+      h("option", { value: "" }, t("choose")),
+      CHOICES[kind].map((v) => h("option", { value: v, selected: value === v }, choice(kind, v))));
+  }
+
+  function summaryBox(items) {
+    if (!items.length) return null;
+    return h("div", { class: "summary", role: "alert", tabindex: "-1", id: "summary" },
+      h("h2", {}, t("summary.title")),
+      h("ul", {}, items.map((item) => h("li", {},
+        item.target ? h("a", { href: "#" + item.target, onclick: (e) => { e.preventDefault(); focusTarget(item.target); } },
+          (item.label ? item.label + ": " : "") + errorText(item.code, item.status))
+          : (item.label ? item.label + ": " : "") + errorText(item.code, item.status)))));
+  }
+
+  function focusTarget(id) {
+    const el = $(id);
+    if (!el) return;
+    const input = el.matches("fieldset") ? el.querySelector("input") : el;
+    (input || el).focus();
+    el.scrollIntoView({ block: "center" });
+  }
+
+  function notice(key, vars, kind) {
+    return h("p", { class: "notice " + (kind || "info"), role: "status" }, t(key, vars));
+  }
+
+  // ---------------------------------------------------------------- API
+
+  async function api(method, path, body, headers, useSession, keepalive) {
+    const all = Object.assign({ Accept: "application/json" }, headers || {});
+    if (body !== undefined) all["Content-Type"] = "application/json";
+    if (useSession && S.session) all.Authorization = "Bearer " + S.session.token;
+    try {
+      const response = await fetch(path, {
+        method: method, headers: all, cache: "no-store", keepalive: !!keepalive,
+        body: body === undefined ? undefined : JSON.stringify(body)
+      });
+      let data = null;
+      try { data = await response.json(); } catch (e) { data = null; }
+      const error = data && data.error ? data.error : null;
+      return {
+        ok: response.ok, status: response.status, data: data, headers: response.headers, error: error,
+        code: error ? error.code : (response.ok ? null : "unknown_error"),
+        retryAfter: +(response.headers.get("Retry-After") || 0)
+      };
+    } catch (e) {
+      return { ok: false, status: 0, data: null, error: null, code: "network_error", retryAfter: 0 };
+    }
+  }
+
+  function problems(result) {
+    if (!result.error) return [{ code: result.code, field: null, status: result.status }];
+    const details = result.error.details && result.error.details.length ? result.error.details : [result.error];
+    return details.map((d) => ({ code: d.code, field: d.field || null, status: result.status }));
+  }
+
+  function isSessionProblem(code) { return code === "session_expired" || code === "session_invalid" || code === "session_required"; }
+
+  // ---------------------------------------------------------------- sign in
+
+  async function signIn(event) {
+    event.preventDefault();
+    const si = S.signin;
+    if (si.busy) return;
+    const form = event.target;
+    si.kk = form.kk.value.trim();
+    si.nik = form.nik.value.trim();
+    si.errors = {};
+    si.error = null;
+    const kkProblem = R.checkKk(si.kk), nikProblem = R.parseNik(si.nik).code;
+    if (kkProblem) si.errors.kk = kkProblem;
+    if (nikProblem) si.errors.nik = nikProblem;
+    const body = { kk: si.kk, nik: si.nik };
+    if (si.step === "password") {
+      body.password = form.password.value;
+      if (!body.password) si.errors.password = "missing_field";
+    } else if (si.step === "setup") {
+      body.new_password = form.new_password.value;
+      const problem = R.checkNewPassword(body.new_password, si.kk, si.nik);
+      if (problem) si.errors.new_password = problem;
+      else if (form.confirm_password.value !== body.new_password) si.errors.confirm_password = "password_mismatch";
+    }
+    if (Object.keys(si.errors).length) { render(); focusFirstError(); return; }
+    si.busy = true;
+    render();
+    const result = await api("POST", "/v1/sessions", body);
+    si.busy = false;
+    if (result.ok) {
+      S.session = { token: result.data.token, kk: result.data.kk, expires_at: result.data.expires_at };
+      tab.set("census.session", S.session);
+      si.step = "id";
+      si.errors = {};
+      S.notice = result.data.password_set ? { key: "notice.password_set" } : null;
+      await loadHousehold();
+      return;
+    }
+    if (result.code === "password_setup_required") si.step = "setup";
+    else if (result.code === "password_required") si.step = "password";
+    else {
+      for (const p of problems(result)) {
+        if (p.field && ["new_password", "password", "kk", "nik"].indexOf(p.field) >= 0) si.errors[p.field] = p.code;
+        else si.error = { code: p.code, status: p.status, minutes: Math.ceil(result.retryAfter / 60) };
+      }
+    }
+    render();
+    if (si.step !== "id" && !Object.keys(si.errors).length && !si.error) {
+      $(si.step === "setup" ? "new_password" : "password").focus();
+    } else focusFirstError();
+  }
+
+  function focusFirstError() {
+    const summary = $("summary");
+    if (summary) { summary.focus(); return; }
+    const invalid = document.querySelector("[aria-invalid=true]");
+    if (invalid) (invalid.matches("fieldset") ? invalid.querySelector("input") : invalid).focus();
+  }
+
+  /* Signing out saves what is not saved yet first. */
+  async function signOut() {
+    clearTimeout(S.save.timer);
+    for (let i = 0; S.save.busy && i < 100; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (S.session && S.household && S.view !== "receipt") await saveDraft();
+    S.session = null;
+    tab.del("census.session");
+    S.household = null;
+    S.members = [];
+    S.etag = null;
+    S.summary = [];
+    S.notice = null;
+    go("signin");
+  }
+
+  /* A session problem mid-way: sign in again; what was typed stays in memory. */
+  function sessionLost(code) {
+    S.session = null;
+    tab.del("census.session");
+    S.signin.error = { code: code };
+    S.signin.step = "id";
+    go("signin");
+  }
+
+  // ---------------------------------------------------------------- household
+
+  function emptyFields() {
+    const f = {};
+    for (const name of FIELDS) f[name] = null;
+    f.citizenship = "WNI";  // nearly every household; a resident changes it where it is not so
+    f.lives_at_kk_address = true;
+    return f;
+  }
+
+  function newMember(register, fields) {
+    const m = { uid: S.nextUid++, registerNik: register ? register.nik : null, register: register || null,
+      f: emptyFields(), departed: null, open: true, identityOpen: !register, errors: {} };
+    if (register) for (const name of IDENTITY) m.f[name] = register[name] || null;
+    childDefaults(m);
+    for (const [name, value] of Object.entries(fields || {})) if (FIELDS.indexOf(name) >= 0) m.f[name] = value;
+    if (m.f.current_area_code && m.f.lives_at_kk_address !== false) m.f.lives_at_kk_address = false;
+    return m;
+  }
+
+  /* A young child's only possible answers, pre-selected where still empty (visible, and
+     changeable like any other answer). True if it set something. */
+  function childDefaults(m) {
+    const years = age(m.f.birth_date);
+    let set = false;
+    if (years !== null && years < 10 && !m.f.marital_status) { m.f.marital_status = "never_married"; set = true; }
+    if (years !== null && years < 7 && !m.f.education) { m.f.education = "none"; set = true; }
+    return set;
+  }
+
+  /* Members from the register, overlaid with the saved draft or else the answers last sent
+     (matched by NIK; `from_register` is not a field and is dropped). */
+  function membersFrom(register, draft) {
+    const members = [];
+    const draftMembers = draft ? (draft.members || []).slice() : [];
+    const departed = {};
+    for (const d of (draft && draft.departed) || []) departed[d.nik] = d.reason || "not_a_member";
+    const unmatched = [];
+    for (const r of register) {
+      const index = draftMembers.findIndex((d) => d.nik === r.nik && !d.added_because);
+      if (index >= 0) {
+        members.push(newMember(r, draftMembers.splice(index, 1)[0]));
+      } else {
+        const m = newMember(r);
+        if (departed[r.nik]) m.departed = departed[r.nik];
+        else if (draft) unmatched.push(m);
+        members.push(m);
+      }
+    }
+    for (const d of draftMembers) {
+      // A register member whose NIK was being corrected comes back as the next unmatched one.
+      const target = !d.added_because && unmatched.length ? unmatched.shift() : null;
+      if (target) {
+        for (const [name, value] of Object.entries(d)) if (FIELDS.indexOf(name) >= 0) target.f[name] = value;
+        target.identityOpen = true;
+      } else members.push(newMember(null, d));
+    }
+    for (const m of members) m.open = !!draft ? !(m.departed || isComplete(m)) : true;
+    return members;
+  }
+
+  async function loadHousehold(reason) {
+    const result = await api("GET", "/v1/session/household", undefined, {}, true);
+    if (!result.ok) {
+      if (isSessionProblem(result.code) || result.status === 401) { sessionLost(result.code); return; }
+      S.signin.error = { code: result.code, status: result.status };
+      go("signin");
+      return;
+    }
+    const data = result.data;
+    // What was sent from this tab, unchanged, is reloaded from the server like any other visit.
+    const keepTyped = S.household && S.household.kk === data.kk && S.members.length && reason !== "draft_changed" &&
+      S.sent !== JSON.stringify(submissionBody());
+    // A correction starts from the draft, else from what was last sent, else from the register.
+    const latest = data.latest && data.latest.members ? { members: data.latest.members, departed: data.latest.departed } : null;
+    S.household = data;
+    S.etag = data.draft ? data.draft.etag || result.headers.get("ETag") : null;
+    S.save.rejected = {};
+    if (keepTyped) {
+      // Signed in again after the session ran out: keep what was typed, save it over the draft.
+      S.save.last = null;
+      scheduleSave();
+    } else {
+      S.members = membersFrom(data.register.members, data.draft || latest);
+      S.save.last = JSON.stringify(draftBody());
+      if (reason === "draft_changed") S.notice = { key: "notice.draft_changed", kind: "warning" };
+      else if (data.draft) S.notice = { key: "notice.draft_resumed", vars: { when: wib(data.draft.saved_at) } };
+      else if (data.latest && data.latest.receipt_code) {
+        S.notice = { key: "notice.already_submitted", vars: { code: R.formatReceiptCode(data.latest.receipt_code),
+          version: data.latest.version, when: wib(data.latest.submitted_at) } };
+      }
+    }
+    S.save.state = data.draft ? "saved" : "idle";
+    S.save.at = data.draft ? data.draft.saved_at : null;
+    S.summary = [];
+    go("household");
+  }
+
+  function memberLabel(m) {
+    const name = (m.f.name || "").trim();
+    return name || t("member.new");
+  }
+
+  function memberProblems(m) {
+    const e = {};
+    if (m.departed) return e;
+    const f = m.f;
+    const nameProblem = R.checkName(f.name);
+    if (nameProblem) e.name = nameProblem;
+    if (!f.nik) e.nik = "missing_field";
+    for (const name of ["relationship", "sex", "marital_status", "religion", "education", "citizenship"]) {
+      if (!f[name]) e[name] = "missing_field";
+    }
+    if (!f.birth_date) e.birth_date = "missing_field";
+    else if (R.checkBirthDate(f.birth_date)) e.birth_date = R.checkBirthDate(f.birth_date);
+    if (f.nik) {
+      const nikProblem = R.checkNikAgainst(f.nik, f.sex, e.birth_date ? null : f.birth_date);
+      if (nikProblem) e.nik = nikProblem;
+    }
+    if (f.lives_at_kk_address === null) e.lives_at_kk_address = "missing_field";
+    else if (f.lives_at_kk_address === false) {
+      if (!f.current_area_code) e.current_area_code = "missing_current_area_code";
+      else if (R.checkAreaCode(f.current_area_code)) e.current_area_code = "invalid_area_code";
+    }
+    if (!m.registerNik && !f.added_because) e.added_because = "missing_field";
+    return e;
+  }
+
+  function isComplete(m) { return !Object.keys(memberProblems(m)).length; }
+
+  function householdProblems() {
+    const items = [];
+    const present = S.members.filter((m) => !m.departed);
+    if (!present.length || present.length > 30) items.push({ code: "member_count" });
+    const heads = present.filter((m) => m.f.relationship === "head").length;
+    if (present.length && heads !== 1) items.push({ code: "head_count" });
+    const seen = {};
+    for (const m of present) {
+      if (!m.f.nik) continue;
+      if (seen[m.f.nik] && !m.errors.nik) m.errors.nik = "duplicate_nik";
+      seen[m.f.nik] = true;
+    }
+    return items;
+  }
+
+  function memberId(m, name) { return "m" + m.uid + "-" + name; }
+  function fieldLabel(name) { return t(name === "nik" ? "field.member_nik" : "field." + name); }
+
+  /* Check every member and the household; fill S.summary. True when the form may go. */
+  function validateAll() {
+    S.summary = [];
+    for (const m of S.members) {
+      m.errors = memberProblems(m);
+      if (Object.keys(m.errors).length) {
+        m.open = true;
+        if (IDENTITY.some((name) => m.errors[name])) m.identityOpen = true;
+      }
+    }
+    const household = householdProblems();
+    for (const m of S.members) {
+      for (const [name, code] of Object.entries(m.errors)) {
+        S.summary.push({ code: code, target: memberId(m, name), label: memberLabel(m) + " · " + fieldLabel(name) });
+        m.open = true;
+        if (IDENTITY.indexOf(name) >= 0) m.identityOpen = true;
+      }
+    }
+    S.summary.push(...household);
+    return !S.summary.length;
+  }
+
+  function memberBody(m) {
+    const f = m.f, body = {};
+    for (const name of FIELDS) {
+      if (name === "current_area_code") body[name] = f.lives_at_kk_address === false ? f.current_area_code : null;
+      else if (name === "added_because") { if (!m.registerNik) body[name] = f.added_because; }
+      else body[name] = name === "name" ? (f.name || "").trim() : f[name];
+    }
+    return body;
+  }
+
+  function submissionBody() {
+    return {
+      members: S.members.filter((m) => !m.departed).map(memberBody),
+      departed: S.members.filter((m) => m.departed && m.registerNik).map((m) => ({ nik: m.registerNik, reason: m.departed }))
+    };
+  }
+
+  /* The draft: every field given so far that passes the client's checks and was not refused
+     by the server since it last changed (so one bad field never stops the rest saving). */
+  function draftBody() {
+    const members = [];
+    for (const m of S.members.filter((x) => !x.departed)) {
+      const problems = memberProblems(m), body = {};
+      for (const name of FIELDS) {
+        const value = m.f[name];
+        if (value === null || value === "" || problems[name] || S.save.rejected[m.uid + "." + name] === value) continue;
+        if (name === "added_because" && m.registerNik) continue;
+        if (name === "current_area_code" && m.f.lives_at_kk_address !== false) continue;
+        body[name] = name === "name" ? value.trim() : value;
+      }
+      if (Object.keys(body).length) members.push(body);
+    }
+    const departed = S.members.filter((m) => m.departed && m.registerNik).map((m) => ({ nik: m.registerNik, reason: m.departed }));
+    return { members: members, departed: departed };
+  }
+
+  function scheduleSave() {
+    clearTimeout(S.save.timer);
+    if (!S.session) return;
+    S.save.timer = setTimeout(saveDraft, SAVE_DELAY_MS);
+  }
+
+  async function saveDraft(leaving) {
+    const save = S.save;
+    if (!S.session || S.view === "receipt") return;
+    if (save.busy) { save.again = true; return; }
+    const body = draftBody(), text = JSON.stringify(body);
+    if (text === save.last) return;
+    save.busy = true;
+    setSaveState("saving");
+    const result = await api("PUT", "/v1/session/household/draft", body, S.etag ? { "If-Match": S.etag } : {}, true, leaving);
+    save.busy = false;
+    if (result.ok) {
+      S.etag = result.data.etag || result.headers.get("ETag");
+      save.last = text;
+      save.at = result.data.saved_at;
+      setSaveState("saved");
+    } else if (result.status === 412 || result.status === 428) {
+      await loadHousehold("draft_changed");
+      return;
+    } else if (result.status === 401) {
+      sessionLost(result.code);
+      return;
+    } else if (result.status === 422) {
+      // The server is the judge: show its verdict by the field, and save the rest without it.
+      const sent = S.members.filter((x) => !x.departed);
+      for (const p of problems(result)) {
+        const match = /^members\[(\d+)\]\.(\w+)$/.exec(p.field || "");
+        const owner = match ? sentMember(body, sent, +match[1]) : null;
+        if (owner) {
+          owner.errors[match[2]] = p.code;
+          save.rejected[owner.uid + "." + match[2]] = owner.f[match[2]];
+        }
+      }
+      setSaveState("error");
+      render();
+      save.again = true;
+    } else {
+      setSaveState(result.status === 0 ? "offline" : "error");
+      save.timer = setTimeout(saveDraft, 5000);
+    }
+    if (save.again) { save.again = false; scheduleSave(); }
+  }
+
+  /* The member behind draft.members[i] (members with nothing to save are left out of it). */
+  function sentMember(body, present, index) {
+    let i = -1;
+    for (const m of present) {
+      const problems = memberProblems(m);
+      if (FIELDS.some((name) => m.f[name] !== null && m.f[name] !== "" && !problems[name])) i += 1;
+      if (i === index) return m;
+    }
+    return null;
+  }
+
+  function setSaveState(state) {
+    S.save.state = state;
+    const el = $("save-state");
+    if (el) el.textContent = saveStateText();
+  }
+
+  function saveStateText() {
+    const save = S.save;
+    if (save.state === "saving") return t("save.saving");
+    if (save.state === "saved") return t("save.saved", { when: wib(save.at) });
+    if (save.state === "offline") return t("save.offline");
+    if (save.state === "error") return t("save.error");
+    return t("save.idle");
+  }
+
+  /* Typing: update the state and save later; no redraw (focus and caret stay). */
+  function setField(m, name, value, redraw) {
+    m.f[name] = value;
+    if (m.errors[name]) {
+      delete m.errors[name];
+      const el = $(memberId(m, name));
+      if (el && !redraw) { el.removeAttribute("aria-invalid"); const err = $(memberId(m, name) + "-err"); if (err) err.remove(); }
+    }
+    if (redraw) render();
+    scheduleSave();
+  }
+
+  /* Most households share one religion: the first answer is offered to the members not yet
+     answered (shown in their cards, changed there if it differs). */
+  function setReligion(m, value) {
+    const others = S.members.filter((x) => x !== m && !x.departed && !x.f.religion);
+    if (value) for (const x of others) x.f.religion = value;
+    setField(m, "religion", value, others.length > 0);
+  }
+
+  /* Leaving a field: check it at once, as the server will (NIK against sex and birth date, dates). */
+  function checkOnBlur(m) {
+    const found = memberProblems(m);
+    let changed = false;
+    for (const name of ["nik", "birth_date", "current_area_code", "name"]) {
+      if (!m.f[name]) continue;  // an empty field is only "required" once the member is confirmed
+      if (found[name]) m.errors[name] = found[name]; else delete m.errors[name];
+      const shown = $(memberId(m, name) + "-err");
+      if ((shown ? shown.dataset.code : undefined) !== m.errors[name]) changed = true;
+    }
+    if (changed) render();
+  }
+
+  function confirmMember(m) {
+    m.errors = memberProblems(m);
+    if (Object.keys(m.errors).length) {
+      if (IDENTITY.some((name) => m.errors[name])) m.identityOpen = true;
+      render();
+      const first = Object.keys(m.errors)[0];
+      focusTarget(memberId(m, first));
+      return;
+    }
+    m.open = false;
+    render();
+    const next = S.members.find((x) => x.open);
+    const target = next ? $("m" + next.uid + "-title") : $("to-review");
+    if (target) { target.focus(); target.scrollIntoView({ block: "start" }); }
+  }
+
+  function addMember() {
+    const m = newMember(null);
+    S.members.push(m);
+    render();
+    $("m" + m.uid + "-title").focus();
+    scheduleSave();
+  }
+
+  function removeMember(m) {
+    S.members = S.members.filter((x) => x !== m);
+    render();
+    $("add-member").focus();
+    scheduleSave();
+  }
+
+  function toReview() {
+    if (!validateAll()) { render(); focusFirstError(); return; }
+    saveDraft();
+    go("review");
+  }
+
+  // ---------------------------------------------------------------- submit
+
+  function hash(text) {  // FNV-1a: which body a stored Idempotency-Key belongs to, without keeping the body
+    let h1 = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) { h1 ^= text.charCodeAt(i); h1 = Math.imul(h1, 0x01000193) >>> 0; }
+    return h1.toString(16) + ":" + text.length;
+  }
+
+  function newKey() {
+    const bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return "web-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  /* One Idempotency-Key per body (and KK): kept in localStorage, so a retry, a double tap or a
+     reload after a lost answer files the household once. */
+  async function submit() {
+    clearTimeout(S.submit.timer);
+    if (S.submit.busy || S.view === "receipt") return;
+    const kk = S.household.kk, body = submissionBody();
+    const fingerprint = hash(kk + JSON.stringify(body));
+    // Only a fingerprint of the KK and the answers is kept with the key, never the answers.
+    let pending = local.get("census.pending");
+    if (!pending || pending.hash !== fingerprint) {
+      pending = { hash: fingerprint, key: newKey() };
+      local.set("census.pending", pending);
+    }
+    clearTimeout(S.save.timer);
+    S.submit.busy = true;
+    S.submit.error = null;
+    render();
+    const result = await api("POST", "/v1/households/" + encodeURIComponent(kk) + "/responses", body,
+      { "Idempotency-Key": pending.key }, true);
+    S.submit.busy = false;
+    if (result.ok) {
+      // The key stays with its fingerprint: sending the same answers again (back, then send)
+      // is answered from the server's record instead of filing a copy; changed answers get a new key.
+      // The server filed the draft with this version: nothing is saved again until an answer
+      // changes (a draft copy of what was sent, left by closing the tab, would hide it later).
+      S.etag = null;
+      S.save.last = JSON.stringify(draftBody());
+      S.submit.retries = 0;
+      S.receipt = result.data;
+      S.sent = JSON.stringify(body);
+      local.set("census.receipt", { receipt_code: result.data.receipt_code });
+      S.notice = null;
+      go("receipt");
+      return;
+    }
+    if (isSessionProblem(result.code)) { sessionLost(result.code); return; }
+    if (result.code === "idempotency_key_reused") {  // the key was spent on another body: a new one
+      local.del("census.pending");
+      if (S.submit.retries++ < 1) { submit(); return; }
+    }
+    if (result.status === 422) {
+      placeServerProblems(result);
+      go("household");
+      focusFirstError();
+      return;
+    }
+    S.submit.error = { code: result.code, status: result.status };
+    if ((result.status === 503 || result.status === 429) && result.retryAfter && S.submit.retries < 3) {
+      S.submit.retries += 1;
+      S.submit.timer = setTimeout(submit, Math.min(result.retryAfter, 30) * 1000);
+    }
+    render();
+    const retry = $("submit-error");
+    if (retry) retry.focus();
+  }
+
+  /* A 422 from the server: each problem next to its field (members[i] is the i-th member sent). */
+  function placeServerProblems(result) {
+    S.summary = [];
+    const present = S.members.filter((m) => !m.departed);
+    const departed = S.members.filter((m) => m.departed && m.registerNik);
+    for (const p of problems(result)) {
+      let match = /^members\[(\d+)\]\.(\w+)$/.exec(p.field || "");
+      if (match && present[+match[1]]) {
+        const m = present[+match[1]], name = match[2];
+        m.errors[name] = p.code;
+        m.open = true;
+        if (IDENTITY.indexOf(name) >= 0) m.identityOpen = true;
+        const known = FIELDS.indexOf(name) >= 0;
+        S.summary.push({ code: p.code, target: memberId(m, known ? name : "title"),
+          label: memberLabel(m) + (known ? " · " + fieldLabel(name) : "") });
+        continue;
+      }
+      match = /^departed\[(\d+)\]/.exec(p.field || "");
+      if (match && departed[+match[1]]) {
+        const m = departed[+match[1]];
+        m.open = true;
+        m.errors.presence = p.code;
+        S.summary.push({ code: p.code, target: memberId(m, "presence"), label: memberLabel(m) + " · " + fieldLabel("presence") });
+        continue;
+      }
+      S.summary.push({ code: p.code, status: p.status });
+    }
+  }
+
+  // ---------------------------------------------------------------- status
+
+  async function statusByCode(event) {
+    event.preventDefault();
+    const st = S.status, text = event.target.receipt_code.value;
+    st.errors = {};
+    st.error = null;
+    st.result = null;
+    const code = R.normalizeReceiptCode(text);
+    if (!code) { st.errors.receipt_code = "invalid_receipt_code"; render(); focusFirstError(); return; }
+    st.busy = true;
+    render();
+    const result = await api("GET", "/v1/receipts/" + code);
+    st.busy = false;
+    if (result.ok) st.result = result.data;
+    else if (result.code === "invalid_receipt_code" || result.code === "receipt_not_found") st.errors.receipt_code = result.code;
+    else st.error = { code: result.code, status: result.status };
+    render();
+    if (st.result) $("status-result").focus(); else focusFirstError();
+  }
+
+  async function statusByHousehold(event) {
+    event.preventDefault();
+    const st = S.status, form = event.target;
+    st.errors = {};
+    st.error = null;
+    st.result = null;
+    const kk = form.status_kk.value.trim(), nik = form.status_nik.value.trim(), password = form.status_password.value;
+    if (R.checkKk(kk)) st.errors.status_kk = R.checkKk(kk);
+    if (R.parseNik(nik).code) st.errors.status_nik = "invalid_nik";
+    if (Object.keys(st.errors).length) { st.form = { kk: kk, nik: nik }; render(); focusFirstError(); return; }
+    st.busy = true;
+    st.form = { kk: kk, nik: nik };
+    render();
+    const body = { respondent_nik: nik };
+    if (password) body.password = password;
+    const result = await api("POST", "/v1/households/" + encodeURIComponent(kk) + "/status", body);
+    st.busy = false;
+    if (result.ok) st.result = result.data;
+    else if (result.code === "password_required") { st.needPassword = true; st.errors.status_password = "password_required"; }
+    else st.error = { code: result.code, status: result.status, minutes: Math.ceil(result.retryAfter / 60) };
+    render();
+    if (st.result) $("status-result").focus(); else focusFirstError();
+  }
+
+  // ---------------------------------------------------------------- views
+
+  function go(view) {
+    S.view = view;
+    const hash = "#" + view;
+    if (location.hash !== hash) history.pushState(null, "", hash);
+    render();
+    window.scrollTo(0, 0);
+    const heading = document.querySelector("main h1, main h2");
+    if (heading && !document.querySelector("main [role=alert]")) { heading.setAttribute("tabindex", "-1"); heading.focus({ preventScroll: true }); }
+  }
+
+  function viewSignin() {
+    const si = S.signin;
+    const input = (id, extra) => h("input", Object.assign({ id: id, name: id, autocomplete: "off" }, extra));
+    const kk = input("kk", { inputmode: "numeric", maxlength: "16", value: si.kk, pattern: "[0-9]*", oninput: resetStep });
+    const nik = input("nik", { inputmode: "numeric", maxlength: "16", value: si.nik, pattern: "[0-9]*", oninput: resetStep });
+    const error = si.error ? [{ code: si.error.code, status: si.error.status }] : [];
+    return h("section", { "aria-labelledby": "signin-title" },
+      h("h1", { id: "signin-title" }, t("signin.title")),
+      h("p", {}, t("signin.intro")),
+      summaryBox(error.map((e) => ({ code: e.code, status: e.status }))),
+      si.error && si.error.code === "too_many_attempts" && si.error.minutes
+        ? h("p", { class: "hint" }, t("signin.retry_after", { minutes: si.error.minutes })) : null,
+      h("form", { id: "signin-form", novalidate: true, onsubmit: signIn },
+        field("kk", t("field.kk"), kk, si.errors.kk, t("hint.kk")),
+        field("nik", t("field.nik"), nik, si.errors.nik, t("hint.nik")),
+        si.step === "password" ? [
+          h("p", { class: "notice info", role: "status" }, t("signin.password_needed")),
+          field("password", t("field.password"), input("password", { type: "password", autocomplete: "current-password" }), si.errors.password)
+        ] : null,
+        si.step === "setup" ? [
+          h("p", { class: "notice info", role: "status" }, t("signin.setup_needed")),
+          field("new_password", t("field.new_password"), input("new_password", { type: "password", autocomplete: "new-password" }),
+            si.errors.new_password, t("hint.new_password")),
+          field("confirm_password", t("field.confirm_password"), input("confirm_password", { type: "password", autocomplete: "new-password" }),
+            si.errors.confirm_password)
+        ] : null,
+        h("button", { type: "submit", class: "primary", id: "signin-submit", disabled: si.busy },
+          si.busy ? t("busy") : si.step === "id" ? t("signin.next") : t("signin.submit"))),
+      h("p", {}, h("a", { href: "#status" }, t("signin.status_link"))));
+  }
+
+  function resetStep() {
+    // Another KK or NIK: the server decides afresh whether it needs a password.
+    if (S.signin.step !== "id") {
+      S.signin.kk = $("kk").value.trim();
+      S.signin.nik = $("nik").value.trim();
+      S.signin.step = "id";
+      render();
+    }
+  }
+
+  function viewHousehold() {
+    if (!S.household) return viewSignin();
+    const present = S.members.filter((m) => !m.departed);
+    const done = S.members.filter((m) => m.departed || isComplete(m)).length;
+    return h("section", { "aria-labelledby": "household-title" },
+      h("h1", { id: "household-title" }, t("household.title")),
+      h("p", {}, t("household.intro", { kk: S.household.kk })),
+      S.notice ? notice(S.notice.key, S.notice.vars, S.notice.kind) : null,
+      summaryBox(S.summary),
+      h("p", { class: "progress" }, t("household.progress", { done: done, total: S.members.length, present: present.length })),
+      h("ol", { class: "members" }, S.members.map(viewMember)),
+      h("button", { type: "button", class: "secondary", id: "add-member", onclick: addMember }, t("member.add")),
+      h("div", { class: "bar" },
+        h("p", { id: "save-state", class: "save", role: "status", "aria-live": "polite" }, saveStateText()),
+        h("button", { type: "button", class: "primary", id: "to-review", onclick: toReview }, t("household.review"))));
+  }
+
+  function viewMember(m) {
+    const id = (name) => memberId(m, name);
+    const e = m.errors;
+    const complete = !m.departed && isComplete(m);
+    const badge = m.departed ? choice("DepartureReason", m.departed) : complete ? t("member.complete") : t("member.incomplete");
+    const relationship = m.f.relationship ? choice("Relationship", m.f.relationship) : "";
+    const head = h("div", { class: "member-head" },
+      h("h2", { id: id("title"), tabindex: "-1" }, memberLabel(m)),
+      h("p", { class: "badge " + (m.departed ? "gone" : complete ? "ok" : "todo") }, badge));
+    const facts = h("p", { class: "facts" }, [relationship, m.f.sex ? choice("Sex", m.f.sex) : "",
+      m.f.birth_date ? longDate(m.f.birth_date) + (age(m.f.birth_date) !== null ? " (" + t("member.age", { age: age(m.f.birth_date) }) + ")" : "") : "",
+      m.f.nik ? "NIK " + m.f.nik : ""].filter(Boolean).join(" · "));
+    if (!m.open) {
+      const given = m.departed ? "" : [choice("MaritalStatus", m.f.marital_status), choice("Religion", m.f.religion),
+        choice("Education", m.f.education)].filter(Boolean).join(" · ");
+      return h("li", { class: "member closed", id: "m" + m.uid }, head, facts,
+        given ? h("p", { class: "facts", id: id("answers") }, given) : null,
+        h("button", { type: "button", class: "link", id: id("edit"), "aria-expanded": "false",
+          onclick: () => { m.open = true; render(); $(id("title")).focus(); } }, t("member.edit", { name: memberLabel(m) })));
+    }
+    const parts = [head];
+    if (m.registerNik) {
+      parts.push(field(id("presence"), t("member.presence", { name: memberLabel(m) }),
+        h("select", { id: id("presence"), onchange: (ev) => { m.departed = ev.target.value || null; delete m.errors.presence; render(); scheduleSave(); } },
+          h("option", { value: "" }, t("member.present")),
+          CHOICES.DepartureReason.map((r) => h("option", { value: r, selected: m.departed === r }, t("member.gone", { reason: choice("DepartureReason", r) })))),
+        e.presence));
+    }
+    if (!m.departed) {
+      if (m.registerNik && !m.identityOpen) {
+        parts.push(facts, h("button", { type: "button", class: "link", id: id("identity"), "aria-expanded": "false",
+          onclick: () => { m.identityOpen = true; render(); $(id("name")).focus(); } }, t("member.correct_identity")));
+      } else {
+        const text = (name, extra) => h("input", Object.assign({ id: id(name), value: m.f[name] || "", autocomplete: "off",
+          oninput: (ev) => setField(m, name, ev.target.value.trim() === "" ? null : ev.target.value),
+          onblur: () => checkOnBlur(m) }, extra || {}));
+        parts.push(h("div", { class: "identity" },
+          field(id("name"), t("field.name"), text("name", { maxlength: "100" }), e.name),
+          field(id("nik"), t("field.member_nik"), text("nik", { inputmode: "numeric", maxlength: "16", pattern: "[0-9]*" }), e.nik, t("hint.member_nik")),
+          radios(id("sex"), t("field.sex"), id("sex"), CHOICES.Sex.map((v) => [v, choice("Sex", v)]), m.f.sex,
+            (v) => { setField(m, "sex", v); checkOnBlur(m); }, e.sex),
+          field(id("birth_date"), t("field.birth_date"), h("input", { type: "date", id: id("birth_date"), value: m.f.birth_date || "",
+            min: "1900-01-01", max: R.latestToday(), onchange: (ev) => {
+              setField(m, "birth_date", ev.target.value || null);
+              if (childDefaults(m)) render();
+              checkOnBlur(m);
+            } }), e.birth_date),
+          field(id("relationship"), t("field.relationship"), select(id("relationship"), "Relationship", m.f.relationship,
+            (v) => setField(m, "relationship", v, true)), e.relationship)));
+        if (!m.registerNik) {
+          parts.push(field(id("added_because"), t("field.added_because"), select(id("added_because"), "AddedBecause", m.f.added_because,
+            (v) => setField(m, "added_because", v)), e.added_because));
+        }
+      }
+      parts.push(
+        field(id("marital_status"), t("field.marital_status"), select(id("marital_status"), "MaritalStatus", m.f.marital_status,
+          (v) => setField(m, "marital_status", v)), e.marital_status),
+        field(id("religion"), t("field.religion"), select(id("religion"), "Religion", m.f.religion,
+          (v) => setReligion(m, v)), e.religion),
+        field(id("education"), t("field.education"), select(id("education"), "Education", m.f.education,
+          (v) => setField(m, "education", v)), e.education),
+        radios(id("citizenship"), t("field.citizenship"), id("citizenship"), CHOICES.Citizenship.map((v) => [v, choice("Citizenship", v)]),
+          m.f.citizenship, (v) => setField(m, "citizenship", v), e.citizenship),
+        radios(id("lives_at_kk_address"), t("field.lives_at_kk_address"), id("lives_at_kk_address"),
+          [[true, t("yes")], [false, t("no")]], m.f.lives_at_kk_address, (v) => setField(m, "lives_at_kk_address", v, true), e.lives_at_kk_address));
+      if (m.f.lives_at_kk_address === false) {
+        parts.push(field(id("current_area_code"), t("field.current_area_code"), h("input", { id: id("current_area_code"),
+          value: m.f.current_area_code || "", inputmode: "numeric", maxlength: "16", autocomplete: "off",
+          oninput: (ev) => setField(m, "current_area_code", ev.target.value.trim() || null), onblur: () => checkOnBlur(m) }),
+        e.current_area_code, t("hint.current_area_code")));
+      }
+    }
+    parts.push(h("div", { class: "actions" },
+      h("button", { type: "button", class: "secondary", id: id("confirm"), onclick: () => confirmMember(m) },
+        m.departed ? t("member.done") : t("member.confirm")),
+      m.registerNik ? null : h("button", { type: "button", class: "link danger", id: id("remove"), onclick: () => removeMember(m) },
+        t("member.remove"))));
+    return h("li", { class: "member", id: "m" + m.uid }, h("section", { "aria-labelledby": id("title") }, parts));
+  }
+
+  function answers(m) {
+    const f = m.f;
+    const rows = [
+      [t("field.member_nik"), f.nik], [t("field.relationship"), choice("Relationship", f.relationship)],
+      [t("field.sex"), choice("Sex", f.sex)], [t("field.birth_date"), longDate(f.birth_date)],
+      [t("field.marital_status"), choice("MaritalStatus", f.marital_status)], [t("field.religion"), choice("Religion", f.religion)],
+      [t("field.education"), choice("Education", f.education)], [t("field.citizenship"), choice("Citizenship", f.citizenship)],
+      [t("field.lives_at_kk_address"), f.lives_at_kk_address ? t("yes") : t("no") + " - " + f.current_area_code]
+    ];
+    if (!m.registerNik) rows.push([t("field.added_because"), choice("AddedBecause", f.added_because)]);
+    return h("dl", {}, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+  }
+
+  function viewReview() {
+    if (!S.household) return viewSignin();
+    const present = S.members.filter((m) => !m.departed), gone = S.members.filter((m) => m.departed);
+    const err = S.submit.error;
+    return h("section", { "aria-labelledby": "review-title" },
+      h("h1", { id: "review-title" }, t("review.title")),
+      h("p", {}, t("review.intro", { count: present.length })),
+      h("ol", { class: "review" }, present.map((m) => h("li", {}, h("h2", {}, memberLabel(m)), answers(m)))),
+      gone.length ? [h("h2", {}, t("review.departed")),
+        h("ul", {}, gone.map((m) => h("li", {}, memberLabel(m) + ": " + choice("DepartureReason", m.departed))))] : null,
+      err ? h("div", { class: "summary", role: "alert", id: "submit-error", tabindex: "-1" },
+        h("h2", {}, t("submit.failed")), h("p", {}, errorText(err.code, err.status)), h("p", {}, t("submit.kept"))) : null,
+      h("div", { class: "bar" },
+        h("button", { type: "button", class: "secondary", id: "back-to-form", onclick: () => go("household") }, t("review.back")),
+        h("button", { type: "button", class: "primary", id: "submit", disabled: S.submit.busy, "aria-busy": S.submit.busy ? "true" : null,
+          onclick: submit }, S.submit.busy ? t("submit.sending") : err ? t("submit.retry") : t("submit.send"))));
+  }
+
+  function proofLink(code) {
+    return h("a", { class: "button primary", id: "proof", href: "/v1/receipts/" + code + "/proof", target: "_blank", rel: "noopener" },
+      t("receipt.proof"));
+  }
+
+  function viewReceipt() {
+    const r = S.receipt;
+    if (!r || !r.status) return viewStatus();
+    return h("section", { "aria-labelledby": "receipt-title" },
+      h("h1", { id: "receipt-title" }, t("receipt.title")),
+      h("p", {}, t("receipt.intro")),
+      h("p", { class: "receipt-code", id: "receipt-code" }, R.formatReceiptCode(r.receipt_code)),
+      h("dl", { class: "facts-list" },
+        h("dt", {}, t("status.status")), h("dd", {}, choice("Status", r.status)),
+        h("dt", {}, t("status.version")), h("dd", {}, String(r.version)),
+        h("dt", {}, t("status.submitted_at")), h("dd", {}, wib(r.submitted_at))),
+      h("p", {}, t("receipt.keep")),
+      proofLink(r.receipt_code),
+      h("p", {}, h("a", { href: "#status" }, t("receipt.check_status"))),
+      S.session ? h("p", {}, h("button", { type: "button", class: "link", id: "correct", onclick: () => loadHousehold() }, t("receipt.correct"))) : null);
+  }
+
+  function viewStatus() {
+    const st = S.status, r = st.result;
+    const remembered = S.receipt && S.receipt.receipt_code ? R.formatReceiptCode(S.receipt.receipt_code) : "";
+    const result = r ? h("div", { class: "result", id: "status-result", tabindex: "-1", role: "status" },
+      h("h2", {}, t("status.result")),
+      h("dl", { class: "facts-list" },
+        r.receipt_code ? [h("dt", {}, t("status.receipt_code")), h("dd", { id: "status-code" }, R.formatReceiptCode(r.receipt_code))] : null,
+        h("dt", {}, t("status.status")), h("dd", { id: "status-value" }, choice("Status", r.status)),
+        r.version ? [h("dt", {}, t("status.version")), h("dd", {}, String(r.version))] : null,
+        r.last_submitted_at ? [h("dt", {}, t("status.submitted_at")), h("dd", {}, wib(r.last_submitted_at))] : null,
+        r.member_count ? [h("dt", {}, t("status.member_count")), h("dd", {}, String(r.member_count))] : null),
+      r.receipt_code ? proofLink(r.receipt_code) : h("p", {}, t("status.not_yet"))) : null;
+    return h("section", { "aria-labelledby": "status-title" },
+      h("h1", { id: "status-title" }, t("status.title")),
+      summaryBox(st.error ? [{ code: st.error.code, status: st.error.status }] : []),
+      result,
+      h("form", { id: "status-code-form", novalidate: true, onsubmit: statusByCode },
+        h("h2", {}, t("status.by_code")),
+        field("receipt_code", t("field.receipt_code"), h("input", { id: "receipt_code", name: "receipt_code", autocomplete: "off",
+          autocapitalize: "characters", value: remembered, maxlength: "20" }), st.errors.receipt_code, t("hint.receipt_code")),
+        h("button", { type: "submit", class: "primary", id: "status-code-submit", disabled: st.busy }, t("status.check"))),
+      h("form", { id: "status-household-form", novalidate: true, onsubmit: statusByHousehold },
+        h("h2", {}, t("status.by_household")),
+        field("status_kk", t("field.kk"), h("input", { id: "status_kk", name: "status_kk", inputmode: "numeric", maxlength: "16",
+          autocomplete: "off", value: (st.form && st.form.kk) || "" }), st.errors.status_kk),
+        field("status_nik", t("field.nik"), h("input", { id: "status_nik", name: "status_nik", inputmode: "numeric", maxlength: "16",
+          autocomplete: "off", value: (st.form && st.form.nik) || "" }), st.errors.status_nik),
+        field("status_password", t("field.password_if_set"), h("input", { id: "status_password", name: "status_password", type: "password",
+          autocomplete: "current-password" }), st.errors.status_password),
+        h("button", { type: "submit", class: "secondary", id: "status-household-submit", disabled: st.busy }, t("status.check"))),
+      h("p", {}, h("a", { href: S.household ? "#household" : "#signin" }, S.household ? t("status.back_to_form") : t("status.to_signin"))));
+  }
+
+  const VIEWS = { signin: viewSignin, household: viewHousehold, review: viewReview, receipt: viewReceipt, status: viewStatus };
+
+  // ---------------------------------------------------------------- start
+
+  function route() {
+    const wanted = location.hash.replace("#", "") || "signin";
+    let view = VIEWS[wanted] ? wanted : "signin";
+    if ((view === "household" || view === "review") && !S.household) view = S.session ? "household" : "signin";
+    if (view === "receipt" && !(S.receipt && S.receipt.status)) view = "status";
+    if (view === "household" && !S.household && S.session) { loadHousehold(); return; }
+    S.view = view;
+    render();
+  }
+
+  function start() {
+    $("lang").addEventListener("click", () => {
+      S.lang = S.lang === "id" ? "en" : "id";
+      local.set("census.lang", S.lang);
+      render();
+      $("lang").focus();
+    });
+    $("signout").addEventListener("click", signOut);
+    window.addEventListener("popstate", route);
+    window.addEventListener("online", () => { if (S.save.state === "offline") saveDraft(); });
+    // The tab goes to the background or closes: save now (keepalive outlives the page).
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden" && S.session && S.household && S.view !== "receipt") {
+        clearTimeout(S.save.timer);
+        saveDraft(true);
+      }
+    });
+    if (S.session && S.session.expires_at && new Date(S.session.expires_at) < new Date()) { S.session = null; tab.del("census.session"); }
+    if (S.session && (location.hash === "" || location.hash === "#household" || location.hash === "#review")) { loadHousehold(); return; }
+    route();
+  }
+
+  start();
+})();
