@@ -66,11 +66,20 @@ def parse_draft(body: str | bytes | None, now: datetime) -> DraftBody:
     return draft
 
 
-def format_etag(etag: int) -> str:
+def format_etag(etag: str) -> str:
     return f'"{etag}"'
 
 
-def expected_etag(if_match: str | None, stored: int | None) -> int | None:
+def next_etag(household_version: int, previous: str | None) -> str:
+    """`<version>.<n>`: numbered within the household's current version, so a draft begun
+    after a submission (which deletes the draft) never reuses an ETag someone still holds."""
+    prefix = f"{household_version}."
+    if previous is not None and previous.startswith(prefix) and previous[len(prefix) :].isdigit():
+        return f"{prefix}{int(previous[len(prefix) :]) + 1}"
+    return f"{prefix}1"
+
+
+def expected_etag(if_match: str | None, stored: str | None) -> str | None:
     """The ETag the writer saw (None: they saw no draft), checked against the stored one.
     Absent If-Match over an existing draft is 428; a stale or unreadable one is 412."""
     if if_match is None:
@@ -83,6 +92,6 @@ def expected_etag(if_match: str | None, stored: int | None) -> int | None:
             raise DraftChanged()
         return stored
     tags = {tag.strip().removeprefix("W/").strip('"') for tag in wanted.split(",")}
-    if stored is None or str(stored) not in tags:
+    if stored is None or stored not in tags:
         raise DraftChanged()
     return stored

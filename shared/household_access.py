@@ -1,8 +1,10 @@
 """Proving a household, behind the guessing protection that every route taking KK + NIK
 shares: after `lockout_max_failures` failures within the window, the KK answers 429 until
 the window ends, even for the right NIK. The proof is KK + a register member's NIK, plus
-the household's password once it has set one (wrong passwords count as failures too). The
-answer never says whether the KK, the NIK or the password was wrong."""
+the household's password once it has set one (wrong passwords count as failures too).
+An unknown KK and a NIK not on the KK answer alike; once the NIK is right, the answer says
+whether the household has a password yet (`password_required`, `password_setup_required`):
+whoever holds the family card learns that, and nothing about the password."""
 
 from __future__ import annotations
 
@@ -47,17 +49,29 @@ def authenticate(
     if guesses and guesses.failures >= settings.lockout_max_failures and guesses.window_ends > epoch:
         raise TooManyAttempts(retry_after=guesses.window_ends - epoch)
     household = storage.load_household(kk)
-    proven = household is not None and respondent_nik in {m.nik for m in household.register.members}
-    if proven and household is not None and household.credential is not None:
-        if password is None:
-            raise PasswordRequired()
-        proven = len(password) <= MAX_LENGTH and verify_password(password, household.credential.password_hash)
-    if not proven or household is None:
+    if household is None or respondent_nik not in {m.nik for m in household.register.members}:
         storage.record_failed_guess(kk, epoch, settings.lockout_window_seconds)
         raise InvalidCredentials()
-    if guesses and guesses.failures:
+    if household.credential is not None:
+        if password is None:
+            raise PasswordRequired()
+        # The password is the secret the lockout protects: each check takes one of the
+        # window's attempts first (atomically), so parallel guesses get no more than the limit.
+        window = settings.lockout_window_seconds
+        taken = storage.record_failed_guess(kk, epoch, window, below=settings.lockout_max_failures)
+        if taken is None:
+            raise TooManyAttempts(retry_after=_retry_after(kk, epoch, window))
+        if not (len(password) <= MAX_LENGTH and verify_password(password, household.credential.password_hash)):
+            raise InvalidCredentials()
+        storage.clear_failed_guesses(kk)  # the attempt taken, and any before it
+    elif guesses and guesses.failures:
         storage.clear_failed_guesses(kk)
     return household
+
+
+def _retry_after(kk: str, epoch: int, window: int) -> int:
+    guesses = storage.get_guesses(kk)
+    return guesses.window_ends - epoch if guesses is not None else window
 
 
 def session_household(session: Session, kk: str | None = None) -> tuple[storage.HouseholdSnapshot, str]:
@@ -68,4 +82,6 @@ def session_household(session: Session, kk: str | None = None) -> tuple[storage.
     household = storage.load_household(session.kk)
     if household is None or not 0 <= session.member < len(household.register.members):
         raise SessionError()
+    if household.credential is None or household.credential.set_at != session.password_set_at:
+        raise SessionError("The household's password has changed since this sign-in; sign in again.")
     return household, str(household.register.members[session.member].nik)

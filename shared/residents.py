@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from shared import storage
-from shared.drafts import expected_etag, format_etag, parse_draft
+from shared.drafts import expected_etag, format_etag, next_etag, parse_draft
 from shared.errors import DraftChanged, OnlinePhaseClosed, PasswordRequired, PasswordSetupRequired, ValidationFailed
 from shared.household_access import authenticate, session_household, validate_kk
 from shared.intake import iso_utc
@@ -39,7 +39,8 @@ def sign_in(body: str | bytes | None, *, settings: Settings, now: datetime) -> d
     kk = validate_kk(request.kk)
     household = authenticate(kk, request.nik, request.password, settings=settings, now=now)
     member = [m.nik for m in household.register.members].index(request.nik)
-    issued = issue_token(Session(kk, member), settings=settings, now=now)  # before any write: it may fail
+    set_at = household.credential.set_at if household.credential is not None else iso_utc(now)
+    issued = issue_token(Session(kk, member, set_at), settings=settings, now=now)  # before any write: it may fail
     password_set = False
     if household.credential is None:
         if request.new_password is None:
@@ -49,7 +50,7 @@ def sign_in(body: str | bytes | None, *, settings: Settings, now: datetime) -> d
         if problems:
             raise ValidationFailed(problems)
         try:
-            storage.set_password(kk, hash_password(request.new_password), iso_utc(now))
+            storage.set_password(kk, hash_password(request.new_password), set_at)
         except storage.AlreadyExists:
             raise PasswordRequired() from None  # another family member set it a moment ago
         password_set = True
@@ -79,7 +80,7 @@ def household_view(session: Session, *, settings: Settings, now: datetime) -> tu
         draft_view = {
             **json.loads(draft.body),
             "saved_at": draft.saved_at,
-            "etag": format_etag(int(draft.etag)),
+            "etag": format_etag(draft.etag),
         }
     latest = None
     stored = storage.latest_version(session.kk) if int(state.version) > 0 else None
@@ -113,7 +114,7 @@ def household_view(session: Session, *, settings: Settings, now: datetime) -> tu
         "latest": latest,
         "online_phase_end": None if settings.online_phase_end is None else iso_utc(settings.online_phase_end),
     }
-    return view, None if draft is None else format_etag(int(draft.etag))
+    return view, None if draft is None else format_etag(draft.etag)
 
 
 def draft_expiry(settings: Settings, now: datetime) -> int:
@@ -140,16 +141,18 @@ def save_draft(
     household, _ = session_household(session)
     stored = household.draft
     live = _live_draft(household, now)
-    expected = expected_etag(if_match, None if live is None else int(live.etag))
+    expected = expected_etag(if_match, None if live is None else live.etag)
     if expected is None and stored is not None:
-        expected = int(stored.etag)  # an expired draft is replaced without asking
+        expected = stored.etag  # an expired draft is replaced without asking
+    etag = next_etag(int(household.state.version), expected)
     expires_at = draft_expiry(settings, now)
     saved_at = iso_utc(now)
     try:
-        etag = storage.save_draft(
+        storage.save_draft(
             session.kk,
             draft.model_dump_json(exclude_none=True),
             expected_etag=expected,
+            new_etag=etag,
             saved_at=saved_at,
             expires_at=expires_at,
         )

@@ -38,6 +38,9 @@ class SessionsUnavailable(CensusError):
 class Session:
     kk: str
     member: int  # the signed-in member's position on the household's register
+    # When the household's password was set: a reset (and a new password) ends every session
+    # signed in under the old one, checked against the credential read with the household.
+    password_set_at: str
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,14 @@ class IssuedToken:
     expires_at: datetime
 
 
+MIN_KEY_BYTES = 32  # HS256's digest size: a shorter key is guessable offline
+
+
 def _key(settings: Settings) -> str:
-    if not settings.session_signing_key:
+    key = settings.session_signing_key
+    if not key or len(key.encode()) < MIN_KEY_BYTES:
         raise SessionsUnavailable()
-    return settings.session_signing_key
+    return key
 
 
 def issue_token(session: Session, *, settings: Settings, now: datetime) -> IssuedToken:
@@ -59,6 +66,7 @@ def issue_token(session: Session, *, settings: Settings, now: datetime) -> Issue
         "aud": _AUDIENCE,
         "sub": session.kk,
         "mem": session.member,
+        "pwd": session.password_set_at,
         "iat": int(now.timestamp()),
         "exp": int(expires_at.timestamp()),
     }
@@ -101,17 +109,19 @@ def _claims(token: str, key: str) -> dict[str, Any]:
 def verify_token(token: str, *, settings: Settings, now: datetime) -> Session:
     claims = _claims(token, _key(settings))
     kk, member, expires = claims.get("sub"), claims.get("mem"), claims.get("exp")
+    password_set_at = claims.get("pwd")
     if (
         claims.get("iss") != _ISSUER
         or claims.get("aud") != _AUDIENCE
         or not isinstance(kk, str)
+        or not isinstance(password_set_at, str)
         or type(member) is not int
         or type(expires) is not int
     ):
         raise SessionError()
     if expires + _LEEWAY_SECONDS <= now.timestamp():
         raise SessionExpired()
-    return Session(kk, member)
+    return Session(kk, member, password_set_at)
 
 
 def session_from_header(authorization: str | None, *, settings: Settings, now: datetime) -> Session | None:

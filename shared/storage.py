@@ -17,7 +17,7 @@ funnels onto a shared key:
                                               (TTL); its own partition so that read-only
                                               functions may be granted writes to LOCK#* only
     pk=HH#<kk>        sk=VISIT#<id>           a field visit (outcome, note, officer)
-    pk=HH#<kk>        sk=PWRESET#<time>       a supervisor's password reset (who, when)
+    pk=HH#<kk>        sk=RESET#<time>         a supervisor's password reset (who, when)
     pk=OFFICER#<id>   sk=PROFILE              roster entry: role and covered areas
     pk=ROSTER#<reg>   sk=<area>#<officer>     who covers what, by regency (or province)
     pk=ASSIGN#<vill>  sk=<sls>#<kk>           worklist assignment; `officer_id` feeds the
@@ -29,7 +29,8 @@ funnels onto a shared key:
     pk=IMPORT#<id>    sk=IMPORT               register-import checkpoint (resume)
 
 META, META#CREDENTIAL, META#DRAFT and REGISTER sort together, so the one Query that
-proves a household also reads its password hash and draft.
+proves a household also reads its password hash and draft (and nothing else: RESET#,
+V#, VISIT# sort after REGISTER, IDEM# before META).
 
 META carries `visit_area`/`visit_order` only while the household needs a field visit,
 which makes the `needs_visit` index sparse.
@@ -179,7 +180,7 @@ class Credential(CensusItem, discriminator="credential"):
 
 class Draft(CensusItem, discriminator="draft"):
     body = UnicodeAttribute()  # the partial response as JSON
-    etag = NumberAttribute()
+    etag = UnicodeAttribute()  # "<household version>.<save>": never reused after a submission
     saved_at = UnicodeAttribute()
     expires_at = NumberAttribute()  # the end of the online phase; the table's TTL attribute
 
@@ -525,9 +526,14 @@ def get_guesses(kk: str) -> Guesses | None:
     return Guesses(int(item.failures), int(item.expires_at))
 
 
-def record_failed_guess(kk: str, now: int, window_seconds: int) -> Guesses:
-    """Count one failure in the current window (atomic ADD), or open a new window."""
+def record_failed_guess(kk: str, now: int, window_seconds: int, *, below: int | None = None) -> Guesses | None:
+    """Count one failure in the current window (atomic ADD), or open a new window. With
+    `below`, only while the window has fewer failures than that: None when it has not, so
+    a burst of parallel attempts cannot all pass a check made before any was counted."""
     counter = GuessCounter(lock_pk(kk), "LOCK")
+    in_window = GuessCounter.expires_at > now
+    if below is not None:
+        in_window &= GuessCounter.failures < below
     try:
         try:
             counter.update(
@@ -536,11 +542,14 @@ def record_failed_guess(kk: str, now: int, window_seconds: int) -> Guesses:
                     GuessCounter.expires_at.set(GuessCounter.expires_at | (now + window_seconds)),
                     GuessCounter.kind.set(GuessCounter),
                 ],
-                condition=GuessCounter.pk.does_not_exist() | (GuessCounter.expires_at > now),
+                condition=GuessCounter.pk.does_not_exist() | in_window,
             )
         except UpdateError as exc:
             if not _condition_failed(exc):
                 raise
+            current = get_guesses(kk)
+            if below is not None and current is not None and current.window_ends > now:
+                return None  # the window is full
             # The previous window is over: start a new one with this failure.
             counter = GuessCounter(lock_pk(kk), "LOCK", failures=1, expires_at=now + window_seconds)
             counter.save()
@@ -777,24 +786,22 @@ def set_password(kk: str, password_hash: str, set_at: str) -> None:
         raise AlreadyExists() from None
 
 
-def save_draft(kk: str, body: str, *, expected_etag: int | None, saved_at: str, expires_at: int) -> int:
-    """Store the draft as the next ETag, only if the stored one is still `expected_etag`
-    (None: only if there is none). Returns the new ETag."""
-    etag = (expected_etag or 0) + 1
-    draft = Draft(household_pk(kk), DRAFT_SK, body=body, etag=etag, saved_at=saved_at, expires_at=expires_at)
+def save_draft(kk: str, body: str, *, expected_etag: str | None, new_etag: str, saved_at: str, expires_at: int) -> None:
+    """Store the draft as `new_etag`, only if the stored one is still `expected_etag`
+    (None: only if there is none)."""
+    draft = Draft(household_pk(kk), DRAFT_SK, body=body, etag=new_etag, saved_at=saved_at, expires_at=expires_at)
     condition = Draft.pk.does_not_exist() if expected_etag is None else (Draft.etag == expected_etag)
     try:
         _write(lambda: draft.save(condition=condition))
     except ConditionFailed:
         raise DraftConflict() from None
-    return etag
 
 
 def reset_password(kk: str, *, reset_by: str, reset_at: str) -> None:
     """Remove the password (the household is unclaimed again) and record who did it, at once;
     `ConditionFailed` if it had none."""
     pk = household_pk(kk)
-    record = PasswordReset(pk, f"PWRESET#{reset_at}", reset_by=reset_by, reset_at=reset_at)
+    record = PasswordReset(pk, f"RESET#{reset_at}", reset_by=reset_by, reset_at=reset_at)
     try:
         with TransactWrite(connection=_transaction_connection()) as tx:
             tx.delete(Credential(pk, CREDENTIAL_SK), condition=Credential.pk.exists())
@@ -808,7 +815,7 @@ def reset_password(kk: str, *, reset_by: str, reset_at: str) -> None:
 def list_password_resets(kk: str) -> list[PasswordReset]:
     return [
         i
-        for i in CensusItem.query(household_pk(kk), CensusItem.sk.startswith("PWRESET#"), consistent_read=True)
+        for i in CensusItem.query(household_pk(kk), CensusItem.sk.startswith("RESET#"), consistent_read=True)
         if isinstance(i, PasswordReset)
     ]
 

@@ -115,6 +115,7 @@ def measure_operations(households: int = 400) -> list[tuple[str, Request | None,
         from functions.intake.app import lambda_handler as intake
         from functions.status.app import lambda_handler as status
         from functions.worklists.app import lambda_handler as worklists
+        from shared.ops.bench.harness import api_event
         from shared.ops.local_api import LocalLambdaContext
 
         def event(
@@ -127,20 +128,7 @@ def measure_operations(households: int = 400) -> list[tuple[str, Request | None,
             claims: dict[str, str] | None = None,
             query: dict[str, str] | None = None,
         ) -> dict[str, Any]:
-            context: dict[str, Any] = {"resourcePath": resource, "httpMethod": method, "requestId": "capacity"}
-            if claims:
-                context["authorizer"] = {"claims": claims}
-            return {
-                "resource": resource,
-                "path": path,
-                "httpMethod": method,
-                "pathParameters": params or None,
-                "headers": {"Content-Type": "application/json", **(headers or {})},
-                "queryStringParameters": query,
-                "requestContext": context,
-                "isBase64Encoded": False,
-                "body": None if body is None else json.dumps(body),
-            }
+            return api_event(method, resource, params, body, headers=headers, claims=claims, query=query)
 
         context = LocalLambdaContext(
             function_name="capacity",

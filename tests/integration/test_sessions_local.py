@@ -72,7 +72,7 @@ def test_concurrent_draft_saves_from_one_etag_keep_exactly_one(
     assert status == 201
     auth = {"Authorization": f"Bearer {signed_in['token']}"}
     status, saved = call("PUT", "/v1/session/household/draft", body={"members": []}, headers=auth)
-    assert status == 200 and saved["etag"] == '"1"'
+    assert status == 200 and saved["etag"] == '"0.1"'
 
     names = [f"Nama Versi {chr(65 + i)}" for i in range(8)]
     results = race(
@@ -81,7 +81,7 @@ def test_concurrent_draft_saves_from_one_etag_keep_exactly_one(
             "PUT",
             "/v1/session/household/draft",
             body={"members": [{"name": names[i]}]},
-            headers=auth | {"If-Match": '"1"'},
+            headers=auth | {"If-Match": '"0.1"'},
         ),
     )
     statuses = sorted(status for status, _ in results)
@@ -89,4 +89,27 @@ def test_concurrent_draft_saves_from_one_etag_keep_exactly_one(
     winner = next(i for i, (status, _) in enumerate(results) if status == 200)
     status, view = call("GET", "/v1/session/household", headers=auth)
     assert view["draft"]["members"] == [{"name": names[winner]}]
-    assert view["draft"]["etag"] == '"2"'
+    assert view["draft"]["etag"] == '"0.2"'
+
+
+def test_parallel_password_guesses_get_no_more_than_the_limit(
+    local_store: str, dynamodb_local: Any, households: list[RegisterHousehold]
+) -> None:
+    """The lockout is checked before a failure is counted; for passwords an attempt is taken
+    atomically first, so a burst cannot get more than the window's allowance."""
+    from shared.settings import settings
+
+    household = households[7]
+    nik = household.members[0].nik
+    status, _ = call("POST", "/v1/sessions", body={"kk": household.kk, "nik": nik, "new_password": "es-cendol-99x"})
+    assert status == 201
+    limit = settings().lockout_max_failures
+    results = race(
+        12, lambda i: call("POST", "/v1/sessions", body={"kk": household.kk, "nik": nik, "password": f"guess-{i:04d}"})
+    )
+    codes = sorted(answer["error"]["code"] for _, answer in results)
+    assert codes.count("invalid_credentials") == limit, codes
+    assert codes.count("too_many_attempts") == 12 - limit, codes
+    # The right password is refused too until the window ends.
+    status, answer = call("POST", "/v1/sessions", body={"kk": household.kk, "nik": nik, "password": "es-cendol-99x"})
+    assert (status, answer["error"]["code"]) == (429, "too_many_attempts")

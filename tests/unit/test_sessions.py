@@ -210,9 +210,11 @@ def test_the_household_is_pre_filled_from_the_register(household: RegisterHouseh
 def test_bad_tokens_are_refused(household: RegisterHousehold) -> None:
     token = session_token(household)
     now = datetime.now(UTC)
-    expired = issue_token(Session(household.kk, 0), settings=settings(), now=now - timedelta(hours=2)).token
+    expired = issue_token(
+        Session(household.kk, 0, "2026-01-01T00:00:00.000Z"), settings=settings(), now=now - timedelta(hours=2)
+    ).token
     other_key = issue_token(
-        Session(household.kk, 0),
+        Session(household.kk, 0, "2026-01-01T00:00:00.000Z"),
         settings=settings().__class__(**{**settings().__dict__, "session_signing_key": "another-key-" + "z" * 40}),
         now=now,
     ).token
@@ -252,7 +254,7 @@ def test_save_and_resume_a_draft_with_etags(household: RegisterHousehold) -> Non
     first = {"members": [{"nik": household.members[0].nik, "name": "Dicoba Dulu"}]}
     status, headers, saved = put_draft(token, first)
     assert status == 200, saved
-    assert saved["etag"] == headers["ETag"] == '"1"'
+    assert saved["etag"] == headers["ETag"] == '"0.1"'
 
     # Someone else in the family has the page open with no draft: they cannot overwrite it silently.
     status, _, answer = put_draft(token, {"members": []})
@@ -262,17 +264,31 @@ def test_save_and_resume_a_draft_with_etags(household: RegisterHousehold) -> Non
         "members": [member_body(household.members[0]), {"name": "Bayi Baru", "added_because": "born"}],
         "departed": [{"nik": household.members[1].nik, "reason": "moved_out"}],
     }
-    status, headers, saved = put_draft(token, second, if_match='"1"')
-    assert status == 200 and headers["ETag"] == '"2"'
-    status, _, answer = put_draft(token, first, if_match='"1"')  # stale
+    status, headers, saved = put_draft(token, second, if_match='"0.1"')
+    assert status == 200 and headers["ETag"] == '"0.2"'
+    status, _, answer = put_draft(token, first, if_match='"0.1"')  # stale
     assert (status, error_code(answer)) == (412, "draft_changed")
 
     # Sign in again later (another session) and resume.
     status, headers, view = get_household(session_token(household, member=0))
-    assert status == 200 and headers["ETag"] == '"2"'
-    assert view["draft"]["etag"] == '"2"'
+    assert status == 200 and headers["ETag"] == '"0.2"'
+    assert view["draft"]["etag"] == '"0.2"'
     assert view["draft"]["members"][1] == {"name": "Bayi Baru", "added_because": "born"}
     assert view["draft"]["departed"] == [{"nik": household.members[1].nik, "reason": "moved_out"}]
+
+
+def test_a_draft_begun_after_a_submission_never_reuses_an_etag(household: RegisterHousehold) -> None:
+    token = session_token(household)
+    status, headers, _ = put_draft(token, {"members": [{"religion": "islam"}]})
+    stale = headers["ETag"]  # another family member's page still holds this
+    body = submission_body(household)
+    del body["respondent_nik"]
+    assert submit(household.kk, body, bearer(token))[0] == 201  # deletes the draft
+    status, headers, _ = put_draft(token, {"members": [{"religion": "hindu"}]})
+    assert status == 200 and headers["ETag"] != stale
+    status, _, answer = put_draft(token, {"members": []}, if_match=stale)
+    assert (status, error_code(answer)) == (412, "draft_changed")
+    assert get_household(token)[2]["draft"]["members"] == [{"religion": "hindu"}]
 
 
 def test_a_draft_is_checked_field_by_field_but_not_for_completeness(household: RegisterHousehold) -> None:
@@ -465,7 +481,7 @@ def test_a_supervisor_of_the_area_resets_a_forgotten_password(
     _roster(tmp_path, household)
     status, _, answer = reset(household.kk, "SPV-HERE", "supervisor")
     assert (status, error_code(answer)) == (409, "password_not_set")
-    session_token(household)
+    before_reset = session_token(household)  # e.g. someone holding a copy of the family card
     for _ in range(3):
         sign_in(household.kk, household.members[0].nik, password="forgotten-it")
 
@@ -482,6 +498,22 @@ def test_a_supervisor_of_the_area_resets_a_forgotten_password(
     status, _, answer = sign_in(household.kk, household.members[0].nik, password=PASSWORD)
     assert (status, error_code(answer)) == (401, "password_setup_required")
     assert sign_in(household.kk, household.members[0].nik, new_password="a-brand-new-phrase")[0] == 201
+    # A session from before the reset no longer opens the household, on any session route.
+    body = submission_body(household)
+    del body["respondent_nik"]
+    for status, _, answer in (
+        get_household(before_reset),
+        put_draft(before_reset, {"members": []}),
+        submit(household.kk, body, bearer(before_reset)),
+        status_of(household.kk, {}, bearer(before_reset)),
+    ):
+        assert (status, error_code(answer)) == (401, "session_invalid"), answer
+    assert storage.load_household(household.kk).state.version == 0  # type: ignore[union-attr]
+    # Reset records stay out of the Query that proves a household (it reads META..REGISTER).
+    proving = storage.CensusItem.query(
+        storage.household_pk(household.kk), storage.CensusItem.sk.between(storage.META_SK, storage.REGISTER_SK)
+    )
+    assert [i.sk for i in proving] == ["META", "META#CREDENTIAL", "REGISTER"]
 
 
 def test_no_password_or_nik_reaches_the_logs(household: RegisterHousehold) -> None:
@@ -517,7 +549,7 @@ def test_drafts_expire_when_the_online_phase_closes(household: RegisterHousehold
     later = closing + timedelta(seconds=1)
     assert household_view(session, settings=config, now=later)[0]["draft"] is None  # before TTL deletes it
     with pytest.raises(OnlinePhaseClosed):
-        save_draft(session, b'{"members": []}', '"1"', settings=config, now=later)
+        save_draft(session, b'{"members": []}', '"0.1"', settings=config, now=later)
 
 
 def test_session_tokens_are_standard_hs256_jwts(household: RegisterHousehold) -> None:
