@@ -7,10 +7,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import DraftChanged, PreconditionRequired, ValidationFailed
-from shared.responses import MAX_MEMBERS, Code, Departure, departure_problems, latest_today, member_problems
+from shared.responses import (
+    MAX_MEMBERS,
+    Code,
+    Departure,
+    Name,
+    departure_problems,
+    latest_today,
+    member_problems,
+)
 from shared.validation import parse_json
 from shared.vocabulary import (
     AddedBecause,
@@ -22,8 +30,6 @@ from shared.vocabulary import (
     Sex,
 )
 
-_Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-
 
 class DraftMember(BaseModel):
     """A member as far as filled in: every field of a submitted member, each optional."""
@@ -31,7 +37,7 @@ class DraftMember(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     nik: Code | None = None
-    name: _Name | None = None
+    name: Name | None = None
     relationship: Relationship | None = None
     sex: Sex | None = None
     birth_date: date | None = None

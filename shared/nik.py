@@ -9,6 +9,7 @@ Messages never repeat the value: they end up in logs and API answers.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -82,25 +83,35 @@ def _is_real_day(day: int, month: int, yy: int) -> bool:
     return any(day <= calendar.monthrange(century + yy, month)[1] for century in (1900, 2000))
 
 
+def _parse_16(
+    value: str, invalid: Callable[[str], InvalidIdentifier], date_part: str, *, women_add_40: bool = False
+) -> tuple[int, int, int]:
+    """What a NIK and a KK number share: 16 digits, a known region, a date (the NIK's day
+    +40 for women: undone here before the date is checked) and a serial other than 0000.
+    Returns the date's (day as written, month, two-digit year)."""
+    if not _is_ascii_digits(value, 16):
+        raise invalid("it must be exactly 16 digits")
+    problem = _region_problem(value[:6])
+    if problem:
+        raise invalid(problem)
+    written_day, month, yy = int(value[6:8]), int(value[8:10]), int(value[10:12])
+    day = written_day - _FEMALE_DAY_OFFSET if women_add_40 and written_day > _FEMALE_DAY_OFFSET else written_day
+    if not _is_real_day(day, month, yy):
+        raise invalid(f"the {date_part} part is not a real date")
+    if value[12:] == "0000":
+        raise invalid("the serial number is 0000")
+    return written_day, month, yy
+
+
 def parse_nik(value: str) -> Nik:
     def invalid(why: str) -> InvalidIdentifier:
         return InvalidIdentifier("invalid_nik", f"The NIK is not valid: {why}.")
 
-    if not _is_ascii_digits(value, 16):
-        raise invalid("it must be exactly 16 digits")
-    region = value[:6]
-    problem = _region_problem(region)
-    if problem:
-        raise invalid(problem)
-    day, month, yy = int(value[6:8]), int(value[8:10]), int(value[10:12])
+    day, month, yy = _parse_16(value, invalid, "birth date", women_add_40=True)
     sex: Sex = "male"
     if day > _FEMALE_DAY_OFFSET:
         sex, day = "female", day - _FEMALE_DAY_OFFSET
-    if not _is_real_day(day, month, yy):
-        raise invalid("the birth date part is not a real date")
-    if value[12:] == "0000":
-        raise invalid("the serial number is 0000")
-    return Nik(value, region, sex, day, month, yy, value[12:])
+    return Nik(value, value[:6], sex, day, month, yy, value[12:])
 
 
 def check_nik_against(nik: str, *, sex: str, birth_date: date) -> None:
@@ -120,18 +131,8 @@ def parse_kk(value: str) -> Kk:
     def invalid(why: str) -> InvalidIdentifier:
         return InvalidIdentifier("invalid_kk", f"The KK number is not valid: {why}.")
 
-    if not _is_ascii_digits(value, 16):
-        raise invalid("it must be exactly 16 digits")
-    region = value[:6]
-    problem = _region_problem(region)
-    if problem:
-        raise invalid(problem)
-    day, month, yy = int(value[6:8]), int(value[8:10]), int(value[10:12])
-    if not _is_real_day(day, month, yy):
-        raise invalid("the issue date part is not a real date")
-    if value[12:] == "0000":
-        raise invalid("the serial number is 0000")
-    return Kk(value, region, day, month, yy, value[12:])
+    day, month, yy = _parse_16(value, invalid, "issue date")
+    return Kk(value, value[:6], day, month, yy, value[12:])
 
 
 def _checked_region_and_serial(region: str, serial: int) -> str:

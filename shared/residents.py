@@ -19,10 +19,9 @@ from shared.intake import iso_utc
 from shared.passwords import hash_password, password_problems
 from shared.sessions import Session, issue_token
 from shared.settings import Settings
-from shared.validation import parse_json
+from shared.validation import Password, parse_json
 
 _Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-_Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
 class SignInRequest(BaseModel):
@@ -30,8 +29,8 @@ class SignInRequest(BaseModel):
 
     kk: _Code
     nik: _Code
-    password: _Password | None = None  # once the household has one
-    new_password: _Password | None = None  # on the household's first sign-in
+    password: Password | None = None  # once the household has one
+    new_password: Password | None = None  # on the household's first sign-in
 
 
 def sign_in(body: str | bytes | None, *, settings: Settings, now: datetime) -> dict[str, Any]:

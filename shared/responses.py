@@ -14,7 +14,7 @@ from shared.areas import validate_area_code
 from shared.errors import FieldProblem, ValidationFailed
 from shared.nik import InvalidIdentifier, check_nik_against, parse_nik
 from shared.text import has_control_characters
-from shared.validation import parse_json
+from shared.validation import Password, parse_json
 from shared.vocabulary import (
     AddedBecause,
     Citizenship,
@@ -36,7 +36,7 @@ _EARLIEST_BIRTH = date(1900, 1, 1)
 MIN_GENERATION_GAP_YEARS = 12
 MIN_SPOUSE_AGE = 15
 
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
 
 
@@ -44,7 +44,7 @@ class Member(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     nik: Code
-    name: _Text
+    name: Name
     relationship: Relationship
     sex: Sex
     birth_date: date
@@ -65,10 +65,6 @@ class Departure(BaseModel):
 
     nik: Code
     reason: DepartureReason | None = None
-
-
-# Bounds the hashing work a request can cause; a new password's own rules are in passwords.py.
-Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
 class Submission(BaseModel):

@@ -14,10 +14,9 @@ from shared.errors import CensusError, FieldProblem, NotFound, ValidationFailed
 from shared.household_access import authenticate, session_household, validate_kk
 from shared.nik import InvalidIdentifier
 from shared.receipts import normalize_receipt_code
-from shared.responses import Password
 from shared.sessions import Session
 from shared.settings import Settings
-from shared.validation import parse_json
+from shared.validation import Password, parse_json
 
 
 class InvalidReceiptCode(CensusError):

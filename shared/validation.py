@@ -3,13 +3,17 @@ into our stable codes and field paths (`members[2].nik`)."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, StringConstraints, ValidationError
 
 from shared.errors import FieldProblem, MalformedRequest, ValidationFailed
 
 Model = TypeVar("Model", bound=BaseModel)
+
+# A password field of any request: the bound caps the hashing work a request can cause (a new
+# password's own rules are in passwords.py).
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 # pydantic error types -> our stable codes. Anything unlisted is `invalid_value`.
 _PYDANTIC_CODES = {

@@ -5,16 +5,23 @@ and helpers that call the Lambda handlers as API Gateway would."""
 from __future__ import annotations
 
 import json
+import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
+from moto import mock_aws
+
 from shared import storage
 from shared.ops.importer import import_register, import_roster
+from shared.ops.template import create_table
 from shared.register import RegisterHousehold, read_register, write_demo_register
 from shared.roster import generate_demo_roster, write_demo_roster
-from tests.conftest import invoke, response_headers
+from tests.conftest import invoke, response_headers, use_table
 
 CITY = "1671"
 CITY_SUPERVISOR = "SPV-1671"
@@ -88,3 +95,21 @@ def populate(
     assert not import_roster(roster).errors
     generate(CITY, generated_by=CITY_SUPERVISOR)
     return Field(found, generate_demo_roster(sls_codes, officers=officers), register)
+
+
+@contextmanager
+def moto_field(
+    folder: Path, name: str, *, households: int, officers: int, session_key: str
+) -> Iterator[tuple[Field, str]]:
+    """A moto table made from the template holding a populated scenario (moto: one writer),
+    and the table's name; the environment is restored afterwards."""
+    with mock_aws():
+        saved = dict(os.environ)
+        table = f"census-{name}-{uuid.uuid4().hex[:6]}"
+        create_table(boto3.client("dynamodb"), table)
+        use_table(table, None, SESSION_SIGNING_KEY=session_key)
+        try:
+            yield populate(folder, households=households, officers=officers, workers=1), table
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)

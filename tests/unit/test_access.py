@@ -10,20 +10,17 @@ import json
 import os
 import re
 import secrets
-import uuid
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from shared.ops.template import api_routes, create_table
+from shared.ops.template import api_routes
 from shared.register import RegisterHousehold
-from tests.conftest import submission_body, table_items, use_table
-from tests.integration.scenario import CITY, CITY_SUPERVISOR, Field, call, populate, who
+from tests.conftest import submission_body, table_items
+from tests.integration.scenario import CITY, CITY_SUPERVISOR, Field, call, moto_field, who
 
 SESSION_KEY = secrets.token_hex(32)
 RESPONSES, STATUS = "/v1/households/{kk}/responses", "/v1/households/{kk}/status"
@@ -57,17 +54,9 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with mock_aws():
-        saved = dict(os.environ)
-        table = f"census-access-{uuid.uuid4().hex[:6]}"
-        create_table(boto3.client("dynamodb"), table)
-        use_table(table, None, SESSION_SIGNING_KEY=SESSION_KEY)
-        field = populate(tmp_path_factory.mktemp("access"), households=160, officers=10, workers=1)
-        try:
-            yield World(field, table)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    folder = tmp_path_factory.mktemp("access")
+    with moto_field(folder, "access", households=160, officers=10, session_key=SESSION_KEY) as (field, table):
+        yield World(field, table)
 
 
 @pytest.fixture

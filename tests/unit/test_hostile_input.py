@@ -8,39 +8,27 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
 from shared.errors import CensusError, MalformedRequest, ValidationFailed
-from shared.ops.template import create_table
 from shared.register import RegisterHousehold
-from tests.conftest import submission_body, use_table
-from tests.integration.scenario import Field, call, populate, who
+from tests.conftest import submission_body
+from tests.integration.scenario import Field, call, moto_field, who
 
 MAX_BODY = 64 * 1024
 
 
 @pytest.fixture(scope="module")
 def field(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Field]:
-    with mock_aws():
-        saved = dict(os.environ)
-        table = f"census-hostile-{uuid.uuid4().hex[:6]}"
-        create_table(boto3.client("dynamodb"), table)
-        use_table(table, None, SESSION_SIGNING_KEY=secrets.token_hex(32))
-        try:
-            yield populate(tmp_path_factory.mktemp("hostile"), households=40, officers=3, workers=1)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    folder = tmp_path_factory.mktemp("hostile")
+    with moto_field(folder, "hostile", households=40, officers=3, session_key=secrets.token_hex(32)) as (found, _):
+        yield found
 
 
 Sender = Callable[..., tuple[int, dict[str, str], Any]]

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -134,13 +135,7 @@ def run_cost(results: dict[str, Any]) -> dict[str, Any]:
         memory_mb=memory,
         log_bytes=overhead["log_bytes_per_request"],
     )
-    minimum = Usage(
-        read_units=submission["min_read_units"],
-        write_units=submission["min_write_units"],
-        lambda_ms=duration,
-        memory_mb=memory,
-        log_bytes=overhead["log_bytes_per_request"],
-    )
+    minimum = replace(as_built, read_units=submission["min_read_units"], write_units=submission["min_write_units"])
     found = scenarios(as_built, minimum, prices)
     return {
         "prices_file": prices["file"],
