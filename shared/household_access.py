@@ -2,9 +2,11 @@
 shares: after `lockout_max_failures` failures within the window, the KK answers 429 until
 the window ends, even for the right NIK. The proof is KK + a register member's NIK, plus
 the household's password once it has set one (wrong passwords count as failures too).
-An unknown KK and a NIK not on the KK answer alike; once the NIK is right, the answer says
-whether the household has a password yet (`password_required`, `password_setup_required`):
-whoever holds the family card learns that, and nothing about the password."""
+An unknown KK and a NIK not on the KK answer alike. Once a household has a password, a NIK
+not on its register and a wrong password answer alike too (`password_required` without a
+password, `invalid_credentials` with one), in the same time. Only the first sign-in of an
+unclaimed household says the NIK was right (`password_setup_required`): for such a household
+KK + NIK is the whole proof anyway."""
 
 from __future__ import annotations
 
@@ -49,19 +51,25 @@ def authenticate(
     if guesses and guesses.failures >= settings.lockout_max_failures and guesses.window_ends > epoch:
         raise TooManyAttempts(retry_after=guesses.window_ends - epoch)
     household = storage.load_household(kk)
-    if household is None or respondent_nik not in {m.nik for m in household.register.members}:
-        storage.record_failed_guess(kk, epoch, settings.lockout_window_seconds)
+    window = settings.lockout_window_seconds
+    nik_on_register = household is not None and respondent_nik in {m.nik for m in household.register.members}
+    if household is None or (household.credential is None and not nik_on_register):
+        storage.record_failed_guess(kk, epoch, window)
         raise InvalidCredentials()
     if household.credential is not None:
+        # Once claimed, the answer is the same whether or not the NIK is on the register:
+        # without a password "password_required", with a wrong one "invalid_credentials",
+        # and the password is checked either way, so neither answer nor timing tells.
         if password is None:
+            if not nik_on_register:
+                storage.record_failed_guess(kk, epoch, window)
             raise PasswordRequired()
         # The password is the secret the lockout protects: each check takes one of the
         # window's attempts first (atomically), so parallel guesses get no more than the limit.
-        window = settings.lockout_window_seconds
-        taken = storage.record_failed_guess(kk, epoch, window, below=settings.lockout_max_failures)
-        if taken is None:
+        if storage.record_failed_guess(kk, epoch, window, below=settings.lockout_max_failures) is None:
             raise TooManyAttempts(retry_after=_retry_after(kk, epoch, window))
-        if not (len(password) <= MAX_LENGTH and verify_password(password, household.credential.password_hash)):
+        password_right = len(password) <= MAX_LENGTH and verify_password(password, household.credential.password_hash)
+        if not (password_right and nik_on_register):
             raise InvalidCredentials()
         storage.clear_failed_guesses(kk)  # the attempt taken, and any before it
     elif guesses and guesses.failures:

@@ -595,3 +595,19 @@ def test_without_a_signing_key_sessions_answer_503(household: RegisterHousehold,
     status, _, answer = sign_in(household.kk, household.members[0].nik, new_password=PASSWORD)
     assert (status, error_code(answer)) == (503, "sessions_unavailable")
     assert storage.load_household(household.kk).credential is None  # type: ignore[union-attr]
+
+
+def test_once_claimed_a_wrong_nik_and_a_wrong_password_answer_alike(
+    household: RegisterHousehold, households: list[RegisterHousehold]
+) -> None:
+    """SPEC: the answer never says which of KK/NIK/password was wrong."""
+    session_token(household)
+    stranger = next(h for h in households if h.kk != household.kk).members[0].nik
+    right = household.members[0].nik
+    assert sign_in(household.kk, stranger)[2] == sign_in(household.kk, right)[2]  # both password_required
+    wrong_nik = sign_in(household.kk, stranger, password=PASSWORD)
+    wrong_password = sign_in(household.kk, right, password="not-the-password")
+    assert (wrong_nik[0], wrong_nik[2]) == (wrong_password[0], wrong_password[2])
+    assert error_code(wrong_nik[2]) == "invalid_credentials"
+    # The stranger's NIK without a password was counted as a failure; the right one was not.
+    assert storage.get_guesses(household.kk).failures == 3  # type: ignore[union-attr]
