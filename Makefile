@@ -77,15 +77,15 @@ browser: install .tools/chromium.ok
 # or 10 minutes of loading), cost per million submissions. Prints the tables; the figures go
 # to .data/bench/latest.json and the charts to docs/img/. BENCH_ARGS=--quick for a short run.
 bench: install
-	$(BIN)/python -m shared.ops.bench --charts docs/img $(BENCH_ARGS)
+	$(BIN)/python -m census_ops.bench --charts docs/img $(BENCH_ARGS)
 
-# Deployable artifacts without Docker (shared/ops/build.py): build/layer/python gets the
+# Deployable artifacts without Docker (census_ops/build.py): build/layer/python gets the
 # pinned wheels for the template's runtime and architecture (pip --platform/--python-version/
 # --only-binary) plus shared/ minus the operations CLI; the build then checks every wheel's
 # tags and imports each handler from a same-pins layer built for this machine's Python.
 # `sam deploy` zips each function's CodeUri folder and build/layer/ itself (docs/deploy.md).
 build: install
-	$(BIN)/python -m shared.ops.build --out build
+	$(BIN)/python -m census_ops.build --out build
 
 clean:
 	rm -rf $(VENV) .tools node_modules build .pytest_cache .mypy_cache .ruff_cache

@@ -22,11 +22,9 @@ os.environ.update(
 for _name in ("DYNAMODB_ENDPOINT_URL", "ONLINE_PHASE_START", "ONLINE_PHASE_END"):
     os.environ.pop(_name, None)
 
-import base64  # noqa: E402
 import json  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -34,10 +32,12 @@ import boto3  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from census_ops import events  # noqa: E402
+from census_ops.events import LambdaContext  # noqa: E402
+from census_ops.importer import import_register  # noqa: E402
+from census_ops.register import RegisterHousehold, read_register, write_demo_register  # noqa: E402
+from census_ops.template import create_table  # noqa: E402
 from shared import storage  # noqa: E402
-from shared.ops.importer import import_register  # noqa: E402
-from shared.ops.template import create_table  # noqa: E402
-from shared.register import RegisterHousehold, read_register, write_demo_register  # noqa: E402
 from shared.settings import settings  # noqa: E402
 
 
@@ -137,66 +137,11 @@ def submission_body(household: RegisterHousehold, respondent: int = -1) -> dict[
     }
 
 
-@dataclass
-class LambdaContext:
-    function_name: str = "IntakeFunction"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:ap-southeast-3:123456789012:function:IntakeFunction"
-    aws_request_id: str = "req-1"
-    log_group_name: str = "/aws/lambda/IntakeFunction"
-    log_stream_name: str = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
-def api_event(
-    method: str,
-    path: str,
-    *,
-    resource: str,
-    path_parameters: dict[str, str] | None = None,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    raw_body: bytes | str | None = None,
-    claims: dict[str, str] | None = None,
-    query: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as the Lambda receives it (with the Cognito
-    authorizer's verified claims where the route has one)."""
-    is_base64 = False
-    if raw_body is not None:
-        if isinstance(raw_body, bytes):
-            text: str | None = base64.b64encode(raw_body).decode()
-            is_base64 = True
-        else:
-            text = raw_body
-    else:
-        text = None if body is None else json.dumps(body)
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": path_parameters,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": path,
-            "stage": "test",
-            "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": "127.0.0.1"},
-            **({"authorizer": {"claims": claims}} if claims is not None else {}),
-        },
-        "body": text,
-        "isBase64Encoded": is_base64,
-    }
+def api_event(method: str, path: str, *, resource: str, **fields: Any) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event as the Lambda receives it, sent as JSON unless the
+    headers say otherwise (census_ops.events builds it, for the local API and the bench too)."""
+    headers = {"Content-Type": "application/json", **(fields.pop("headers", None) or {})}
+    return events.api_event(method, path, resource=resource, headers=headers, **fields)
 
 
 def response_headers(answer: dict[str, Any]) -> dict[str, str]:
@@ -221,19 +166,8 @@ def invoke(
     query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Call a Lambda handler as API Gateway would for `resource` with these parameters."""
-    path = resource
-    for name, value in path_parameters.items():
-        path = path.replace("{" + name + "}", value)
-    event = api_event(
-        method,
-        path,
-        resource=resource,
-        path_parameters=path_parameters or None,
-        body=body,
-        raw_body=raw_body,
-        headers=headers,
-        claims=claims,
-        query=query,
+    event = events.route_event(
+        method, resource, path_parameters, body, raw_body=raw_body, headers=headers, claims=claims, query=query
     )
     return handler(event, LambdaContext())
 

@@ -22,13 +22,13 @@ from typing import Any
 
 import pytest
 
-from shared.ops.template import REPO_ROOT
+from census_ops.template import REPO_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCRIPT = REPO_ROOT / "tests" / "browser" / "resident.js"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
 MEMBERS = 5
-SERVE = [sys.executable, "-m", "shared.ops.cli", "serve", "--store", "memory"]
+SERVE = [sys.executable, "-m", "census_ops.cli", "serve", "--store", "memory"]
 
 
 def _free_port() -> int:

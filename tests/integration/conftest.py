@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from shared.ops.dynamodb_local import DynamoDBLocal
-from shared.ops.importer import import_register
-from shared.ops.template import create_table
+from census_ops.dynamodb_local import DynamoDBLocal
+from census_ops.importer import import_register
+from census_ops.template import create_table
 from tests.conftest import use_table
 
 # Session-wide and before any client exists (monkeypatch has no session scope).

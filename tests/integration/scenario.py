@@ -16,11 +16,11 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from census_ops.importer import import_register, import_roster
+from census_ops.register import RegisterHousehold, read_register, write_demo_register
+from census_ops.roster import generate_demo_roster, write_demo_roster
+from census_ops.template import create_table
 from shared import storage
-from shared.ops.importer import import_register, import_roster
-from shared.ops.template import create_table
-from shared.register import RegisterHousehold, read_register, write_demo_register
-from shared.roster import generate_demo_roster, write_demo_roster
 from tests.conftest import invoke, response_headers, use_table
 
 CITY = "1671"

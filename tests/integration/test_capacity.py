@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.ops.capacity import measure_operations
+from census_ops.capacity import measure_operations
 
 pytestmark = pytest.mark.dynamodb_local
 

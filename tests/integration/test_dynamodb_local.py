@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from shared.ops.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, find_jar
-from shared.ops.template import create_table, load_template
+from census_ops.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, find_jar
+from census_ops.template import create_table, load_template
 
 pytestmark = pytest.mark.dynamodb_local
 

@@ -30,8 +30,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from census_ops.template import api_routes
 from shared import storage
-from shared.ops.template import api_routes
 from shared.settings import settings
 from tests.conftest import submission_body, table_items, use_table
 from tests.integration.scenario import CITY, CITY_SUPERVISOR, Field, call, handler, populate, who
@@ -197,7 +197,7 @@ class World:
 def world(dynamodb_local: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     import uuid
 
-    from shared.ops.template import create_table
+    from census_ops.template import create_table
 
     saved = dict(os.environ)
     os.environ["SESSION_SIGNING_KEY"] = secrets.token_hex(32)

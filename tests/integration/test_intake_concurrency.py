@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shared.register import RegisterHousehold
+from census_ops.register import RegisterHousehold
 from tests.conftest import Invoke, submission_body, table_items, use_table
 from tests.integration.conftest import race
 

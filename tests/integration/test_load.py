@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from shared.ops.load import (
+from census_ops.load import (
     NotLoopback,
     Outcome,
     Planned,
@@ -24,9 +24,9 @@ from shared.ops.load import (
     stored_versions,
     verify,
 )
-from shared.ops.local_api import LocalApi
-from shared.ops.template import api_routes, create_table
-from shared.register import RegisterHousehold
+from census_ops.local_api import LocalApi
+from census_ops.register import RegisterHousehold
+from census_ops.template import api_routes, create_table
 from tests.conftest import use_table
 
 pytestmark = pytest.mark.dynamodb_local
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.dynamodb_local
 
 @pytest.fixture(scope="module")
 def service(dynamodb_local: Any, demo_register_file: Any) -> Iterator[tuple[str, Any, str]]:
-    from shared.ops.importer import import_register
+    from census_ops.importer import import_register
 
     table = f"census-load-{uuid.uuid4().hex[:8]}"
     client = dynamodb_local.client()
@@ -115,7 +115,7 @@ def test_loopback_targets_are_allowed() -> None:
 
 
 def test_census_load_refuses_a_remote_url(capsys: pytest.CaptureFixture[str]) -> None:
-    from shared.ops.cli import build_parser
+    from census_ops.cli import build_parser
 
     args = build_parser().parse_args(["load", "--url", "http://203.0.113.9:3000", "--count", "1"])
     assert cmd_load(args) == 2

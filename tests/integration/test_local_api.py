@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from shared.ops.local_api import LocalApi
-from shared.ops.template import ApiRoute
-from shared.ops.tokens import mint_token, verify_token
+from census_ops.local_api import LocalApi
+from census_ops.template import ApiRoute
+from census_ops.tokens import mint_token, verify_token
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from shared.ops.local_api import LocalApi
-from shared.ops.template import api_routes, create_table
-from shared.ops.tokens import mint_token, verify_token
+from census_ops.local_api import LocalApi
+from census_ops.template import api_routes, create_table
+from census_ops.tokens import mint_token, verify_token
 from tests.conftest import submission_body, use_table
 from tests.integration.scenario import CITY, CITY_SUPERVISOR, populate
 
@@ -150,7 +150,7 @@ def _kind(value: str, households: list[Any]) -> str:
 
 def _template_of(route: str) -> tuple[str, str]:
     method, path = route.split(" ", 1)
-    from shared.ops.local_api import LocalApi as _Api
+    from census_ops.local_api import LocalApi as _Api
 
     api = _Api(api_routes(), port=0)
     try:

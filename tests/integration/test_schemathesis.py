@@ -22,10 +22,10 @@ import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from shared.ops.local_api import LocalApi
-from shared.ops.openapi import build_document
-from shared.ops.template import api_routes, create_table
-from shared.ops.tokens import mint_token, verify_token
+from census_ops.local_api import LocalApi
+from census_ops.openapi import build_document
+from census_ops.template import api_routes, create_table
+from census_ops.tokens import mint_token, verify_token
 from tests.conftest import use_table
 from tests.integration.scenario import CITY_SUPERVISOR, Field, populate
 

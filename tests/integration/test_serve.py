@@ -35,7 +35,7 @@ class Service:
             [
                 sys.executable,
                 "-m",
-                "shared.ops.cli",
+                "census_ops.cli",
                 "serve",
                 "--port",
                 str(self.port),

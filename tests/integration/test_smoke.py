@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.ops.cli import main
-from shared.register import read_register
+from census_ops.cli import main
+from census_ops.register import read_register
 from tests.integration.test_serve import Service
 
 pytestmark = pytest.mark.dynamodb_local

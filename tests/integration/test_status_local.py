@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from shared.ops.capacity import CapacityMeter
-from shared.register import RegisterHousehold
+from census_ops.capacity import CapacityMeter
+from census_ops.register import RegisterHousehold
 from tests.conftest import Invoke, invoke, submission_body, table_items
 
 pytestmark = pytest.mark.dynamodb_local

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from shared.ops.template import api_routes
-from shared.register import RegisterHousehold
+from census_ops.register import RegisterHousehold
+from census_ops.template import api_routes
 from tests.conftest import submission_body, table_items
 from tests.integration.scenario import CITY, CITY_SUPERVISOR, Field, call, moto_field, who
 
@@ -214,8 +214,8 @@ def test_a_bad_signature_or_expired_officer_token_is_refused_on_every_guarded_ro
     """As API Gateway's Cognito authorizer: the handler never runs, nothing is written."""
     import http.client
 
-    from shared.ops.local_api import LocalApi
-    from shared.ops.tokens import mint_token, verify_token
+    from census_ops.local_api import LocalApi
+    from census_ops.tokens import mint_token, verify_token
 
     secret = secrets.token_bytes(32)
     good = mint_token(CITY_SUPERVISOR, "supervisor", secret=secret)

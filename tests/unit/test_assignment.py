@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from census_ops.roster import generate_demo_roster
 from shared.assignment import (
     FieldOfficer,
     Visit,
@@ -19,7 +20,6 @@ from shared.assignment import (
     tolerance,
 )
 from shared.nik import InvalidIdentifier
-from shared.roster import generate_demo_roster
 
 Result = dict[str, list[Visit]]
 

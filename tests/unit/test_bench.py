@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from shared.ops.bench import coldstart, cost, svg, units
-from shared.ops.bench.operations import Essentials, explain
-from shared.ops.bench.overhead import other_code
-from shared.ops.bench.recorder import written_keys
-from shared.ops.bench.scaling import filler_items, filler_keys
+from census_ops.bench import coldstart, cost, svg, units
+from census_ops.bench.operations import Essentials, explain
+from census_ops.bench.overhead import other_code
+from census_ops.bench.recorder import written_keys
+from census_ops.bench.scaling import filler_items, filler_keys
 
 
 def s(value: str) -> dict[str, str]:
@@ -295,7 +295,7 @@ def test_scaling_chart_is_svg_with_both_series() -> None:
 
 
 def test_report_prints_every_section_present() -> None:
-    from shared.ops.bench.runner import report
+    from census_ops.bench.runner import report
 
     results = json.loads(json.dumps({"started": "now", "machine": "test"}))
     assert report(results).startswith("census benchmarks, now on test")
@@ -308,7 +308,7 @@ def test_write_budget_is_what_the_target_leaves_for_writes() -> None:
 
 
 def test_cold_start_with_the_first_request_adds_both_halves() -> None:
-    from shared.ops.bench.runner import with_first_request
+    from census_ops.bench.runner import with_first_request
 
     results = {
         "coldstart": {

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.ops.bench.harness import TABLE, harness
-from shared.ops.bench.operations import accounting_probes, measure_operations
+from census_ops.bench.harness import TABLE, harness
+from census_ops.bench.operations import accounting_probes, measure_operations
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -31,7 +31,7 @@ def test_capacity_section_and_its_invariants() -> None:
 
 
 def test_scaling_section_reads_the_same_at_every_size() -> None:
-    from shared.ops.bench import scaling
+    from census_ops.bench import scaling
 
     result = scaling.run((150, 600), budget_seconds=60, repeats=1)
     assert [r["households"] for r in result["sizes"]] == [150, 600]

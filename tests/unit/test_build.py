@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.ops.build import (
+from census_ops.build import (
     Target,
     check_layer,
     import_handlers,
@@ -26,13 +26,13 @@ from shared.ops.build import (
     lambda_target,
     pinned_requirements,
 )
-from shared.ops.template import REPO_ROOT, load_template
+from census_ops.template import REPO_ROOT, load_template
 
 
 @pytest.fixture(scope="session")
 def layers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     """{"lambda": the deployable layer's python/, "host": its twin for this interpreter}."""
-    from shared.ops.build import build_layer
+    from census_ops.build import build_layer
 
     out = tmp_path_factory.mktemp("build")
     jobs: dict[str, Target | None] = {"lambda": lambda_target(), "host": None}
@@ -76,6 +76,7 @@ def test_the_layer_ships_shared_without_the_operations_cli(layers: dict[str, Pat
     expected = {p.name for p in (REPO_ROOT / "shared").glob("*.py")}
     assert {p.name for p in shipped.glob("*.py")} == expected
     assert not (shipped / "ops").exists()
+    assert not (shipped.parent / "census_ops").exists()
     assert not list(shipped.rglob("__pycache__"))
 
 

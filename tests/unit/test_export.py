@@ -14,9 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
-from shared.ops.cli import main
-from shared.ops.export import COLUMNS, ExportError, export_to_file, start_s3_export, wait_for_export
-from shared.register import RegisterHousehold
+from census_ops.cli import main
+from census_ops.export import COLUMNS, ExportError, export_to_file, start_s3_export, wait_for_export
+from census_ops.register import RegisterHousehold
 from tests.conftest import Invoke, submission_body
 
 

@@ -15,11 +15,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from census_ops.importer import import_register, import_roster
+from census_ops.register import RegisterHousehold, read_register, write_demo_register
+from census_ops.template import create_table
 from shared import storage
 from shared.assignment import balance_bound
-from shared.ops.importer import import_register, import_roster
-from shared.ops.template import create_table
-from shared.register import RegisterHousehold, read_register, write_demo_register
 from tests.conftest import LambdaContext, invoke, member_body, submission_body, use_table
 
 CITY = "1671"
@@ -382,7 +382,7 @@ def test_reimporting_the_register_never_counts_a_household_twice(
 
 
 def test_demo_fieldwork_runs_the_seed_scenario_in_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from shared.ops.cli import main
+    from census_ops.cli import main
 
     code = main(
         [

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from census_ops.register import RegisterHousehold
 from shared.errors import CensusError, MalformedRequest, ValidationFailed
-from shared.register import RegisterHousehold
 from tests.conftest import submission_body
 from tests.integration.scenario import Field, call, moto_field, who
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from census_ops.register import RegisterHousehold
 from shared.receipts import normalize_receipt_code
-from shared.register import RegisterHousehold
 from tests.conftest import Invoke, submission_body, table_items
 
 
@@ -250,7 +250,7 @@ def test_review_keeps_the_household_on_the_worklist_until_a_correction_fixes_it(
 def test_every_template_route_reaches_its_handler(moto_table: str) -> None:
     """The template's Events and each resolver's routes describe one API: a request on
     every template route reaches a route of the handler (never the resolver's 404)."""
-    from shared.ops.template import api_routes, load_handler
+    from census_ops.template import api_routes, load_handler
     from tests.conftest import LambdaContext, api_event
 
     routes = api_routes()

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from census_ops.openapi import DOCUMENT_PATH, OPERATIONS, UndocumentedRoute, build_document, missing_operations, render
+from census_ops.register import RegisterHousehold
+from census_ops.template import ApiRoute, api_routes
 from shared.errors import FieldProblem, TooManyAttempts, ValidationFailed
-from shared.ops.openapi import DOCUMENT_PATH, OPERATIONS, UndocumentedRoute, build_document, missing_operations, render
-from shared.ops.template import ApiRoute, api_routes
-from shared.register import RegisterHousehold
 from tests.conftest import submission_body
 
 
@@ -33,7 +33,7 @@ def test_the_committed_document_is_what_the_generator_makes_now(document: dict[s
 
 
 def test_every_template_route_is_an_operation_and_nothing_else(document: dict[str, Any]) -> None:
-    assert missing_operations() == [], "routes without an entry in shared/ops/openapi.py OPERATIONS"
+    assert missing_operations() == [], "routes without an entry in census_ops/openapi.py OPERATIONS"
     documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
     assert documented == {(r.method, r.path) for r in api_routes()}
     assert set(OPERATIONS) == documented, "OPERATIONS describes a route the template no longer has"
@@ -109,7 +109,7 @@ def test_schemathesis_loads_every_operation(document: dict[str, Any]) -> None:
 
 
 def test_census_openapi_prints_the_document(capsys: pytest.CaptureFixture[str], document: dict[str, Any]) -> None:
-    from shared.ops.cli import main
+    from census_ops.cli import main
 
     assert main(["openapi"]) == 0
     assert json.loads(capsys.readouterr().out) == document
@@ -121,7 +121,7 @@ def test_no_handler_imports_the_generator_or_schemathesis() -> None:
     script = (
         "import importlib, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"
-        "print(sorted(n for n in sys.modules if n.startswith(('shared.ops', 'schemathesis', 'hypothesis'))))"
+        "print(sorted(n for n in sys.modules if n.startswith(('census_ops', 'schemathesis', 'hypothesis'))))"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

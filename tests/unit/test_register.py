@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.areas import is_within, validate_area_code
-from shared.nik import check_nik_against, make_kk, make_nik, parse_kk, parse_nik
-from shared.register import (
+from census_ops.register import (
     REGISTER_COLUMNS,
     RELATIONSHIPS,
     SEXES,
@@ -24,6 +22,8 @@ from shared.register import (
     read_register,
     write_demo_register,
 )
+from shared.areas import is_within, validate_area_code
+from shared.nik import check_nik_against, make_kk, make_nik, parse_kk, parse_nik
 
 TODAY = date(2026, 1, 1)
 COL = {name: i for i, name in enumerate(REGISTER_COLUMNS)}

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.areas import is_within, village_of
-from shared.register import generate_demo_register
-from shared.roster import (
+from census_ops.register import generate_demo_register
+from census_ops.roster import (
     ROLES,
     ROSTER_COLUMNS,
     RosterError,
@@ -18,6 +17,7 @@ from shared.roster import (
     read_roster,
     write_demo_roster,
 )
+from shared.areas import is_within, village_of
 
 Result = RosterOfficer | RosterError
 HEADER = ",".join(ROSTER_COLUMNS)

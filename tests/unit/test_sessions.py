@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from census_ops.importer import import_roster
+from census_ops.register import RegisterHousehold
 from shared import storage
 from shared.errors import OnlinePhaseClosed
 from shared.nik import make_nik
-from shared.ops.importer import import_roster
-from shared.register import RegisterHousehold
 from shared.residents import household_view, save_draft
 from shared.sessions import Session, issue_token, verify_token
 from shared.settings import settings

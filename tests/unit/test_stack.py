@@ -16,8 +16,8 @@ import jsonschema
 import pytest
 from samtranslator.translator.transform import transform
 
-from shared.ops.template import REPO_ROOT, load_template
-from shared.register import RegisterHousehold
+from census_ops.register import RegisterHousehold
+from census_ops.template import REPO_ROOT, load_template
 from tests.conftest import submission_body
 
 # The residents' routes: KK + NIK in the body (or a receipt code) is their proof, so

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from census_ops.register import RegisterHousehold
 from shared.receipts import format_receipt_code, new_receipt_code
-from shared.register import RegisterHousehold
 from shared.settings import settings
 from shared.status_lookup import household_status
 from tests.conftest import Invoke, invoke, response_headers, submission_body

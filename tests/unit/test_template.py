@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shared.ops.template import (
+from census_ops.template import (
     REPO_ROOT,
     ApiRoute,
     TemplateError,
@@ -33,7 +33,7 @@ def _table_properties(template: dict[str, Any]) -> dict[str, Any]:
 
 def test_repo_root_holds_the_template() -> None:
     assert (REPO_ROOT / "template.yaml").is_file()
-    assert (REPO_ROOT / "shared" / "ops" / "template.py").is_file()
+    assert (REPO_ROOT / "census_ops" / "template.py").is_file()
 
 
 def test_load_template_reads_intrinsics_and_is_not_shared_between_callers() -> None:
@@ -307,7 +307,7 @@ class _NoTtlClient:
 @mock_aws
 def test_create_table_tolerates_an_engine_without_ttl(caplog: pytest.LogCaptureFixture) -> None:
     client = _NoTtlClient(boto3.client("dynamodb", region_name="ap-southeast-3"))
-    with caplog.at_level(logging.WARNING, logger="shared.ops.template"):
+    with caplog.at_level(logging.WARNING, logger="census_ops.template"):
         assert create_table(client, "census-no-ttl") is True
     assert "no TTL here" in caplog.text
     assert _table_properties(load_template())["TimeToLiveSpecification"]["AttributeName"] in caplog.text

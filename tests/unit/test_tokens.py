@@ -15,8 +15,8 @@ from pathlib import Path
 import jwt
 import pytest
 
-from shared.ops import cli
-from shared.ops.tokens import (
+from census_ops import cli
+from census_ops.tokens import (
     LOCAL_ISSUER,
     SECRET_ENV,
     TokenError,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.ops.template import REPO_ROOT
+from census_ops.template import REPO_ROOT
 from shared.status import Status
 from shared.vocabulary import (
     AddedBecause,
@@ -139,12 +139,11 @@ def codes_in_source(source: str) -> set[str]:
 
 def server_codes() -> dict[str, str]:
     """code -> the first file that answers it, across the server's source and the template."""
-    files = sorted((REPO_ROOT / "shared").rglob("*.py")) + sorted((REPO_ROOT / "functions").rglob("*.py"))
+    # The operations CLI answers no HTTP request; the local API does.
+    files = [*sorted((REPO_ROOT / "shared").rglob("*.py")), *sorted((REPO_ROOT / "functions").rglob("*.py"))]
     codes: dict[str, str] = {}
-    for path in files:
+    for path in [*files, REPO_ROOT / "census_ops" / "local_api.py"]:
         relative = path.relative_to(REPO_ROOT).as_posix()
-        if relative.startswith("shared/ops/") and relative != "shared/ops/local_api.py":
-            continue  # the operations CLI answers no HTTP request; the local API does
         for code in codes_in_source(path.read_text(encoding="utf-8")):
             codes.setdefault(code, relative)
     for code in _TEMPLATE_CODE.findall((REPO_ROOT / "template.yaml").read_text(encoding="utf-8")):

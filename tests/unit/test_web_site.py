@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
+from census_ops.local_api import LocalApi
+from census_ops.template import REPO_ROOT, ApiRoute, load_template
 from shared.areas import validate_area_code
 from shared.nik import InvalidIdentifier, check_nik_against, make_kk, make_nik, parse_kk, parse_nik
-from shared.ops.local_api import LocalApi
-from shared.ops.template import REPO_ROOT, ApiRoute, load_template
 from shared.receipts import new_receipt_code, normalize_receipt_code
 from tests.unit.test_web_messages import load_catalogue
 
@@ -302,6 +302,6 @@ def test_the_template_serves_the_page_and_the_api_on_one_origin() -> None:
     assert "SiteDistribution" in json.dumps(reader["Condition"])
     # The page's CSP is the one the local service sends.
     headers = resources["SiteSecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
-    from shared.ops.local_api import _SITE_HEADERS
+    from census_ops.local_api import _SITE_HEADERS
 
     assert headers["ContentSecurityPolicy"]["ContentSecurityPolicy"] == dict(_SITE_HEADERS)["Content-Security-Policy"]

@@ -2,7 +2,7 @@
 a fresh process running `import boto3` alone, interleaved, several runs each.
 
 Faithful to Lambda: every process sees only a layer built from the pinned runtime
-dependencies for this machine's Python (shared/ops/build.py, as `make build` checks the
+dependencies for this machine's Python (census_ops/build.py, as `make build` checks the
 handlers) and the function's own folder, with `python -S` (no site-packages: nothing the
 dev environment adds, e.g. cryptography, which PyJWT would import when present), in the
 environment template.yaml gives the function. The time is taken inside the process around
@@ -38,7 +38,7 @@ class Layer:
 
     @classmethod
     def build(cls, into: Path) -> Layer:
-        from shared.ops.build import build_layer
+        from census_ops.build import build_layer
 
         return cls(build_layer(into / "layer", None))
 
@@ -57,7 +57,7 @@ class Layer:
 
 def targets(layer: Layer) -> dict[str, tuple[str, dict[str, str]]]:
     """name -> (statement, environment): boto3 alone, the libraries alone, each handler."""
-    from shared.ops.build import function_environment, lambda_functions
+    from census_ops.build import function_environment, lambda_functions
 
     bare = layer.environment(None, {})
     found: dict[str, tuple[str, dict[str, str]]] = {

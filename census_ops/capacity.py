@@ -90,13 +90,13 @@ def measure_operations(households: int = 400) -> list[tuple[str, Request | None,
     import tempfile
     from pathlib import Path
 
-    from shared.ops.cli import _configure_environment
-    from shared.ops.dynamodb_local import DynamoDBLocal
-    from shared.ops.examples import example_submission
-    from shared.ops.importer import import_register, import_roster
-    from shared.ops.template import create_table
-    from shared.register import read_register, write_demo_register
-    from shared.roster import write_demo_roster
+    from census_ops.dynamodb_local import DynamoDBLocal
+    from census_ops.examples import example_submission
+    from census_ops.importer import import_register, import_roster
+    from census_ops.register import read_register, write_demo_register
+    from census_ops.roster import write_demo_roster
+    from census_ops.runtime import configure_environment
+    from census_ops.template import create_table
 
     folder = Path(tempfile.mkdtemp(prefix="census-capacity-"))
     register, roster = folder / "register.csv", folder / "roster.csv"
@@ -107,36 +107,17 @@ def measure_operations(households: int = 400) -> list[tuple[str, Request | None,
     results: list[tuple[str, Request | None, CapacityMeter]] = []
     with DynamoDBLocal(in_memory=True) as engine:
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-        _configure_environment("census-capacity", engine.endpoint_url)
+        configure_environment("census-capacity", engine.endpoint_url)
         create_table(engine.client(), "census-capacity")
         import_register(register, fresh_table=True)
         import_roster(roster)
+        from census_ops.events import lambda_context, route_event
         from functions.fieldwork.app import lambda_handler as fieldwork
         from functions.intake.app import lambda_handler as intake
         from functions.status.app import lambda_handler as status
         from functions.worklists.app import lambda_handler as worklists
-        from shared.ops.bench.harness import api_event
-        from shared.ops.local_api import LocalLambdaContext
 
-        def event(
-            method: str,
-            path: str,
-            resource: str,
-            params: dict[str, str],
-            body: Any = None,
-            headers: dict[str, str] | None = None,
-            claims: dict[str, str] | None = None,
-            query: dict[str, str] | None = None,
-        ) -> dict[str, Any]:
-            return api_event(method, resource, params, body, headers=headers, claims=claims, query=query)
-
-        context = LocalLambdaContext(
-            function_name="capacity",
-            aws_request_id="capacity",
-            invoked_function_arn="arn:aws:lambda:ap-southeast-3:123456789012:function:capacity",
-            log_group_name="/aws/lambda/capacity",
-            log_stream_name="local",
-        )
+        context = lambda_context("capacity", "capacity")
 
         def measure(label: str, handler: Any, request: dict[str, Any]) -> dict[str, Any]:
             with CapacityMeter() as meter:
@@ -150,27 +131,26 @@ def measure_operations(households: int = 400) -> list[tuple[str, Request | None,
             household = next((h for h in found if len(h.members) == size), None)
             if household is None:
                 continue
-            path = submit.replace("{kk}", household.kk)
             body = example_submission(household)
             answer = measure(
                 f"submission, {size} member(s)",
                 intake,
-                event("POST", path, submit, {"kk": household.kk}, body, {"Idempotency-Key": f"k{size}"}),
+                route_event("POST", submit, {"kk": household.kk}, body, headers={"Idempotency-Key": f"k{size}"}),
             )
             receipt = answer.get("receipt_code", receipt)
             if size == 5:
                 measure(
                     "duplicate retry (same key), 5 members",
                     intake,
-                    event("POST", path, submit, {"kk": household.kk}, body, {"Idempotency-Key": "k5"}),
+                    route_event("POST", submit, {"kk": household.kk}, body, headers={"Idempotency-Key": "k5"}),
                 )
                 body["members"][0]["education"] = "master"
-                measure("correction, 5 members", intake, event("POST", path, submit, {"kk": household.kk}, body))
+                measure("correction, 5 members", intake, route_event("POST", submit, {"kk": household.kk}, body))
         lookup = "/v1/receipts/{receipt_code}"
         measure(
             "status lookup by receipt",
             status,
-            event("GET", lookup.replace("{receipt_code}", receipt), lookup, {"receipt_code": receipt}),
+            route_event("GET", lookup, {"receipt_code": receipt}),
         )
         city = found[0].sls_code[:4]
         supervisor = {"cognito:username": f"SPV-{city}", "cognito:groups": "supervisor"}
@@ -179,21 +159,19 @@ def measure_operations(households: int = 400) -> list[tuple[str, Request | None,
         summary = measure(
             f"worklist generation ({households} households, 2 officers)",
             worklists,
-            event("POST", generate.replace("{area_code}", city), generate, {"area_code": city}, claims=supervisor),
+            route_event("POST", generate, {"area_code": city}, claims=supervisor),
         )
         page = measure(
             "worklist page of 50",
             fieldwork,
-            event(
-                "GET", "/v1/officers/me/worklist", "/v1/officers/me/worklist", {}, claims=officer, query={"limit": "50"}
-            ),
+            route_event("GET", "/v1/officers/me/worklist", claims=officer, query={"limit": "50"}),
         )
         kk = page["households"][0]["kk"] if page.get("households") else found[-1].kk
         visits = "/v1/households/{kk}/visits"
         measure(
             "visit (not home)",
             fieldwork,
-            event("POST", visits.replace("{kk}", kk), visits, {"kk": kk}, {"outcome": "not_home"}, claims=officer),
+            route_event("POST", visits, {"kk": kk}, {"outcome": "not_home"}, claims=officer),
         )
         assert summary.get("households"), "the worklist generation found the backlog"
     return results

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from shared.ops.examples import example_submission
-from shared.register import RegisterHousehold
+from census_ops.examples import example_submission
+from census_ops.register import RegisterHousehold
 
 REGISTER_ENV = "CENSUS_SMOKE_REGISTER"
 KK_ENV = "CENSUS_SMOKE_KK"
@@ -243,7 +243,7 @@ class Smoke:
 
 
 def load_household(register: Path, kk: str | None) -> RegisterHousehold:
-    from shared.register import read_register
+    from census_ops.register import read_register
 
     with register.open(newline="", encoding="utf-8") as stream:
         for household in read_register(stream):
@@ -287,7 +287,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Add `census smoke` to the CLI's subcommands."""
-    from shared.ops.cli import DEFAULT_DATA_DIR
+    from census_ops.runtime import DEFAULT_DATA_DIR
 
     smoke = commands.add_parser(
         "smoke",

@@ -24,7 +24,7 @@ from typing import Any
 
 import jwt
 
-from shared.ops.template import REPO_ROOT
+from census_ops.template import REPO_ROOT
 
 LOCAL_ISSUER = "census-local"
 LOCAL_AUDIENCE = "census-local"  # stands in for the user pool app client id

@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from samtranslator.yaml_helper import yaml_parse
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 
 TABLE_TYPE = "AWS::DynamoDB::Table"

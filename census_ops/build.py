@@ -3,8 +3,9 @@
 The Lambda layer is `build/layer/python/`: the project's pinned runtime dependencies as
 wheels for the template's own runtime and architecture (pip's `--platform`,
 `--python-version`, `--only-binary=:all:`: nothing is compiled here, so no container is
-needed), plus `shared/` without `shared/ops/`. Each function's code is its CodeUri folder
-as it stands (`functions/<name>/`), which `sam deploy` zips itself.
+needed), plus `shared/` copied whole (the operations package `census_ops/` lives beside
+it, never inside). Each function's code is its CodeUri folder as it stands
+(`functions/<name>/`), which `sam deploy` zips itself.
 
 A layer for arm64/Python 3.13 cannot be imported by this machine's interpreter (its
 compiled wheels, pydantic-core and Pillow, are for another CPU and Python), so the build
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared.ops.template import FUNCTION_TYPE, REPO_ROOT, load_template
+from census_ops.template import FUNCTION_TYPE, REPO_ROOT, load_template
 
 CONSTRAINTS = REPO_ROOT / "infra" / "layer-constraints.txt"
 # Lambda's limit is 250 MB unzipped for a function and all its layers together.
@@ -165,13 +166,7 @@ def _normalise(name: str) -> str:
 def _copy_shared(python_dir: Path) -> None:
     source = REPO_ROOT / "shared"
 
-    def ignore(directory: str, names: list[str]) -> list[str]:
-        skipped = [n for n in names if n == "__pycache__" or n.endswith(".pyc")]
-        if Path(directory).resolve() == source.resolve():
-            skipped.append("ops")  # the operations CLI and local service are not shipped
-        return skipped
-
-    shutil.copytree(source, python_dir / "shared", ignore=ignore)
+    shutil.copytree(source, python_dir / "shared", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def build_layer(layer_dir: Path, target: Target | None, *, requirements: Sequence[str] | None = None) -> Path:
@@ -260,8 +255,8 @@ def check_layer(python_dir: Path, target: Target, requirements: Sequence[str] | 
             problems.append(f"{name}: wheel {', '.join(tags)} does not run on {target.abi} {target.machine}")
     if not (python_dir / "shared" / "__init__.py").is_file():
         problems.append("shared/ is not in the layer")
-    if (python_dir / "shared" / "ops").exists():
-        problems.append("shared/ops (the operations CLI) must not be shipped")
+    if any((python_dir / name).exists() for name in ("census_ops", "shared/ops")):
+        problems.append("census_ops (the operations CLI) must not be shipped")
     size = _size(python_dir)
     if size > MAX_LAYER_BYTES:
         problems.append(f"the layer is {size / 2**20:.0f} MiB unzipped, over {MAX_LAYER_BYTES / 2**20:.0f} MiB")
@@ -368,7 +363,7 @@ def build(out: Path, *, verify: bool = True) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.ops.build", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m census_ops.build", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(REPO_ROOT / "build"), help="output folder (default: build/)")
     parser.add_argument("--no-verify", action="store_true", help="skip the host-Python import check")
     args = parser.parse_args(argv)

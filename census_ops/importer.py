@@ -16,9 +16,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from census_ops.register import RegisterError, RegisterHousehold, read_register
+from census_ops.roster import RosterError, read_roster
 from shared import storage
-from shared.register import RegisterError, RegisterHousehold, read_register
-from shared.roster import RosterError, read_roster
 from shared.status import Status
 
 BATCH_HOUSEHOLDS = 100  # one BatchGetItem (100 keys) and eight BatchWriteItems (25 items) a batch
@@ -42,7 +42,9 @@ def file_id(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _items(household: RegisterHousehold, batch_id: str) -> tuple[storage.HouseholdRegister, storage.HouseholdState]:
+def household_items(
+    household: RegisterHousehold, batch_id: str
+) -> tuple[storage.HouseholdRegister, storage.HouseholdState]:
     pk = storage.household_pk(household.kk)
     register = storage.HouseholdRegister(
         pk,
@@ -81,7 +83,7 @@ def _items(household: RegisterHousehold, batch_id: str) -> tuple[storage.Househo
 def _write(batch: list[RegisterHousehold], batch_id: str, fresh_table: bool) -> None:
     # In a table this run created, nothing exists yet: skip the BatchGetItem.
     present = {} if fresh_table else storage.households_present(h.kk for h in batch)
-    pairs = [_items(h, batch_id) for h in batch]
+    pairs = [household_items(h, batch_id) for h in batch]
     storage.write_registers([register for register, _ in pairs])
     storage.create_households(
         [state for (_, state), h in zip(pairs, batch, strict=True) if h.kk not in present], batch_id

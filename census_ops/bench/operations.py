@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.ops.bench.harness import Harness, api_event, lambda_context
-from shared.ops.bench.recorder import RequestLog, template_indexes
-from shared.ops.bench.units import Bill, minimum_units, read_units
+from census_ops.bench.harness import Harness, lambda_context
+from census_ops.bench.recorder import RequestLog, template_indexes
+from census_ops.bench.units import Bill, minimum_units, read_units
+from census_ops.events import route_event
 
 SUBMIT = "/v1/households/{kk}/responses"
 RECEIPT = "/v1/receipts/{receipt_code}"
@@ -81,7 +82,7 @@ def _measure(
     event: dict[str, Any],
     essentials: Essentials,
 ) -> tuple[OperationResult, dict[str, Any]]:
-    from shared.ops.bench.harness import TABLE
+    from census_ops.bench.harness import TABLE
 
     raw = harness.raw_client()
     with RequestLog(raw=raw, table=TABLE, indexes=template_indexes()) as log:
@@ -122,11 +123,11 @@ def _measure(
 
 def measure_operations(harness: Harness) -> list[OperationResult]:
     """Every operation the issue names, in the order a household and an officer meet them."""
+    from census_ops.examples import example_submission
     from functions.fieldwork.app import lambda_handler as fieldwork
     from functions.intake.app import lambda_handler as intake
     from functions.status.app import lambda_handler as status
     from functions.worklists.app import lambda_handler as worklists
-    from shared.ops.examples import example_submission
 
     submission = Essentials(writes=("HH#/V#",), reads=("HH#/META", "HH#/REGISTER"))
     results: list[OperationResult] = []
@@ -134,7 +135,7 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
     for size in (1, 5, 15):
         household = harness.household_of_size(size)
         body = example_submission(household)
-        event = api_event("POST", SUBMIT, {"kk": household.kk}, body, headers={"Idempotency-Key": f"bench-{size}"})
+        event = route_event("POST", SUBMIT, {"kk": household.kk}, body, headers={"Idempotency-Key": f"bench-{size}"})
         result, answer = _measure(
             harness, f"submission, {size} member{'s' if size > 1 else ''}", intake, event, submission
         )
@@ -150,14 +151,14 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
             )
             results.append(retry)
             body["members"][0]["education"] = "master"
-            correction_event = api_event("POST", SUBMIT, {"kk": household.kk}, body)
+            correction_event = route_event("POST", SUBMIT, {"kk": household.kk}, body)
             correction, _ = _measure(harness, "correction, 5 members", intake, correction_event, submission)
             results.append(correction)
     lookup, _ = _measure(
         harness,
         "status lookup by receipt",
         status,
-        api_event("GET", RECEIPT, {"receipt_code": receipt}),
+        route_event("GET", RECEIPT, {"receipt_code": receipt}),
         Essentials(reads=("RECEIPT#/RECEIPT",)),
     )
     results.append(lookup)
@@ -169,7 +170,7 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
         harness,
         f"worklist generation, city of {len(harness.households)} households",
         worklists,
-        api_event("POST", GENERATE, {"area_code": city}, claims=supervisor),
+        route_event("POST", GENERATE, {"area_code": city}, claims=supervisor),
         Essentials(writes=("ASSIGN#",), reads=("index needs_visit",), consistent=False),
     )
     results.append(generation)
@@ -177,7 +178,7 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
         harness,
         "worklist page of 50",
         fieldwork,
-        api_event("GET", WORKLIST, claims=officer, query={"limit": "50"}),
+        route_event("GET", WORKLIST, claims=officer, query={"limit": "50"}),
         Essentials(reads=("index by_officer", "HH#/META"), consistent=False),
     )
     results.append(page)
@@ -186,7 +187,7 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
         harness,
         "visit (not home)",
         fieldwork,
-        api_event("POST", VISITS, {"kk": kk}, {"outcome": "not_home"}, claims=officer),
+        route_event("POST", VISITS, {"kk": kk}, {"outcome": "not_home"}, claims=officer),
         Essentials(writes=("HH#/VISIT#",), reads=("HH#/META",)),
     )
     results.append(visit)

@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.ops.examples import example_submission
-from shared.ops.template import REPO_ROOT
-from shared.register import RegisterHousehold, read_register
+from census_ops.examples import example_submission
+from census_ops.register import RegisterHousehold, read_register
+from census_ops.template import REPO_ROOT
 
 EDUCATION = ("none", "primary", "junior_secondary", "senior_secondary", "diploma", "bachelor", "master", "doctorate")
 TRANSPORT_ERROR = "transport_error"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.register import RegisterHousehold
+from census_ops.register import RegisterHousehold
 
 
 def example_submission(household: RegisterHousehold, respondent: int = -1) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared.ops.template import REPO_ROOT
+from census_ops.template import REPO_ROOT
 
 TARGET_PER_MILLION = 5.00
 FULL_VCPU_MB = 1769  # Lambda gives a function one full vCPU at 1,769 MB, proportionally less below

@@ -1,6 +1,6 @@
 """A CapacityMeter that also keeps what each request asked and got, and the images of the
 items it wrote before and after, so an operation's bill can be recomputed from item
-sizes (shared.ops.bench.units) beside what DynamoDB Local charged."""
+sizes (census_ops.bench.units) beside what DynamoDB Local charged."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from shared.ops.bench.units import (
+from census_ops.bench.units import (
     Bill,
     Charge,
     Index,
@@ -18,7 +18,7 @@ from shared.ops.bench.units import (
     write_charges,
     write_units,
 )
-from shared.ops.capacity import CapacityMeter
+from census_ops.capacity import CapacityMeter
 
 _WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
@@ -210,7 +210,7 @@ class RequestLog(CapacityMeter):
 
 def template_indexes() -> tuple[Index, ...]:
     """The table's global secondary indexes, read from template.yaml."""
-    from shared.ops.template import table_definition
+    from census_ops.template import table_definition
 
     indexes = []
     for gsi in table_definition().get("GlobalSecondaryIndexes", []):

@@ -304,7 +304,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not args.out:
         print("census export: give --out FILE (or --s3-bucket for DynamoDB's export to S3)", file=sys.stderr)
         return 2
-    from shared.ops.cli import _progress_bar, target_store
+    from census_ops.runtime import progress_bar, target_store
     from shared.settings import settings
 
     out = Path(args.out)
@@ -320,7 +320,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         with target_store(args):
             client = _client()
             table = settings().table_name
-            with _progress_bar(_item_count(client, table) or 0, "items", "export") as bar:
+            with progress_bar(_item_count(client, table) or 0, "items", "export") as bar:
                 summary = export_to_file(client, table, out, file_format, bar.update)
                 if bar.total:
                     bar.update(max(0, bar.total - bar.n))
@@ -333,7 +333,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Add `census export` to the CLI's subcommands."""
-    from shared.ops.cli import DEFAULT_DATA_DIR
+    from census_ops.runtime import DEFAULT_DATA_DIR
 
     export = commands.add_parser(
         "export",

@@ -5,7 +5,6 @@ container would be, and API Gateway events for the handlers."""
 from __future__ import annotations
 
 import csv
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -15,61 +14,23 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from shared.ops.dynamodb_local import DynamoDBLocal
+from census_ops import events
+from census_ops.dynamodb_local import DynamoDBLocal
 
 TABLE = "census-bench"
-CONTEXT_ARN = "arn:aws:lambda:ap-southeast-3:123456789012:function:bench"
-
-
-def api_event(
-    method: str,
-    resource: str,
-    params: dict[str, str] | None = None,
-    body: Any = None,
-    *,
-    headers: dict[str, str] | None = None,
-    claims: dict[str, str] | None = None,
-    query: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """An API Gateway (REST, proxy) event as the template's routes receive it."""
-    path = resource
-    for name, value in (params or {}).items():
-        path = path.replace("{" + name + "}", value)
-    context: dict[str, Any] = {"resourcePath": resource, "httpMethod": method, "requestId": "bench"}
-    if claims:
-        context["authorizer"] = {"claims": claims}
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "pathParameters": params or None,
-        "headers": {"Content-Type": "application/json", **(headers or {})},
-        "queryStringParameters": query,
-        "requestContext": context,
-        "isBase64Encoded": False,
-        "body": None if body is None else json.dumps(body),
-    }
 
 
 def lambda_context() -> Any:
-    from shared.ops.local_api import LocalLambdaContext
-
-    return LocalLambdaContext(
-        function_name="bench",
-        aws_request_id="bench",
-        invoked_function_arn=CONTEXT_ARN,
-        log_group_name="/aws/lambda/bench",
-        log_stream_name="local",
-    )
+    return events.lambda_context("bench", "bench")
 
 
 def configure_process(endpoint: str, table: str = TABLE) -> None:
     """Environment of a Lambda container, quiet: no EMF metrics and no INFO log lines on the
     console (Powertools still builds them; only the printing is skipped)."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-    from shared.ops.cli import _configure_environment
+    from census_ops.runtime import configure_environment
 
-    _configure_environment(table, endpoint)
+    configure_environment(table, endpoint)
 
 
 def _extended_household_rows(rows: list[dict[str, str]], size: int, kk_serial: int) -> list[dict[str, str]]:
@@ -105,7 +66,7 @@ def _extended_household_rows(rows: list[dict[str, str]], size: int, kk_serial: i
 
 def write_bench_register(path: Path, households: int, *, seed: int = 14) -> None:
     """A demo register plus one household each of 1, 5 and 15 members (the demo tops out at 9)."""
-    from shared.register import REGISTER_COLUMNS, generate_demo_register
+    from census_ops.register import REGISTER_COLUMNS, generate_demo_register
 
     by_kk: dict[str, list[dict[str, str]]] = {}
     for row in generate_demo_register(households, seed=seed):
@@ -139,10 +100,10 @@ class Harness:
 @contextmanager
 def harness(households: int, *, officers: int = 2) -> Iterator[Harness]:
     """A fresh in-memory DynamoDB Local with the table, a register and a roster imported."""
-    from shared.ops.importer import import_register, import_roster
-    from shared.ops.template import create_table
-    from shared.register import read_register
-    from shared.roster import write_demo_roster
+    from census_ops.importer import import_register, import_roster
+    from census_ops.register import read_register
+    from census_ops.roster import write_demo_roster
+    from census_ops.template import create_table
 
     scratch = tempfile.TemporaryDirectory(prefix="census-bench-")
     folder = Path(scratch.name)

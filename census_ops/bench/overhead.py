@@ -2,7 +2,7 @@
 bare boto3 sending the same DynamoDB requests, interleaved in one process, with DynamoDB
 Local in its own process so that only this process's work is counted.
 
-Run in a process of its own (`python -m shared.ops.bench.overhead OUT.json`) so that the
+Run in a process of its own (`python -m census_ops.bench.overhead OUT.json`) so that the
 handler is configured as in Lambda: Powertools logs at INFO and flushes its metrics, both
 written to a /dev/null stdout (the work of formatting them is counted, as it is in Lambda)."""
 
@@ -25,7 +25,7 @@ FIRST_RUNS = 5
 _FIRST_HANDLER = """
 import json, sys, time
 from functions.intake.app import lambda_handler
-from shared.ops.bench.harness import lambda_context
+from census_ops.bench.harness import lambda_context
 event = json.load(open(sys.argv[1]))
 context = lambda_context()
 cpu = time.process_time()
@@ -58,7 +58,7 @@ def first_requests(events: list[dict[str, Any]], plans: list[Any], endpoint: str
     import subprocess
     import tempfile
 
-    from shared.ops.template import REPO_ROOT
+    from census_ops.template import REPO_ROOT
 
     env = {**os.environ, "DYNAMODB_ENDPOINT_URL": endpoint}
     samples: dict[str, list[float]] = {"handler": [], "bare": []}
@@ -111,10 +111,11 @@ def run(pairs: int = PAIRS, *, profile: bool = True) -> dict[str, Any]:
     import boto3
     from botocore.config import Config
 
-    from shared.ops.bench.harness import TABLE, api_event, harness, lambda_context
-    from shared.ops.bench.operations import SUBMIT
-    from shared.ops.bench.recorder import RequestLog
-    from shared.ops.examples import example_submission
+    from census_ops.bench.harness import TABLE, harness, lambda_context
+    from census_ops.bench.operations import SUBMIT
+    from census_ops.bench.recorder import RequestLog
+    from census_ops.events import route_event
+    from census_ops.examples import example_submission
 
     households_needed = 2 * pairs + WARMUP + 2 + 2 * FIRST_RUNS
     with harness(households_needed + 50) as bench:
@@ -124,7 +125,7 @@ def run(pairs: int = PAIRS, *, profile: bool = True) -> dict[str, Any]:
         context = lambda_context()
 
         def event(household: Any, key: str) -> dict[str, Any]:
-            return api_event(
+            return route_event(
                 "POST", SUBMIT, {"kk": household.kk}, example_submission(household), headers={"Idempotency-Key": key}
             )
 

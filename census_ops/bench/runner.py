@@ -1,4 +1,4 @@
-"""`make bench` = `python -m shared.ops.bench`: every benchmark of issue 14 in one run on
+"""`make bench` = `python -m census_ops.bench`: every benchmark of issue 14 in one run on
 this machine, each against a DynamoDB Local of its own (never AWS); prints the tables,
 writes the figures as JSON and draws the docs' charts."""
 
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.ops.template import REPO_ROOT
+from census_ops.template import REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / ".data" / "bench"
 SECTIONS = ("capacity", "overhead", "coldstart", "scaling", "cost")
@@ -30,7 +30,7 @@ def _log(message: str) -> None:
 
 def function_memory(function: str = "IntakeFunction") -> tuple[int, str]:
     """(MemorySize, architecture) of a function as the template sets them (Globals, then its own)."""
-    from shared.ops.template import load_template
+    from census_ops.template import load_template
 
     template = load_template()
     globals_ = (template.get("Globals") or {}).get("Function") or {}
@@ -44,8 +44,8 @@ def function_memory(function: str = "IntakeFunction") -> tuple[int, str]:
 
 
 def run_capacity(households: int) -> dict[str, Any]:
-    from shared.ops.bench.harness import TABLE, harness
-    from shared.ops.bench.operations import accounting_probes, measure_operations
+    from census_ops.bench.harness import TABLE, harness
+    from census_ops.bench.operations import accounting_probes, measure_operations
 
     _log(f"capacity: DynamoDB Local with {households} households ...")
     with harness(households) as bench:
@@ -55,11 +55,11 @@ def run_capacity(households: int) -> dict[str, Any]:
 
 
 def run_overhead(pairs: int) -> dict[str, Any]:
-    """In a process of its own, configured as in Lambda (see shared.ops.bench.overhead)."""
+    """In a process of its own, configured as in Lambda (see census_ops.bench.overhead)."""
     with tempfile.TemporaryDirectory(prefix="census-overhead-") as folder:
         out = Path(folder) / "overhead.json"
         subprocess.run(  # noqa: S603 - this interpreter, our own module
-            [sys.executable, "-m", "shared.ops.bench.overhead", str(out), str(pairs)], cwd=REPO_ROOT, check=True
+            [sys.executable, "-m", "census_ops.bench.overhead", str(out), str(pairs)], cwd=REPO_ROOT, check=True
         )
         return dict(json.loads(out.read_text()))
 
@@ -67,7 +67,7 @@ def run_overhead(pairs: int) -> dict[str, Any]:
 def run_coldstart(runs: int) -> dict[str, Any]:
     from tqdm import tqdm
 
-    from shared.ops.bench.coldstart import (
+    from census_ops.bench.coldstart import (
         Layer,
         import_ledger,
         run,
@@ -106,14 +106,14 @@ def run_coldstart(runs: int) -> dict[str, Any]:
 
 
 def run_scaling(households: int, load_minutes: float, small: int) -> dict[str, Any]:
-    from shared.ops.bench import scaling
+    from census_ops.bench import scaling
 
     _log(f"scaling: {small:,} then up to {households:,} households ({load_minutes:g} min of loading at most)")
     return scaling.run((small, households), budget_seconds=load_minutes * 60)
 
 
 def run_cost(results: dict[str, Any]) -> dict[str, Any]:
-    from shared.ops.bench.cost import (
+    from census_ops.bench.cost import (
         TARGET_PER_MILLION,
         Usage,
         lambda_duration_ms,
@@ -353,7 +353,7 @@ def with_first_request(results: dict[str, Any]) -> dict[str, float]:
 
 
 def draw_charts(results: dict[str, Any], folder: Path) -> list[Path]:
-    from shared.ops.bench.svg import cost_chart, scaling_chart
+    from census_ops.bench.svg import cost_chart, scaling_chart
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -373,8 +373,8 @@ def draw_charts(results: dict[str, Any], folder: Path) -> list[Path]:
 def _add_scan_units(results: dict[str, Any]) -> None:
     """What one Scan would read at each size instead: the table's bytes (META + REGISTER of
     the filler's average household) / 4 KB, eventually consistent."""
-    from shared.ops.bench.scaling import household_bytes
-    from shared.ops.bench.units import read_units
+    from census_ops.bench.scaling import household_bytes
+    from census_ops.bench.units import read_units
 
     per_household = household_bytes()
     results["scaling"]["household_bytes"] = round(per_household, 1)
@@ -383,7 +383,7 @@ def _add_scan_units(results: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.ops.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m census_ops.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a minute or two, for a smoke run")
     parser.add_argument("--households", type=int, default=1_000_000, help="the big table of the scaling run")
     parser.add_argument("--load-minutes", type=float, default=10.0, help="the most time spent loading it")

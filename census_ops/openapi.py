@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared.ops.template import REPO_ROOT, ApiRoute, api_routes
+from census_ops.template import REPO_ROOT, ApiRoute, api_routes
 
 OPENAPI_VERSION = "3.1.0"
 DOCUMENT_PATH = REPO_ROOT / "docs" / "openapi.json"
@@ -346,7 +346,7 @@ def build_document(routes: list[ApiRoute] | None = None) -> dict[str, Any]:
     missing = missing_operations(routes)
     if missing:
         raise UndocumentedRoute(
-            "routes in template.yaml that shared/ops/openapi.py does not describe "
+            "routes in template.yaml that census_ops/openapi.py does not describe "
             f"(add them to OPERATIONS): {', '.join(missing)}"
         )
     references = sorted({spec.body for spec in OPERATIONS.values() if spec.body not in (None, EMPTY_OBJECT)})

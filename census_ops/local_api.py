@@ -31,18 +31,17 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from shared.ops.template import ApiRoute, Handler, load_handler
+from census_ops.events import ACCOUNT_ID, LambdaContext, api_event
+from census_ops.template import ApiRoute, Handler, load_handler
 
-ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "ap-southeast-3"
-INTEGRATION_TIMEOUT_MS = 29_000  # API Gateway's own limit on a proxy integration
 _DRAIN_LIMIT = 256 * 1024 * 1024  # past this, an oversized body is cut off rather than read
 _RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
@@ -83,25 +82,6 @@ def _stderr(text: str) -> None:
 
 class BadGateway(Exception):
     """The handler's answer is not a Lambda proxy response: API Gateway answers 502."""
-
-
-@dataclass
-class LocalLambdaContext:
-    """The attributes of the Lambda context that Powertools' Logger and Metrics read."""
-
-    function_name: str
-    aws_request_id: str
-    invoked_function_arn: str
-    log_group_name: str
-    log_stream_name: str
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    identity: Any = None
-    client_context: Any = None
-    deadline: float = field(default_factory=lambda: time.monotonic() + INTEGRATION_TIMEOUT_MS / 1000)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
 @dataclass(frozen=True)
@@ -511,58 +491,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
         multi_query: dict[str, list[str]] = {}
         for name, value in parse_qsl(query, keep_blank_values=True):
             multi_query.setdefault(name, []).append(value)
-        text: str | None
-        if not body:
-            text, encoded = None, False
-        else:
-            try:
-                text, encoded = body.decode("utf-8"), False
-            except UnicodeDecodeError:
-                text, encoded = base64.b64encode(body).decode("ascii"), True
-        now = time.time()
-        return {
-            "resource": route.path,
-            "path": raw_path,
-            "httpMethod": method,
-            "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
-            "multiValueHeaders": multi_headers or None,
-            "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
-            "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": params or None,
-            "stageVariables": None,
-            "requestContext": {
-                "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, route.path).hex[:6],
-                "resourcePath": route.path,
-                "httpMethod": method,
-                "extendedRequestId": request_id,
-                "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-                "path": f"/{api.stage}{raw_path}",
-                "accountId": ACCOUNT_ID,
-                "protocol": self.request_version,
-                "stage": api.stage,
-                "domainPrefix": api.host,
-                "requestTimeEpoch": int(now * 1000),
-                "requestId": request_id,
-                "identity": {
-                    "cognitoIdentityPoolId": None,
-                    "accountId": None,
-                    "cognitoIdentityId": None,
-                    "caller": None,
-                    "sourceIp": client_ip,
-                    "principalOrgId": None,
-                    "accessKey": None,
-                    "cognitoAuthenticationType": None,
-                    "cognitoAuthenticationProvider": None,
-                    "userArn": None,
-                    "userAgent": self.headers.get("User-Agent"),
-                    "user": None,
-                },
-                "domainName": api.host,
-                "apiId": "local",
-            },
-            "body": text,
-            "isBase64Encoded": encoded,
-        }
+        return api_event(
+            method,
+            raw_path,
+            resource=route.path,
+            path_parameters=params,
+            raw_body=body,
+            headers=multi_headers,
+            query=multi_query,
+            request_id=request_id,
+            source_ip=client_ip,
+            stage=api.stage,
+            host=api.host,
+            user_agent=self.headers.get("User-Agent"),
+            protocol=self.request_version,
+        )
 
 
 class LocalApi:
@@ -623,9 +566,9 @@ class LocalApi:
             return None
         return max(matches, key=lambda found: found[0].specificity)
 
-    def _context(self, route: ApiRoute, request_id: str) -> LocalLambdaContext:
+    def _context(self, route: ApiRoute, request_id: str) -> LambdaContext:
         name = route.function_id
-        return LocalLambdaContext(
+        return LambdaContext(
             function_name=name,
             aws_request_id=request_id,
             invoked_function_arn=f"arn:aws:lambda:{self._region}:{ACCOUNT_ID}:function:{name}",

@@ -28,7 +28,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.ops.template import REPO_ROOT
+from census_ops.template import REPO_ROOT
 
 DEFAULT_REGION = "ap-southeast-3"
 START_TIMEOUT_SECONDS = 60.0

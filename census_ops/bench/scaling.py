@@ -21,9 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from shared.ops.bench.harness import TABLE, api_event, configure_process, lambda_context
-from shared.ops.bench.operations import GENERATE
-from shared.ops.dynamodb_local import DynamoDBLocal
+from census_ops.bench.harness import TABLE, configure_process, lambda_context
+from census_ops.bench.operations import GENERATE
+from census_ops.dynamodb_local import DynamoDBLocal
+from census_ops.events import route_event
 
 BACKLOG = 100
 CHUNK = 2_000  # households per task a loader process takes
@@ -131,18 +132,18 @@ def _take(iterator: Iterator[Any], n: int) -> list[Any]:
 
 
 def _templates(households: list[Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    from shared.ops.importer import _items
+    from census_ops.importer import household_items
 
     pairs = []
     for household in households:
-        register, state = _items(household, "bench-filler")
+        register, state = household_items(household, "bench-filler")
         pairs.append((state.serialize(), register.serialize()))
     return pairs
 
 
 def village_register(folder: Path) -> list[Any]:
     """The measured village: a demo register of BACKLOG households in one SLS (seed 5)."""
-    from shared.register import read_register, write_demo_register
+    from census_ops.register import read_register, write_demo_register
 
     register = folder / "register.csv"
     write_demo_register(register, BACKLOG, seed=5)
@@ -152,7 +153,7 @@ def village_register(folder: Path) -> list[Any]:
 
 def household_bytes() -> float:
     """Average bytes of a household's META + REGISTER items as the filler writes them."""
-    from shared.ops.bench.units import item_size
+    from census_ops.bench.units import item_size
 
     with tempfile.TemporaryDirectory(prefix="census-scaling-") as folder:
         templates = _templates(village_register(Path(folder)))
@@ -179,10 +180,10 @@ def _measure(client: Any, village: str, supervisor: dict[str, str], repeats: int
     request log on for the units (its item images would distort the time)."""
     import json
 
+    from census_ops.bench.recorder import RequestLog, template_indexes
     from functions.worklists.app import lambda_handler
-    from shared.ops.bench.recorder import RequestLog, template_indexes
 
-    event = api_event("POST", GENERATE, {"area_code": village}, claims=supervisor)
+    event = route_event("POST", GENERATE, {"area_code": village}, claims=supervisor)
     times = []
     for _ in range(repeats):
         _clear_generation(client, village)
@@ -209,9 +210,9 @@ def run(
     sizes: tuple[int, ...] = (10_000, 1_000_000), budget_seconds: float = 600.0, repeats: int = 3
 ) -> dict[str, Any]:
     """Measure at each table size in turn (loading more filler between), in one run."""
-    from shared.ops.importer import import_register, import_roster
-    from shared.ops.template import create_table
-    from shared.roster import write_demo_roster
+    from census_ops.importer import import_register, import_roster
+    from census_ops.roster import write_demo_roster
+    from census_ops.template import create_table
 
     scratch = tempfile.TemporaryDirectory(prefix="census-scaling-")
     folder = Path(scratch.name)

@@ -14,7 +14,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from shared.ops.template import REPO_ROOT
+from census_ops.runtime import (
+    DEMO_HOUSEHOLDS,
+    add_target_arguments,
+    import_register_file,
+    local_store,
+    progress_bar,
+    target_store,
+    write_demo_register_file,
+)
+from census_ops.template import REPO_ROOT
 
 
 def _print_roster_report(report: Any, path: Path) -> int:
@@ -28,17 +37,14 @@ def _print_roster_report(report: Any, path: Path) -> int:
 
 
 def import_roster_file(path: Path) -> int:
-    from shared.ops.cli import _progress_bar
-    from shared.ops.importer import import_roster
+    from census_ops.importer import import_roster
 
-    with _progress_bar(0, "officers", "import roster") as bar:
+    with progress_bar(0, "officers", "import roster") as bar:
         report = import_roster(path, progress=lambda n: bar.update(n - bar.n))
     return _print_roster_report(report, path)
 
 
 def cmd_import_roster(args: argparse.Namespace) -> int:
-    from shared.ops.cli import target_store
-
     path = Path(args.file)
     if not path.is_file():
         print(f"census: no such file: {path}", file=sys.stderr)
@@ -48,14 +54,14 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
 
 
 def sls_codes_of(register: Path) -> list[str]:
-    from shared.register import read_register
+    from census_ops.register import read_register
 
     with register.open(newline="", encoding="utf-8") as stream:
         return sorted({h.sls_code for h in read_register(stream) if not isinstance(h, list)})
 
 
 def cmd_demo_roster(args: argparse.Namespace) -> int:
-    from shared.roster import write_demo_roster
+    from census_ops.roster import write_demo_roster
 
     rows = write_demo_roster(Path(args.out), sls_codes_of(Path(args.register)), officers=args.officers)
     print(f"wrote {rows} roster rows to {args.out}", file=sys.stderr)
@@ -65,12 +71,11 @@ def cmd_demo_roster(args: argparse.Namespace) -> int:
 def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
     """27,000 households registered, 22,000 respond online, 2,000 officers, worklists
     generated for the rest: prints the per-officer load and the progress figures."""
+    from census_ops.examples import example_submission
+    from census_ops.register import read_register
+    from census_ops.roster import write_demo_roster
     from shared.intake import submit_response
-    from shared.ops.cli import _import, _progress_bar, _store, cmd_demo_register
-    from shared.ops.examples import example_submission
     from shared.progress import area_progress
-    from shared.register import read_register
-    from shared.roster import write_demo_roster
     from shared.settings import settings
     from shared.worklists import generate
 
@@ -79,17 +84,17 @@ def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
     register = data_dir / "fieldwork-register.csv"
     roster = data_dir / "fieldwork-roster.csv"
     if not register.exists():
-        cmd_demo_register(argparse.Namespace(out=register, households=args.households, seed=2020))
+        write_demo_register_file(register, args.households)
     write_demo_roster(roster, sls_codes_of(register), officers=args.officers)
     with register.open(newline="", encoding="utf-8") as stream:
         households = [h for h in read_register(stream) if not isinstance(h, list)]
     # Non-response is scattered over the city, not the last districts of the file.
     online = random.Random(2020).sample(households, min(args.online, len(households)))  # noqa: S311 - demo data
-    with _store(args.store, data_dir, "census-fieldwork-demo") as fresh_table:
-        _import(register, store=args.store, fresh_table=fresh_table)
+    with local_store(args.store, data_dir, "census-fieldwork-demo") as fresh_table:
+        import_register_file(register, store=args.store, fresh_table=fresh_table)
         import_roster_file(roster)
         config = settings()
-        with _progress_bar(len(online), "households", "online responses") as bar:
+        with progress_bar(len(online), "households", "online responses") as bar:
 
             def respond(household: Any) -> None:
                 submit_response(
@@ -139,15 +144,13 @@ def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
 
 
 def cmd_capacity(args: argparse.Namespace) -> int:
-    from shared.ops.capacity import measure_operations, print_capacity
+    from census_ops.capacity import measure_operations, print_capacity
 
     print_capacity(measure_operations(args.households))
     return 0
 
 
 def register(commands: Any) -> None:
-    from shared.ops.cli import DEMO_HOUSEHOLDS, add_target_arguments
-
     roster = commands.add_parser("import-roster", help="import the officer roster CSV (idempotent)")
     roster.add_argument("file")
     add_target_arguments(roster)

@@ -1,3 +1,0 @@
-from shared.ops.bench.runner import main
-
-raise SystemExit(main())
