@@ -132,7 +132,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="census", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="census",
+        description=__doc__,
+        epilog="--debug (or CENSUS_DEBUG=1): a traceback instead of a one-line error",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the API locally on DynamoDB Local with a register")
@@ -170,8 +174,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    """Runs one command. An expected failure (DynamoDB Local not starting, an endpoint that
+    is unreachable or does not answer, a bad file) ends with one line, `census: <what
+    happened>; <what to do>`, and exit code 1; `--debug` (anywhere on the command line) or
+    CENSUS_DEBUG=1 shows the traceback instead."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in arguments or os.environ.get("CENSUS_DEBUG", "") not in {"", "0"}
+    args = build_parser().parse_args([a for a in arguments if a != "--debug"])
+    try:
+        return int(args.func(args))
+    except Exception as error:
+        from census_ops.failures import explain
+
+        message = explain(error)
+        if message is None or debug:
+            raise
+        print(f"census: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
