@@ -166,9 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     export.register(commands)
     smoke.register(commands)
-    from census_ops import load, openapi  # robustness checks: the load run and the OpenAPI document
+    from census_ops import load, openapi, recount  # robustness checks: load run, counters, OpenAPI document
 
     load.register(commands)
+    recount.register(commands)
     openapi.register(commands)
     return parser
 

@@ -117,7 +117,7 @@ def _engine_config(client: ClientSettings) -> Any:
     )
 
 
-def progress_bar(total: int, unit: str, desc: str) -> Any:
+def progress_bar(total: int | None, unit: str, desc: str) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, dynamic_ncols=True)
