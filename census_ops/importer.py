@@ -42,6 +42,12 @@ def file_id(path: Path) -> str:
     return digest.hexdigest()
 
 
+def already_imported(path: Path) -> bool:
+    """Whether an import of this very file has finished (its checkpoint says done)."""
+    checkpoint = storage.get_checkpoint(file_id(path))
+    return checkpoint is not None and bool(checkpoint.done)
+
+
 def household_items(
     household: RegisterHousehold, batch_id: str
 ) -> tuple[storage.HouseholdRegister, storage.HouseholdState]:

@@ -281,7 +281,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _access_log(self) -> None:
         """Once per request: method, route template (never the path), status, duration."""
-        if self._logged:
+        if self._logged or not self.server.api.access_log:
             return
         self._logged = True
         elapsed = (time.perf_counter() - self._started) * 1000
@@ -523,8 +523,10 @@ class LocalApi:
         max_body_bytes: int = 10 * 1024 * 1024,
         authorize: Callable[[str], dict[str, str]] | None = None,
         site_dir: Path | None = None,
+        access_log: bool = True,
     ) -> None:
         self.routes = list(routes)
+        self.access_log = access_log  # one stderr line per request (`census soak` turns it off)
         # The resident web page's folder, served where no API route matches (None: API only).
         self.site_dir = site_dir.resolve() if site_dir is not None else None
         # Token -> claims for guarded routes (raises to refuse); None refuses them all with a 500.

@@ -33,6 +33,8 @@ SHOWN = 50  # drifting SLSs printed one by one; the rest are summed
 class Recount:
     households: int = 0
     sls: int = 0
+    responded: int = 0  # households with at least one version
+    receipts: int = 0  # receipt items in the table
     recounted: dict[str, dict[str, int]] = field(default_factory=dict)
     stored: dict[str, dict[str, int]] = field(default_factory=dict)
     drift: dict[str, dict[str, int]] = field(default_factory=dict)  # per SLS: stored - recounted
@@ -54,7 +56,10 @@ def recount_table(
     recounted = recount(table.households)
     sls_codes = set(recounted) | set(table.counters)
     now = stored_counters(sls_codes)
-    result = Recount(len(table.households), len(sls_codes), recounted, now, drift(now, recounted))
+    result = Recount(
+        len(table.households), len(sls_codes), recounted=recounted, stored=now, drift=drift(now, recounted)
+    )
+    result.responded, result.receipts = table.responded, table.receipts
     result.changed = sorted(s for s in sls_codes if table.counters.get(s) != now.get(s))
     if fix:
         for sls in sorted(result.drift):
@@ -69,7 +74,10 @@ def recount_table(
 
 
 def report(result: Recount) -> str:
-    lines = [f"{result.households} households in {result.sls} SLS recounted; counter drift: {result.total_drift}"]
+    lines = [
+        f"{result.households} households in {result.sls} SLS recounted; counter drift: {result.total_drift}",
+        f"{result.responded} households have responded; the table holds {result.receipts} receipts",
+    ]
     for sls, row in list(sorted(result.drift.items()))[:SHOWN]:
         shown = ", ".join(f"{name} {value:+d}" for name, value in sorted(row.items()))
         state = " (fixed)" if sls in result.fixed else ""

@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,10 +139,12 @@ def import_register_file(
     store: str = "dynamodb-local",
     fresh_table: bool = False,
     pause: float = RESUME_PAUSE_SECONDS,
+    landed: Callable[[], object] | None = None,
 ) -> int:
     """Import with a progress bar and a report. When DynamoDB stops answering for a while
     (after the client's own retries), the import resumes from its checkpoint after `pause`
-    seconds, as long as the last try made progress; otherwise the failure propagates."""
+    seconds, as long as the last try made progress; otherwise the failure propagates.
+    `landed()` is called once the file's first households are stored (or there are none)."""
     from census_ops.failures import explain, transient
     from census_ops.importer import WORKERS, import_register
 
@@ -152,6 +154,8 @@ def import_register_file(
 
         def advance(lines_done: int) -> None:
             bar.update(max(0, lines_done - bar.n))
+            if landed is not None:
+                landed()
 
         # moto (the memory store) is not thread-safe: one writer there.
         workers = 1 if store == "memory" else WORKERS
@@ -173,6 +177,8 @@ def import_register_file(
                 restart, fresh_table, resumes = False, False, resumes + 1
         if report.already_complete:
             bar.update(total - bar.n)
+    if landed is not None:
+        landed()
     if report.already_complete:
         print(f"{path.name}: already imported ({report.households_skipped} households).", file=sys.stderr)
     else:
@@ -213,6 +219,10 @@ def target_store(args: argparse.Namespace) -> Iterator[None]:
         configure_environment(args.table, args.endpoint_url, client)
         yield
     else:
+        from shared.settings import settings
+
+        os.environ["TABLE_NAME"] = args.table  # --table, else TABLE_NAME as it was
+        settings.cache_clear()
         client.bind()
         yield
 

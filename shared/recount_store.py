@@ -31,6 +31,8 @@ class TableCount:
     households: list[HouseholdTally] = field(default_factory=list)
     counters: dict[str, dict[str, int]] = field(default_factory=dict)  # as stored, per SLS
     items_read: int = 0
+    responded: int = 0  # households (in the area) with at least one version
+    receipts: int = 0  # RECEIPT items (the whole table: a receipt names no area)
 
 
 def _counter_values(row: storage.ProgressCounter) -> dict[str, int]:
@@ -42,7 +44,12 @@ def count_table(
 ) -> TableCount:
     """Scan the table in `segments` parallel segments; `progress(n)` after every n items."""
     item = storage.CensusItem
-    wanted = (item.sk == storage.META_SK) | (item.sk == _FIRST_VERSION) | (item.kind == storage.ProgressCounter)
+    wanted = (
+        (item.sk == storage.META_SK)
+        | (item.sk == _FIRST_VERSION)
+        | (item.kind == storage.ProgressCounter)
+        | (item.sk == storage.RECEIPT_SK)
+    )
     found = TableCount()
     online: set[str] = set()
     states: list[tuple[str, storage.HouseholdState]] = []
@@ -52,7 +59,7 @@ def count_table(
         mine_online: list[str] = []
         mine_states: list[tuple[str, storage.HouseholdState]] = []
         mine_counters: dict[str, dict[str, int]] = {}
-        read = 0
+        read = receipts = 0
         for found_item in item.scan(wanted, segment=segment, total_segments=segments, consistent_read=True):
             read += 1
             if isinstance(found_item, storage.HouseholdState):
@@ -61,6 +68,8 @@ def count_table(
             elif isinstance(found_item, storage.ResponseVersion):
                 if found_item.channel == Channel.ONLINE.value:
                     mine_online.append(found_item.pk)
+            elif isinstance(found_item, storage.Receipt):
+                receipts += 1
             elif isinstance(found_item, storage.ProgressCounter) and (area is None or found_item.sk.startswith(area)):
                 mine_counters[found_item.sk] = _counter_values(found_item)
             if progress is not None and read % 500 == 0:
@@ -72,6 +81,7 @@ def count_table(
             states.extend(mine_states)
             found.counters.update(mine_counters)
             found.items_read += read
+            found.receipts += receipts
 
     try:
         with ThreadPoolExecutor(segments) as pool:
@@ -79,6 +89,7 @@ def count_table(
     except (PynamoDBException, BotoCoreError) as exc:
         storage._busy_or_raise(exc)
         raise
+    found.responded = sum(1 for _, state in states if int(state.version or 0) > 0)
     found.households = [
         HouseholdTally(
             sls_code=state.sls_code,

@@ -38,6 +38,7 @@ def test_recount_agrees_with_the_counters_after_submissions(
     assert totals["clean"] + totals["needs_review"] == 7
     assert totals["pending"] == 33
     assert result.households == 40
+    assert result.responded == 7 and result.receipts == 7
 
 
 def test_a_tampered_counter_is_drift_and_fix_rewrites_it(
