@@ -711,7 +711,7 @@ def _dashboard(template: dict[str, Any]) -> dict[str, Any]:
 
 
 def _readme_validation_codes() -> set[str]:
-    row = next(line for line in (REPO_ROOT / "README.md").read_text().splitlines() if line.startswith("| 422 |"))
+    row = next(line for line in (REPO_ROOT / "docs" / "api.md").read_text().splitlines() if line.startswith("| 422 |"))
     return set(re.findall(r"`([a-z_]+)`", row)) - {"validation_error"}
 
 
