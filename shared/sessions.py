@@ -19,19 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.errors import CensusError, SessionError, SessionExpired, SessionRequired
+from shared.errors import SessionError, SessionExpired, SessionRequired, SessionsUnavailable
 from shared.settings import Settings
 
 _HEADER = {"alg": "HS256", "typ": "JWT"}
 _AUDIENCE = "census-resident"
 _ISSUER = "census"
 _LEEWAY_SECONDS = 5  # clock skew between Lambda hosts
-
-
-class SessionsUnavailable(CensusError):
-    status = 503
-    code = "sessions_unavailable"
-    message = "Signing in is not available right now."
 
 
 @dataclass(frozen=True)

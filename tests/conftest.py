@@ -34,7 +34,7 @@ import boto3  # noqa: E402
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from shared import storage  # noqa: E402
+from shared import store  # noqa: E402
 from shared.ops.importer import import_register  # noqa: E402
 from shared.ops.template import create_table  # noqa: E402
 from shared.register import RegisterHousehold, read_register, write_demo_register  # noqa: E402
@@ -50,7 +50,7 @@ def use_table(table_name: str, endpoint_url: str | None, **env: str) -> None:
         os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
     os.environ.update(env)
     settings.cache_clear()
-    storage.bind(settings())
+    store.bind(settings())
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from shared import storage
+from shared import store
 from shared.ops.importer import import_register, import_roster
 from shared.ops.template import create_table
 from shared.register import RegisterHousehold, read_register, write_demo_register
@@ -75,7 +75,7 @@ class Field:
 
     def assigned(self, officer_id: str) -> list[str]:
         """KKs on the officer's worklist (the by_officer index)."""
-        items, _ = storage.officer_worklist_page(officer_id, 200, None)
+        items, _ = store.officer_worklist_page(officer_id, 200, None)
         return [a.kk for a in items]
 
 
