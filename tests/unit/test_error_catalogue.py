@@ -130,3 +130,21 @@ def test_every_code_the_server_answers_is_in_the_catalogue(path: Path) -> None:
 
 if __name__ == "__main__":
     print(markdown_tables(), end="")
+
+
+def test_the_openapi_document_takes_each_routes_errors_from_the_catalogue() -> None:
+    from shared.ops.openapi import OPERATIONS, build_document, route_errors
+
+    by_code = {e.code: e for e in CATALOGUE}
+    documented: set[str] = set()
+    for path, item in build_document()["paths"].items():
+        for method, operation in item.items():
+            expected = route_errors(OPERATIONS[(method.upper(), path)])
+            for status, answer in operation["responses"].items():
+                for code in answer.get("x-error-codes", []):
+                    assert by_code[code].status == int(status), (method, path, code)
+                    documented.add(code)
+            listed = {c for answer in operation["responses"].values() for c in answer.get("x-error-codes", [])}
+            assert listed == {e.code for e in expected}, (method, path)
+    # Answered by no route's own code: the resolver's unknown route and the unexpected 500.
+    assert documented == {e.code for e in CATALOGUE} - {"route_not_found", "internal_error"}
