@@ -1,5 +1,5 @@
 """`census`: the operations command line. Every command goes through the same domain and
-storage code as the Lambda functions."""
+store code as the Lambda functions."""
 
 from __future__ import annotations
 
