@@ -1,5 +1,5 @@
 """`census`: the operations command line. Every command goes through the same domain and
-storage code as the Lambda functions."""
+store code as the Lambda functions."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from census_ops.runtime import (
     target_store,
     write_demo_register_file,
 )
-from census_ops.template import REPO_ROOT
 
 
 def cmd_demo_register(args: argparse.Namespace) -> int:
@@ -81,7 +80,7 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-FIRST_HOUSEHOLDS_WAIT_SECONDS = 120.0
+FIRST_HOUSEHOLDS_WAIT_SECONDS = 15.0  # then serve anyway: they land moments later
 
 
 def _load_handlers() -> None:
@@ -102,13 +101,16 @@ def _start_imports(register: Path, roster: Path, *, store: str, fresh_table: boo
     curl's - before the URL is printed); a restart finds the import done and skips it. On
     moto (one thread at a time) or after a finished import: in the foreground. Resumable
     either way: a stop in the middle resumes from the checkpoint on the next start."""
-    from census_ops.importer import already_imported
+    from census_ops.importer import import_progress
 
-    if store == "memory" or already_imported(register):
+    progress = None if store == "memory" else import_progress(register)
+    if store == "memory" or progress == "done":
         import_register_file(register, store=store, fresh_table=fresh_table)
         fieldwork_cli.import_roster_file(roster)
         return None
     landed = threading.Event()
+    if progress == "partial":  # a restart in the middle: the first households are in already
+        landed.set()
     began = time.monotonic()
 
     def work() -> None:
@@ -135,6 +137,7 @@ def _start_imports(register: Path, roster: Path, *, store: str, fresh_table: boo
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from census_ops.local_api import LocalApi
+    from census_ops.site import site_mounts
     from census_ops.template import api_routes
 
     data_dir = Path(args.data_dir)
@@ -160,13 +163,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             serialize=args.store == "memory",
             authorize=lambda token: tokens.verify_token(token, secret=secret),
-            site_dir=REPO_ROOT / "web",  # the resident web page at /, as CloudFront serves it
+            static=site_mounts(),  # the resident web page at /, the API reference at /api/, as CloudFront serves them
         )
         example = _example_submission(register, data_dir)
         print(f"\nCensus API on {api.url}  (store: {args.store}, data: {data_dir})", file=sys.stderr)
         if os.environ.get("DYNAMODB_ENDPOINT_URL"):  # for `census load --endpoint-url`, which checks the table
             print(f"DynamoDB Local on {os.environ['DYNAMODB_ENDPOINT_URL']}, table {LOCAL_TABLE}", file=sys.stderr)
-        print(f"Resident web page: {api.url}/", file=sys.stderr)
+        print(f"Resident web page: {api.url}/   API reference: {api.url}/api/", file=sys.stderr)
         if example:
             kk, body = example
             print(
@@ -232,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     soak.register(commands)
     recount.register(commands)
     openapi.register(commands)
+    from census_ops import site  # the static site (web/ + the API reference) for the bucket
+
+    site.register(commands)
     return parser
 
 

@@ -24,7 +24,7 @@ from census_ops.runtime import add_target_arguments, progress_bar, target_store
 from shared.areas import validate_area_code
 from shared.nik import InvalidIdentifier
 from shared.progress import drift, recount
-from shared.recount_store import count_table, overwrite_counters, stored_counters
+from shared.store.recount import count_table, overwrite_counters, stored_counters
 
 SHOWN = 50  # drifting SLSs printed one by one; the rest are summed
 

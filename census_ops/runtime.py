@@ -21,7 +21,7 @@ DEFAULT_DATA_DIR = REPO_ROOT / ".data"
 LOCAL_TABLE = "census-local"
 DEMO_HOUSEHOLDS = 27_000  # the seed city's register
 
-# The Lambda functions' DynamoDB client (shared/storage.py: 1 s connect, 2 s read, 3 attempts)
+# The Lambda functions' DynamoDB client (shared/store/client.py: 1 s connect, 2 s read, 3 attempts)
 # answers 503 within the function's 10 s. An operations command has no such deadline and
 # often talks to a DynamoDB Local whose JVM is still warming up on a busy laptop, or to AWS
 # from far away: it waits longer and retries more (botocore's standard mode, jittered
@@ -40,10 +40,10 @@ class ClientSettings:
     attempts: int = OPS_ATTEMPTS
 
     def bind(self) -> None:
-        from shared import storage
+        from shared import store
         from shared.settings import settings
 
-        storage.bind(
+        store.bind(
             settings(),
             connect_timeout_seconds=self.connect_timeout_seconds,
             read_timeout_seconds=self.read_timeout_seconds,

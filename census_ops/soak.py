@@ -247,7 +247,7 @@ def run_soak(soak: SoakPlan, work_dir: Path, *, progress: bool = True) -> SoakFi
     from census_ops.register import write_demo_register
     from census_ops.runtime import configure_environment
     from census_ops.template import api_routes, create_table, load_handler
-    from shared import storage
+    from shared import store
     from shared.settings import settings
 
     # Powertools warns on every 4xx/503 that no metric was added: the soak makes thousands.
@@ -271,7 +271,7 @@ def run_soak(soak: SoakPlan, work_dir: Path, *, progress: bool = True) -> SoakFi
         routes = api_routes()
         for route in routes:
             load_handler(route)  # imported now (each binds the store once, as a container would)
-        storage.bind(settings())
+        store.bind(settings())
         api = LocalApi(routes, port=0, access_log=False)
         api.start_in_thread()
         bar = None
@@ -306,7 +306,7 @@ def run_soak(soak: SoakPlan, work_dir: Path, *, progress: bool = True) -> SoakFi
 
 
 def _check(outcomes: list[Outcome], engine: Any, figures: SoakFigures) -> None:
-    from census_ops.load import _partition
+    from census_ops.load import household_partition
 
     client = engine.client()
     figures.requests = len(outcomes)
@@ -317,7 +317,7 @@ def _check(outcomes: list[Outcome], engine: Any, figures: SoakFigures) -> None:
     figures.p50_ms = round(percentile(latencies, 0.50) * 1000, 1)
     figures.p99_ms = round(percentile(latencies, 0.99) * 1000, 1)
     figures.max_ms = round(max(latencies, default=0) * 1000, 1)
-    check = verify(outcomes, lambda kk: _partition(client, TABLE, kk))
+    check = verify(outcomes, lambda kk: household_partition(client, TABLE, kk))
     figures.households_checked, figures.versions_checked = check.households, check.versions
     figures.violations = check.violations
     figures.lost = sum(1 for v in check.violations if "is not stored" in v or "answered for key" in v)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared import storage
+from shared import store
 from shared.errors import (
     FieldProblem,
     InvalidCredentials,
@@ -43,16 +43,16 @@ def authenticate(
     *,
     settings: Settings,
     now: datetime,
-) -> storage.HouseholdSnapshot:
+) -> store.HouseholdSnapshot:
     """The household (META, REGISTER, password hash, draft) if `respondent_nik` is on KK
     `kk`'s register and, once the household has a password, `password` is it."""
     epoch = int(now.timestamp())
     window, limit = settings.lockout_window_seconds, settings.lockout_max_failures
-    household = storage.load_household(kk)
+    household = store.load_household(kk)
     # Read after the household, not before: every answer below is decided against the
     # counter as it is once this attempt's own check is known, so the attempts on one KK
     # line up one after another as DynamoDB orders its operations on the counter.
-    guesses = storage.get_guesses(kk)
+    guesses = store.get_guesses(kk)
     if guesses and guesses.failures >= limit and guesses.window_ends > epoch:
         raise TooManyAttempts(retry_after=guesses.window_ends - epoch)
     nik_on_register = household is not None and respondent_nik in {m.nik for m in household.register.members}
@@ -77,29 +77,29 @@ def authenticate(
         password_right = len(password) <= MAX_LENGTH and verify_password(password, household.credential.password_hash)
         if not (password_right and nik_on_register):
             raise InvalidCredentials()
-        storage.clear_failed_guesses(kk)  # the attempt taken, and any before it
+        store.clear_failed_guesses(kk)  # the attempt taken, and any before it
     elif guesses and guesses.failures:
-        storage.clear_failed_guesses(kk)
+        store.clear_failed_guesses(kk)
     return household
 
 
 def _take_attempt(kk: str, epoch: int, window: int, limit: int) -> None:
     """One of the window's `limit` attempts, taken atomically; 429 when none is left."""
-    if storage.record_failed_guess(kk, epoch, window, below=limit) is None:
+    if store.record_failed_guess(kk, epoch, window, below=limit) is None:
         raise TooManyAttempts(retry_after=_retry_after(kk, epoch, window))
 
 
 def _retry_after(kk: str, epoch: int, window: int) -> int:
-    guesses = storage.get_guesses(kk)
+    guesses = store.get_guesses(kk)
     return guesses.window_ends - epoch if guesses is not None else window
 
 
-def session_household(session: Session, kk: str | None = None) -> tuple[storage.HouseholdSnapshot, str]:
+def session_household(session: Session, kk: str | None = None) -> tuple[store.HouseholdSnapshot, str]:
     """The household a verified session stands for, and the NIK its member signed in with.
     A session for another KK than the path's is refused."""
     if kk is not None and validate_kk(kk) != session.kk:
         raise SessionWrongHousehold()
-    household = storage.load_household(session.kk)
+    household = store.load_household(session.kk)
     if household is None or not 0 <= session.member < len(household.register.members):
         raise SessionError()
     if household.credential is None or household.credential.set_at != session.password_set_at:

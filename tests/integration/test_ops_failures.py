@@ -20,7 +20,7 @@ from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, Re
 from census_ops import cli
 from census_ops.dynamodb_local import DynamoDBLocalError
 from census_ops.failures import explain, transient
-from shared.storage import StoreBusy
+from shared.errors import StoreBusy
 
 CENSUS = [sys.executable, "-m", "census_ops.cli"]
 

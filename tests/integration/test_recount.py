@@ -11,7 +11,8 @@ import pytest
 from census_ops import cli
 from census_ops.recount import recount_table
 from census_ops.register import RegisterHousehold
-from shared import storage
+from shared import store
+from shared.store.schema import progress_key
 from tests.conftest import Invoke, submission_body
 
 pytestmark = pytest.mark.dynamodb_local
@@ -32,7 +33,7 @@ def test_recount_agrees_with_the_counters_after_submissions(
     _submit_some(submit, households, 7)
     result = recount_table()
     assert result.drift == {} and result.total_drift == 0
-    totals = {name: sum(row[name] for row in result.recounted.values()) for name in storage.PROGRESS_FIELDS}
+    totals = {name: sum(row[name] for row in result.recounted.values()) for name in store.PROGRESS_FIELDS}
     assert totals["households"] == 40
     assert totals["responded_online"] == 7
     assert totals["clean"] + totals["needs_review"] == 7
@@ -52,7 +53,7 @@ def test_a_tampered_counter_is_drift_and_fix_rewrites_it(
     client, table = local_table
     _submit_some(submit, households, 3)
     sls = households[5].sls_code
-    pk, sk = storage.progress_key(sls)
+    pk, sk = progress_key(sls)
     client.update_item(
         TableName=table,
         Key={"pk": {"S": pk}, "sk": {"S": sk}},
