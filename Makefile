@@ -11,7 +11,7 @@ SAM_CLI_VERSION := 1.170.0
 
 .PHONY: install run test lint typecheck validate unit integration browser build site bench clean
 
-install: $(VENV)/.installed node_modules/.installed $(SAM) .tools/java.ok .tools/poppler.ok
+install: $(VENV)/.installed node_modules/.installed $(SAM) .tools/java.ok .tools/poppler.ok .tools/chromium.ok
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
