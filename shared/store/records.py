@@ -272,3 +272,24 @@ class ProgressRecord:
 
     sls_code: str
     counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class HouseholdTally:
+    """What one household contributes to its SLS's progress counters (a recount)."""
+
+    sls_code: str
+    status: str
+    on_worklist: bool  # META carries the needs_visit index keys
+    responded_online: bool  # its first version came in online
+
+
+@dataclass
+class TableCount:
+    """What one recount Scan of the table found."""
+
+    households: list[HouseholdTally] = field(default_factory=list)
+    counters: dict[str, dict[str, int]] = field(default_factory=dict)  # as stored, per SLS
+    items_read: int = 0
+    responded: int = 0  # households (in the area) with at least one version
+    receipts: int = 0  # RECEIPT items (the whole table: a receipt names no area)
