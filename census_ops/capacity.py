@@ -188,9 +188,7 @@ def measure_operations(households: int = 400) -> list[tuple[str, Request | None,
 def print_capacity(results: list[tuple[str, Request | None, RequestLog]]) -> None:
     """DynamoDB Local's figures and, beside them, the published rules' on the same requests'
     items (DynamoDB Local undercounts every transaction of more than one item)."""
-    print(
-        f"{'operation':48} {'requests':>8} {'DynamoDB Local':>15} {'by the rules':>13}  index units (DynamoDB Local)"
-    )
+    print(f"{'operation':48} {'requests':>8} {'DynamoDB Local':>15} {'by the rules':>13}  index units (DynamoDB Local)")
     for label, _, meter in results:
         indexes: dict[str, float] = {}
         for request in meter.requests:
