@@ -315,6 +315,8 @@ _ANSWERS: dict[str, dict[str, Any]] = {
             "expires_in": _INT,
             "kk": _STRING,
             "password_set": {"type": "boolean"},
+            # The household as GET /v1/session/household answers it: the page needs no second request.
+            "household": {"$ref": "#/components/schemas/SessionHousehold"},
         }
     ),
     "SessionHousehold": _object(

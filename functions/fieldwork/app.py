@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import store
+from shared import snapstart, store
 from shared.areas import area_code_parameter
 from shared.errors import FieldProblem, ValidationFailed
 from shared.fieldwork import household_for_interview, record_visit, reset_household_password
@@ -21,6 +21,7 @@ from shared.settings import settings
 from shared.worklists import officer_worklist
 
 store.bind(settings())  # once per container
+snapstart.register()  # and again after a SnapStart restore
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 

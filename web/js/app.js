@@ -249,7 +249,9 @@
       si.step = "id";
       si.errors = {};
       S.notice = result.data.password_set ? { key: "notice.password_set" } : null;
-      await loadHousehold();
+      // The sign-in answer carries the household (register, draft, latest): no second request.
+      if (result.data.household) showHousehold(result.data.household, null);
+      else await loadHousehold();
       return;
     }
     if (result.code === "password_setup_required") si.step = "setup";
@@ -366,14 +368,18 @@
       go("signin");
       return;
     }
-    const data = result.data;
+    showHousehold(result.data, result.headers.get("ETag"), reason);
+  }
+
+  /* The household as GET /v1/session/household (or the sign-in answer) gives it. */
+  function showHousehold(data, etagHeader, reason) {
     // What was sent from this tab, unchanged, is reloaded from the server like any other visit.
     const keepTyped = S.household && S.household.kk === data.kk && S.members.length && reason !== "draft_changed" &&
       S.sent !== JSON.stringify(submissionBody());
     // A correction starts from the draft, else from what was last sent, else from the register.
     const latest = data.latest && data.latest.members ? { members: data.latest.members, departed: data.latest.departed } : null;
     S.household = data;
-    S.etag = data.draft ? data.draft.etag || result.headers.get("ETag") : null;
+    S.etag = data.draft ? data.draft.etag || etagHeader : null;
     S.save.rejected = {};
     if (keepTyped) {
       // Signed in again after the session ran out: keep what was typed, save it over the draft.
