@@ -94,6 +94,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from census_ops.roster import write_demo_roster
 
         write_demo_roster(roster, sls_codes_of(register), officers=args.officers)
+    areas = data_dir / "demo-areas.csv"
+    if not areas.exists():
+        from census_ops.area_list import write_demo_areas
+        from census_ops.fieldwork_cli import sls_codes_of
+
+        write_demo_areas(areas, sls_codes_of(register))
     secret = tokens.local_secret(data_dir)
     # Residents' session tokens get a key of their own, derived from the local secret (in AWS
     # it is a Secrets Manager secret); set before local_store() reads the settings.
@@ -101,6 +107,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with local_store(args.store, data_dir, LOCAL_TABLE) as fresh_table:
         import_register_file(register, store=args.store, fresh_table=fresh_table)
         fieldwork_cli.import_roster_file(roster)
+        from census_ops.area_list import import_areas_file
+
+        import_areas_file(areas)
         api = LocalApi(
             api_routes(),
             port=args.port,
@@ -158,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import_register)
     tokens.register(commands)
     fieldwork_cli.register(commands)
+    from census_ops import area_list  # the area master list by name
+
+    area_list.register(commands)
     from census_ops import export, smoke  # deployment operations: their own modules
 
     export.register(commands)

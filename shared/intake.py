@@ -153,7 +153,7 @@ def store_response(
             else [Status.SUBMITTED, Status.NEEDS_REVIEW if reasons else Status.CLEAN]
         )
         try:
-            final = check_transition(Status(state.status), *path)
+            final = check_transition(Status(state.status), *path, enrolled_in_field=state.enrolled_in_field)
         except InvalidTransition:
             replay = _replay(kk, key, fingerprint)
             if replay is not None:

@@ -54,6 +54,7 @@ class HouseholdRecord:
     on_worklist: bool = False  # needs a field visit (it is in the needs_visit index)
     address: str | None = None
     head_name: str | None = None
+    enrolled_in_field: bool = False
 
     @classmethod
     def of(cls, item: schema.HouseholdState) -> HouseholdRecord:
@@ -71,6 +72,7 @@ class HouseholdRecord:
             on_worklist=item.visit_area is not None,
             address=item.address,
             head_name=item.head_name,
+            enrolled_in_field=bool(item.enrolled_in_field),
         )
 
 
@@ -205,10 +207,11 @@ class VisitRecord:
 
 @dataclass(frozen=True)
 class VisitDue:
-    """A household on a village's backlog (the needs_visit index)."""
+    """A household (or an open report's case) on a village's backlog (the needs_visit index)."""
 
-    kk: str
+    kk: str  # for a case: its reference
     sls_code: str
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,10 +223,11 @@ class AssignmentRecord:
     officer_id: str
     area: str  # the area whose generation made it
     generated_at: str
+    reference: str | None = None  # a report's field case (then `kk` is the reference too)
 
     @classmethod
     def of(cls, item: schema.Assignment) -> AssignmentRecord:
-        return cls(item.kk, item.sls_code, item.officer_id, item.area, item.generated_at)
+        return cls(item.kk, item.sls_code, item.officer_id, item.area, item.generated_at, item.reference)
 
     def item(self) -> schema.Assignment:
         pk, sk = schema.assignment_key(self.sls_code, self.kk)
@@ -236,6 +240,7 @@ class AssignmentRecord:
             sls_code=self.sls_code,
             area=self.area,
             generated_at=self.generated_at,
+            reference=self.reference,
         )
 
 
@@ -272,3 +277,53 @@ class ProgressRecord:
 
     sls_code: str
     counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class AreaRecord:
+    """An entry of the area master list."""
+
+    code: str
+    name: str
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    """A household's report that the register missed it, and how the field resolved it."""
+
+    reference: str
+    kk: str
+    reporter_nik: str
+    head_name: str
+    address: str
+    sls_code: str
+    phone: str | None
+    filed_at: str
+    status: str  # open | resolved
+    resolution: str | None = None
+    resolution_reason: str | None = None
+    resolved_kk: str | None = None
+    resolved_at: str | None = None
+    resolved_by: str | None = None
+    visit_attempts: int = 0
+
+    @classmethod
+    def of(cls, item: schema.MissingReport) -> ReportRecord:
+        return cls(
+            reference=item.pk.removeprefix(schema.report_pk("")),
+            kk=item.kk,
+            reporter_nik=item.reporter_nik,
+            head_name=item.head_name,
+            address=item.address,
+            sls_code=item.sls_code,
+            phone=item.phone,
+            filed_at=item.filed_at,
+            status=item.status,
+            resolution=item.resolution,
+            resolution_reason=item.resolution_reason,
+            resolved_kk=item.resolved_kk,
+            resolved_at=item.resolved_at,
+            resolved_by=item.resolved_by,
+            visit_attempts=int(item.visit_attempts or 0),
+        )
