@@ -831,7 +831,8 @@
         ] : null,
         h("button", { type: "submit", class: "primary", id: "signin-submit", disabled: si.busy },
           si.busy ? t("busy") : si.step === "id" ? t("signin.next") : t("signin.submit"))),
-      h("p", {}, h("a", { href: "#status" }, t("signin.status_link"))));
+      h("p", {}, h("a", { href: "#status" }, t("signin.status_link"))),
+      h("p", {}, h("a", { href: "#report", id: "report-link" }, t("signin.report_link"))));
   }
 
   function resetStep() {
@@ -1028,6 +1029,13 @@
   }
 
   const VIEWS = { signin: viewSignin, household: viewHousehold, review: viewReview, receipt: viewReceipt, status: viewStatus };
+  // Households the register missed (web/js/report.js): its views, drawn with the page's helpers.
+  if (window.CensusReport) {
+    const ctx = { h, t, field, summaryBox, api, errorText, $, R, wib, render: () => render(), focusFirstError: () => focusFirstError() };
+    const reportViews = window.CensusReport(ctx);
+    VIEWS.report = reportViews.report;
+    VIEWS["report-status"] = reportViews["report-status"];
+  }
 
   // ---------------------------------------------------------------- start
 
