@@ -24,7 +24,7 @@ from census_ops.events import LambdaContext
 from census_ops.register import RegisterHousehold
 from shared import store
 from shared.nik import make_kk, make_nik
-from tests.conftest import member_body, response_headers, submission_body
+from tests.conftest import member_body, response_headers
 from tests.integration.scenario import CITY, CITY_SUPERVISOR, Field, call, moto_field, who
 
 SESSION_KEY = secrets.token_hex(32)
@@ -80,7 +80,14 @@ def new_nik(sex: str = "male", born: date = date(1980, 4, 2)) -> str:
 
 
 def report_body(kk: str, nik: str, sls: str, **extra: Any) -> dict[str, Any]:
-    return {"kk": kk, "nik": nik, "head_name": "Rahmat Hidayat", "address": "Jl. Merdeka No. 7", "sls_code": sls, **extra}
+    return {
+        "kk": kk,
+        "nik": nik,
+        "head_name": "Rahmat Hidayat",
+        "address": "Jl. Merdeka No. 7",
+        "sls_code": sls,
+        **extra,
+    }
 
 
 def file(body: Any, *, key: str | None = None, ip: str = "10.0.0.1") -> tuple[int, dict[str, str], Any]:
@@ -137,7 +144,7 @@ def test_a_report_answers_202_alike_for_a_kk_on_the_register_and_one_not(w: Worl
     assert on_register.kk not in text and on_register.members[0].nik not in text and "Rahmat" not in text
 
 
-def test_the_lookup_says_received_then_visit_planned_after_generation(w: World) -> None:
+def test_the_lookup_says_received_then_visit_planned_after_generation(w: World, tmp_path: Path) -> None:
     status, _, filed = file(report_body(new_kk(), new_nik(), w.empty_sls))
     assert status == 202
     assert lookup(filed["reference"])[1]["status"] == "received"
@@ -145,7 +152,7 @@ def test_the_lookup_says_received_then_visit_planned_after_generation(w: World) 
     # The SLS gets an officer on the roster; the next generation puts the case on their worklist.
     from census_ops.importer import import_roster
 
-    roster = Path(os.environ.get("TMPDIR", "/tmp")) / f"roster-{secrets.token_hex(4)}.csv"
+    roster = tmp_path / "roster.csv"
     roster.write_text(f"officer_id,name,role,area_codes\nOFC-NEW,Ani Lestari,officer,{w.empty_sls}\n")
     assert not import_roster(roster).errors
     status, _ = call("worklists", "POST", "/v1/areas/{area_code}/worklists", {"area_code": CITY},
@@ -266,7 +273,9 @@ def test_enrolled_creates_the_household_which_then_signs_in_and_corrects_online(
     reference, kk = _file_case(w)
     before = sls_counts(w.sls)
     family = new_family()
-    status, answer = resolve(reference, {"outcome": "enrolled", "response": interview(family, family[0]["nik"])}, w.officer)
+    status, answer = resolve(
+        reference, {"outcome": "enrolled", "response": interview(family, family[0]["nik"])}, w.officer
+    )
     assert status == 201, answer
     assert (answer["outcome"], answer["kk"], answer["status"], answer["version"]) == ("enrolled", kk, "interviewed", 1)
     assert answer["receipt_code"] and answer["enrolled_in_field"] is True
@@ -312,7 +321,9 @@ def test_enrolling_a_kk_that_is_on_the_register_is_refused_match_it_instead(w: W
     on_register = w.household(w.sls)
     reference, _ = _file_case(w, on_register.kk)
     family = new_family()
-    status, answer = resolve(reference, {"outcome": "enrolled", "response": interview(family, family[0]["nik"])}, w.officer)
+    status, answer = resolve(
+        reference, {"outcome": "enrolled", "response": interview(family, family[0]["nik"])}, w.officer
+    )
     assert (status, answer["error"]["code"]) == (409, "household_exists")
     state_before = store.household_states([on_register.kk])[on_register.kk]
     counts = sls_counts(w.sls)
@@ -356,9 +367,13 @@ def test_an_officer_enrols_a_household_found_on_no_list(w: World) -> None:
     body = {"kk": kk, "sls_code": w.sls, "address": "Jl. Kebun Bunga No. 3",
             "response": interview(family, family[0]["nik"])}  # fmt: skip
     counts = sls_counts(w.sls)
-    status, _, answer = call("fieldwork", "POST", FOUND, body=body, claims=who(w.officer), headers={"Idempotency-Key": "found-1"})
+    status, _, answer = call(
+        "fieldwork", "POST", FOUND, body=body, claims=who(w.officer), headers={"Idempotency-Key": "found-1"}
+    )
     assert status == 201 and (answer["outcome"], answer["status"]) == ("new_household", "interviewed")
-    status, _, again = call("fieldwork", "POST", FOUND, body=body, claims=who(w.officer), headers={"Idempotency-Key": "found-1"})
+    status, _, again = call(
+        "fieldwork", "POST", FOUND, body=body, claims=who(w.officer), headers={"Idempotency-Key": "found-1"}
+    )
     assert status == 200 and again["receipt_code"] == answer["receipt_code"]
     after = sls_counts(w.sls)
     assert {k: after[k] - counts[k] for k in after if after[k] != counts[k]} == {
@@ -394,7 +409,9 @@ def test_address_outcomes_take_a_household_off_the_worklist_counted_once(w: Worl
     assert {k: after[k] - counts[k] for k in after if after[k] != counts[k]} == {
         "pending": -1, outcome: 1, "to_visit": -1
     }  # fmt: skip
-    status, _, progress = call("fieldwork", "GET", PROGRESS, {"area_code": CITY}, claims=who(CITY_SUPERVISOR, "supervisor"))
+    status, _, progress = call(
+        "fieldwork", "GET", PROGRESS, {"area_code": CITY}, claims=who(CITY_SUPERVISOR, "supervisor")
+    )
     assert status == 200 and progress[outcome] >= 1 and "reported" in progress and "enrolled" in progress
 
 
@@ -449,7 +466,11 @@ def test_neither_the_answer_nor_its_timing_depends_on_whether_the_kk_exists(w: W
     for i in range(200):
         exists = i % 2 == 0
         household = registered[(i // 2) % len(registered)]
-        body = report_body(household.kk, household.members[0].nik, w.sls) if exists else report_body(new_kk(), new_nik(), w.sls)
+        body = (
+            report_body(household.kk, household.members[0].nik, w.sls)
+            if exists
+            else report_body(new_kk(), new_nik(), w.sls)
+        )
         started = time.perf_counter()
         status, _, answer = file(body, ip=f"10.8.{i % 200}.1")
         times[exists].append(time.perf_counter() - started)
