@@ -156,14 +156,17 @@ def file_report(
         try:
             store.file_report(
                 store.NewReport(
-                    reference=reference,
-                    kk=request.kk,
-                    reporter_nik=request.nik,
-                    head_name=request.head_name,
-                    address=request.address,
-                    sls_code=sls_code,
-                    phone=request.phone,
-                    filed_at=filed_at,
+                    report=store.ReportRecord(
+                        reference=reference,
+                        kk=request.kk,
+                        reporter_nik=request.nik,
+                        head_name=request.head_name,
+                        address=request.address,
+                        sls_code=sls_code,
+                        phone=request.phone,
+                        filed_at=filed_at,
+                        status="open",
+                    ),
                     key_digest=key_digest,
                     request_hash=fingerprint,
                     key_expires_at=epoch + settings.idempotency_ttl_seconds,

@@ -108,14 +108,7 @@ def take_rate(scope: str, subject: str, now: int, window_seconds: int, limit: in
 
 @dataclass(frozen=True)
 class NewReport:
-    reference: str
-    kk: str
-    reporter_nik: str
-    head_name: str
-    address: str
-    sls_code: str
-    phone: str | None
-    filed_at: str
+    report: ReportRecord  # as filed (status open)
     key_digest: str | None  # the Idempotency-Key's record, if the request had one
     request_hash: str
     key_expires_at: int
@@ -148,18 +141,19 @@ def sls_assignment(sls_code: str) -> AssignmentRecord | None:
 def file_report(new: NewReport) -> None:
     """The report, its key record, the SLS's `reported` counter and (when the SLS is
     already assigned) the case's assignment: one transaction."""
-    visit_area, visit_order = case_visit_keys(new.sls_code, new.reference)
+    filed = new.report
+    visit_area, visit_order = case_visit_keys(filed.sls_code, filed.reference)
     report = MissingReport(
-        report_pk(new.reference),
+        report_pk(filed.reference),
         REPORT_SK,
-        kk=new.kk,
-        reporter_nik=new.reporter_nik,
-        head_name=new.head_name,
-        address=new.address,
-        sls_code=new.sls_code,
-        phone=new.phone,
-        filed_at=new.filed_at,
-        status="open",
+        kk=filed.kk,
+        reporter_nik=filed.reporter_nik,
+        head_name=filed.head_name,
+        address=filed.address,
+        sls_code=filed.sls_code,
+        phone=filed.phone,
+        filed_at=filed.filed_at,
+        status=filed.status,
         visit_attempts=0,
         visit_area=visit_area,
         visit_order=visit_order,
@@ -174,7 +168,7 @@ def file_report(new: NewReport) -> None:
                         report_key_pk(new.key_digest),
                         REPORT_SK,
                         request_hash=new.request_hash,
-                        reference=new.reference,
+                        reference=filed.reference,
                         expires_at=new.key_expires_at,
                     ),
                     condition=ReportKey.pk.does_not_exist() | (ReportKey.expires_at < new.now_epoch),
@@ -182,7 +176,7 @@ def file_report(new: NewReport) -> None:
                 )
             if new.assignment is not None:
                 tx.save(new.assignment.item())
-            tx.update(progress_item(new.sls_code), actions=progress_actions({"reported": 1}))
+            tx.update(progress_item(filed.sls_code), actions=progress_actions({"reported": 1}))
     except TransactWriteError as exc:
         reasons = dict(zip(items, exc.cancellation_reasons, strict=False))
         key = reasons.get("key")

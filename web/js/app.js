@@ -1029,18 +1029,29 @@
   }
 
   const VIEWS = { signin: viewSignin, household: viewHousehold, review: viewReview, receipt: viewReceipt, status: viewStatus };
-  // Households the register missed (web/js/report.js): its views, drawn with the page's helpers.
-  if (window.CensusReport) {
-    const ctx = { h, t, field, summaryBox, api, errorText, $, R, wib, render: () => render(), focusFirstError: () => focusFirstError() };
-    const reportViews = window.CensusReport(ctx);
-    VIEWS.report = reportViews.report;
-    VIEWS["report-status"] = reportViews["report-status"];
+  // Households the register missed (web/js/report.js): loaded on first use (the first load stays
+  // small), its views drawn with the page's helpers.
+  const REPORT_VIEWS = ["report", "report-status"];
+  function withReportViews(then) {
+    if (VIEWS.report) { then(); return; }
+    const added = () => {
+      const ctx = { h, t, field, summaryBox, api, errorText, $, R, wib, render: () => render(), focusFirstError: () => focusFirstError() };
+      const views = window.CensusReport(ctx);
+      for (const name of REPORT_VIEWS) VIEWS[name] = views[name];
+      then();
+    };
+    if (window.CensusReport) { added(); return; }
+    const script = document.createElement("script");
+    script.src = "js/report.js";
+    script.onload = added;
+    document.head.append(script);
   }
 
   // ---------------------------------------------------------------- start
 
   function route() {
     const wanted = location.hash.replace("#", "") || "signin";
+    if (REPORT_VIEWS.includes(wanted) && !VIEWS.report) { withReportViews(route); return; }
     let view = VIEWS[wanted] ? wanted : "signin";
     if ((view === "household" || view === "review") && !S.household) view = S.session ? "household" : "signin";
     if (view === "receipt" && !(S.receipt && S.receipt.status)) view = "status";
