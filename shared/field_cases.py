@@ -274,7 +274,7 @@ def _create(household: store.EnrolledHousehold, key: str | None) -> None:
         retry = (
             existing is not None
             and existing.state.enrolled_in_field
-            and (existing.state.version == 0 or (key is not None and store.get_idempotency_record(household.kk, key)))
+            and (existing.state.version == 0 or store.find_replay(existing.state, key, int(time.time())) is not None)
         )
         if not retry:
             raise HouseholdExists() from None

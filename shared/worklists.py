@@ -1,7 +1,8 @@
 """Worklists for the field phase: which households need a visit (the sparse
 `needs_visit` index, partitioned by village), who visits them (the split in
 `shared.assignment`), and what an officer sees (their assignments with each
-household's *current* status).
+household's *current* status: one range Query of the index per village on the page,
+address and head's name copied onto the assignment when it was made).
 
 Generation reads in proportion to the area's backlog, never the table: one index Query
 per village of the area. Nationally a schedule fans out one message per regency, and
@@ -67,13 +68,12 @@ def generate(area: str, *, generated_by: str, now: datetime | None = None) -> di
     within = area if len(area) > 10 else None
     villages = villages_of(area)
     # Households needing a visit, and the open report cases of the area (their own backlog).
-    backlog = [
-        due
+    backlog = {
+        due.kk: due
         for village in villages
         for due in (*store.visit_backlog(village, within), *store.case_backlog(village, within))
-    ]
-    cases = {due.kk for due in backlog if due.reference is not None}
-    visits = [Visit(kk=due.kk, sls_code=due.sls_code) for due in backlog]
+    }
+    visits = [Visit(kk=due.kk, sls_code=due.sls_code) for due in backlog.values()]
     coverage: dict[str, list[str]] = {}
     for entry in store.roster_within(area):
         if entry.role == OFFICER:
@@ -89,7 +89,9 @@ def generate(area: str, *, generated_by: str, now: datetime | None = None) -> di
             officer_id=officer_id,
             area=area,
             generated_at=generated_at,
-            reference=visit.kk if visit.kk in cases else None,
+            address=backlog[visit.kk].address,
+            head_name=backlog[visit.kk].head_name,
+            reference=backlog[visit.kk].reference,
         )
         for officer_id, assigned in split.items()
         for visit in assigned
@@ -196,8 +198,8 @@ def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> d
     assignments, last_key = store.officer_worklist_page(
         caller.officer_id, limit, _decode_cursor(cursor, caller.officer_id)
     )
-    households = [a.kk for a in assignments if a.reference is None]
-    states = store.household_states(households) if households else {}
+    households = [a for a in assignments if a.reference is None]
+    states = store.worklist_live_status(households) if households else {}
     cases = [a.reference for a in assignments if a.reference is not None]
     reports = store.get_reports(cases) if cases else {}
     entries = []
@@ -211,8 +213,8 @@ def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> d
             {
                 "kk": item.kk,
                 "sls_code": item.sls_code,
-                "address": state.address if state else None,
-                "head_name": state.head_name if state else None,
+                "address": item.address or (state.address if state else None),
+                "head_name": item.head_name or (state.head_name if state else None),
                 "status": status,
                 "reason": REASONS.get(status),
                 "done": status not in REASONS,
