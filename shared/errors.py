@@ -260,11 +260,47 @@ class SessionsUnavailable(CensusError):
     message = "Signing in is not available right now."
 
 
+class InvalidReportReference(CensusError):
+    status = 400
+    code = "invalid_report_reference"
+    message = "That is not a report reference: 13 characters, for example 7K3M-9QXT-2WAB-1."
+
+
+class ReportNotFound(NotFound):
+    code = "report_not_found"
+    message = "No report has this reference."
+
+
+class ReportClosed(CensusError):
+    status = 409
+    code = "report_already_resolved"
+    message = "This report has already been resolved."
+
+
+class HouseholdExists(CensusError):
+    status = 409
+    code = "household_exists"
+    message = "This KK already has a household; resolve the report as matched to it."
+
+
+class TooManyReports(CensusError):
+    """429: too many reports for this KK number, or from this client, in the window."""
+
+    status = 429
+    code = "too_many_reports"
+    message = "Too many reports; try again after the Retry-After delay."
+
+    def __init__(self, retry_after: int):
+        super().__init__()
+        self.headers = {"Retry-After": str(max(1, retry_after))}
+
+
 # Every error the API answers with (NotFound and RetryableError are only their bases).
 CATALOGUE: tuple[type[CensusError], ...] = (
     CensusError,
     MalformedRequest,
     InvalidReceiptCode,
+    InvalidReportReference,
     InvalidCredentials,
     PasswordRequired,
     PasswordSetupRequired,
@@ -279,7 +315,10 @@ CATALOGUE: tuple[type[CensusError], ...] = (
     SupervisorOnly,
     RouteNotFound,
     ReceiptNotFound,
+    ReportNotFound,
     InvalidTransition,
+    ReportClosed,
+    HouseholdExists,
     NoOfficers,
     PasswordNotSet,
     DraftChanged,
@@ -289,6 +328,7 @@ CATALOGUE: tuple[type[CensusError], ...] = (
     IdempotencyKeyReused,
     PreconditionRequired,
     TooManyAttempts,
+    TooManyReports,
     StoreBusy,
     WriteConflict,
     SessionsUnavailable,
@@ -329,6 +369,9 @@ FIELD_PROBLEMS: dict[str, str] = {
     "area_too_large": "worklists asked for a province (the schedule generates those)",
     "invalid_cursor": "a worklist cursor not from the caller's own worklist",
     "invalid_limit": "a page size that is not a whole number from 1 to 200",
+    "unknown_area": "an area code that is not on the area master list",
+    "invalid_phone": "a phone number that is not 8 to 15 digits (a leading + allowed)",
+    "unknown_household": "a KK that has no household (to match a report to)",
 }
 
 

@@ -82,6 +82,11 @@ def _figures(rows: list[store.ProgressRecord]) -> dict[str, int]:
         "refused": totals["refused"],
         "moved": totals["moved"],
         "to_visit": totals["to_visit"],
+        "address_not_found": totals["address_not_found"],
+        "not_residential": totals["not_residential"],
+        "duplicate": totals["duplicate"],
+        "reported": totals["reported"],
+        "enrolled": totals["enrolled"],
     }
 
 

@@ -27,6 +27,12 @@ funnels onto a shared key:
                                               transaction as every status change
     pk=PROGRESS#<prov> sk=<regency>           which regencies have counters
     pk=IMPORT#<id>    sk=IMPORT               register-import checkpoint (resume)
+    pk=AREAS#<parent> sk=<code>               the area master list by name (ROOT: provinces)
+    pk=REPORT#<ref>   sk=REPORT               a household's report that the register missed it;
+                                              while open it carries the needs_visit keys
+                                              (`CASE#<village>`, `<sls>#<ref>`): a field case
+    pk=REPORT#KEY#<h> sk=REPORT               a report's Idempotency-Key (TTL)
+    pk=RATE#<scope>#<who> sk=RATE             report rate counters per KK and per client (TTL)
 
 META, META#CREDENTIAL, META#DRAFT and REGISTER sort together, so the one Query that
 proves a household also reads its password hash and draft (and nothing else: RESET#,
@@ -41,6 +47,7 @@ gets back), then one module per concern: `households`, `submissions`, `guesses`,
 `credentials`, `fieldwork`, `progress`, `imports`. Domain code imports from here.
 """
 
+from shared.store.areas import area_children, get_area, save_areas
 from shared.store.client import RETRIES, bind, pynamodb_retries
 from shared.store.credentials import (
     AlreadyExists,
@@ -88,6 +95,7 @@ from shared.store.imports import (
 )
 from shared.store.progress import progress_counts, progress_rows, regencies_with_households
 from shared.store.records import (
+    AreaRecord,
     AssignmentRecord,
     CredentialRecord,
     DraftRecord,
@@ -101,10 +109,29 @@ from shared.store.records import (
     ReceiptRecord,
     RegisterRecord,
     ReplayRecord,
+    ReportRecord,
     RosterRecord,
     VersionRecord,
     VisitDue,
     VisitRecord,
+)
+from shared.store.reports import (
+    EnrolledHousehold,
+    HouseholdExists,
+    NewReport,
+    ReferenceTaken,
+    ReportAlreadyResolved,
+    ReportReplay,
+    Resolution,
+    ResolveConflict,
+    case_backlog,
+    file_report,
+    get_report,
+    get_report_key,
+    get_reports,
+    resolve,
+    sls_assignment,
+    take_rate,
 )
 from shared.store.schema import (
     META_SK,
@@ -138,15 +165,18 @@ __all__ = [
     "REGISTER_SK",
     "RETRIES",
     "AlreadyExists",
+    "AreaRecord",
     "AssignmentRecord",
     "CensusItem",
     "ConditionFailed",
     "CredentialRecord",
     "DraftConflict",
     "DraftRecord",
+    "EnrolledHousehold",
     "GenerationRecord",
     "GuessCounter",
     "Guesses",
+    "HouseholdExists",
     "HouseholdRecord",
     "HouseholdRegister",
     "HouseholdSnapshot",
@@ -155,14 +185,21 @@ __all__ = [
     "IdempotencyRecord",
     "LiveStatus",
     "MemberRecord",
+    "NewReport",
     "NewVersion",
     "OfficerProfile",
     "OfficerRecord",
     "ProgressRecord",
     "ReceiptRecord",
+    "ReferenceTaken",
     "RegisterMember",
     "RegisterRecord",
     "ReplayRecord",
+    "ReportAlreadyResolved",
+    "ReportRecord",
+    "ReportReplay",
+    "Resolution",
+    "ResolveConflict",
     "ResponseVersion",
     "RosterRecord",
     "VersionConflict",
@@ -173,16 +210,23 @@ __all__ = [
     "VisitReplay",
     "WorklistGeneration",
     "area_assignments",
+    "area_children",
     "bind",
+    "case_backlog",
     "clear_failed_guesses",
     "count_new_households",
     "create_households",
+    "file_report",
     "find_replay",
+    "get_area",
     "get_assignment",
     "get_checkpoint",
     "get_guesses",
     "get_officer",
     "get_receipt",
+    "get_report",
+    "get_report_key",
+    "get_reports",
     "get_visit",
     "household_pk",
     "household_states",
@@ -202,7 +246,9 @@ __all__ = [
     "regencies_with_households",
     "replace_assignments",
     "reset_password",
+    "resolve",
     "roster_within",
+    "save_areas",
     "save_checkpoint",
     "save_draft",
     "save_generation",
@@ -210,7 +256,9 @@ __all__ = [
     "save_version",
     "save_visit",
     "set_password",
+    "sls_assignment",
     "store_busy",
+    "take_rate",
     "version_sk",
     "visit_backlog",
     "visit_keys",

@@ -31,6 +31,11 @@ PUBLIC_ROUTES = {
     ("POST", "/v1/sessions"),
     ("GET", "/v1/session/household"),
     ("PUT", "/v1/session/household/draft"),
+    # Households the register missed: anyone may report, look a report up, read the area lists.
+    ("POST", "/v1/reports"),
+    ("GET", "/v1/reports/{reference}"),
+    ("GET", "/v1/areas"),
+    ("GET", "/v1/areas/{area_code}/children"),
 }
 AUTHORIZER = "CognitoAuthorizer"
 # AWS-managed policies SAM attaches; each grants named actions only (no "*" action):
@@ -572,6 +577,19 @@ def test_no_role_grants_a_wildcard_action(cfn: dict[str, Any]) -> None:
             for statement in _statements(policy["Properties"]["PolicyDocument"]):
                 assert not any("*" in a for a in _actions(statement)), name
     assert checked > 0
+
+
+def test_the_reports_function_never_touches_a_household(cfn: dict[str, Any]) -> None:
+    """Filing a report cannot read whether a KK exists: every table grant of the reports
+    function is confined to its own partitions, none to HH#."""
+    role = cfn["Resources"]["ReportsFunctionRole"]["Properties"]
+    statements = [
+        s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if "dynamodb" in str(s["Action"])
+    ]
+    assert statements
+    for statement in statements:
+        keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert not [k for k in keys if k.startswith("HH#") or k == "*"], keys
 
 
 def test_status_lookup_writes_only_failed_attempt_counters(cfn: dict[str, Any]) -> None:

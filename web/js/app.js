@@ -837,7 +837,8 @@
         ] : null,
         h("button", { type: "submit", class: "primary", id: "signin-submit", disabled: si.busy },
           si.busy ? t("busy") : si.step === "id" ? t("signin.next") : t("signin.submit"))),
-      h("p", {}, h("a", { href: "#status" }, t("signin.status_link"))));
+      h("p", {}, h("a", { href: "#status" }, t("signin.status_link"))),
+      h("p", {}, h("a", { href: "#report", id: "report-link" }, t("signin.report_link"))));
   }
 
   function resetStep() {
@@ -1034,11 +1035,29 @@
   }
 
   const VIEWS = { signin: viewSignin, household: viewHousehold, review: viewReview, receipt: viewReceipt, status: viewStatus };
+  // Households the register missed (web/js/report.js): loaded on first use (the first load stays
+  // small), its views drawn with the page's helpers.
+  const REPORT_VIEWS = ["report", "report-status"];
+  function withReportViews(then) {
+    if (VIEWS.report) { then(); return; }
+    const added = () => {
+      const ctx = { h, t, field, summaryBox, api, errorText, $, R, wib, render: () => render(), focusFirstError: () => focusFirstError() };
+      const views = window.CensusReport(ctx);
+      for (const name of REPORT_VIEWS) VIEWS[name] = views[name];
+      then();
+    };
+    if (window.CensusReport) { added(); return; }
+    const script = document.createElement("script");
+    script.src = "js/report.js";
+    script.onload = added;
+    document.head.append(script);
+  }
 
   // ---------------------------------------------------------------- start
 
   function route() {
     const wanted = location.hash.replace("#", "") || "signin";
+    if (REPORT_VIEWS.includes(wanted) && !VIEWS.report) { withReportViews(route); return; }
     let view = VIEWS[wanted] ? wanted : "signin";
     if ((view === "household" || view === "review") && !S.household) view = S.session ? "household" : "signin";
     if (view === "receipt" && !(S.receipt && S.receipt.status)) view = "status";
