@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from census_ops import fieldwork_cli, tokens
 from census_ops.runtime import (
@@ -25,6 +26,9 @@ from census_ops.runtime import (
     write_demo_register_file,
 )
 from census_ops.template import REPO_ROOT
+
+if TYPE_CHECKING:
+    from census_ops.local_api import LocalStaffAuth
 
 
 def cmd_demo_register(args: argparse.Namespace) -> int:
@@ -71,12 +75,42 @@ def _print_demo_tokens(roster: Path, secret: bytes) -> None:
     print("  more: .venv/bin/census token officer|supervisor ID", file=sys.stderr)
 
 
+def _first_officer(roster: Path) -> str:
+    from census_ops.roster import RosterOfficer, read_roster
+
+    with roster.open(newline="", encoding="utf-8") as stream:
+        officer = next((p for p in read_roster(stream) if isinstance(p, RosterOfficer) and p.role == "officer"), None)
+    return officer.officer_id if officer else "-"
+
+
 def _interrupt(*_: object) -> None:
     """SIGTERM stops the service like Ctrl-C, so DynamoDB Local is stopped too; a second
     signal must not interrupt that clean-up."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise KeyboardInterrupt
+
+
+def _staff_auth(secret: bytes) -> LocalStaffAuth:
+    """The local stand-in for the staff user pool's hosted sign-in: an officer id from the
+    roster gets the locally signed ID token of their roster role."""
+    from census_ops.local_api import LocalStaffAuth
+    from shared import storage
+
+    def mint(officer_id: str) -> str | None:
+        profile = storage.get_officer(officer_id)
+        if profile is None or profile.role not in tokens.ROLES:
+            return None
+        return tokens.mint_token(officer_id, str(profile.role), secret=secret)
+
+    return LocalStaffAuth(mint, client_id=tokens.LOCAL_AUDIENCE)
+
+
+def staff_config_files(auth: LocalStaffAuth) -> dict[str, bytes]:
+    """/field/config.json and /console/config.json: where the staff apps sign in, and when the
+    field phase ends (FIELD_PHASE_END; the app wipes its data then)."""
+    config = json.dumps(auth.config(os.environ.get("FIELD_PHASE_END") or None)).encode()
+    return {"/field/config.json": config, "/console/config.json": config}
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -101,18 +135,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with local_store(args.store, data_dir, LOCAL_TABLE) as fresh_table:
         import_register_file(register, store=args.store, fresh_table=fresh_table)
         fieldwork_cli.import_roster_file(roster)
+        staff_auth = _staff_auth(secret)
         api = LocalApi(
             api_routes(),
             port=args.port,
             serialize=args.store == "memory",
             authorize=lambda token: tokens.verify_token(token, secret=secret),
             site_dir=REPO_ROOT / "web",  # the resident web page at /, as CloudFront serves it
+            site_files=staff_config_files(staff_auth),
+            staff_auth=staff_auth,
         )
         example = _example_submission(register, data_dir)
         print(f"\nCensus API on {api.url}  (store: {args.store}, data: {data_dir})", file=sys.stderr)
         if os.environ.get("DYNAMODB_ENDPOINT_URL"):  # for `census load --endpoint-url`, which checks the table
             print(f"DynamoDB Local on {os.environ['DYNAMODB_ENDPOINT_URL']}, table {LOCAL_TABLE}", file=sys.stderr)
         print(f"Resident web page: {api.url}/", file=sys.stderr)
+        print(
+            f"Officers' app: {api.url}/field/  (sign in with an officer id of {roster.name}, e.g. "
+            f"{_first_officer(roster)})",
+            file=sys.stderr,
+        )
         if example:
             kk, body = example
             print(

@@ -33,6 +33,7 @@ REASONS = {
     Status.NOT_HOME.value: "revisit",
     Status.REFUSED.value: "revisit",
 }
+ATTEMPTS_EXHAUSTED = "attempts_exhausted"
 
 
 class NoOfficers(CensusError):
@@ -195,7 +196,19 @@ def _decode_cursor(cursor: str | None, officer_id: str) -> dict[str, Any] | None
     return dict(key)
 
 
-def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> dict[str, Any]:
+def visit_reason(status: str, attempts: int, max_visit_attempts: int) -> str | None:
+    """Why the household still needs a visit (None: it needs none). A failed visit with
+    attempts left asks for a revisit; once they are used up (the last one took the household
+    off the needs_visit index) it says so, and the API refuses a further failed visit."""
+    reason = REASONS.get(status)
+    if reason == "revisit" and attempts >= max_visit_attempts:
+        return ATTEMPTS_EXHAUSTED
+    return reason
+
+
+def officer_worklist(
+    caller: Caller, cursor: str | None, limit: int | None, *, max_visit_attempts: int
+) -> dict[str, Any]:
     """A page of the caller's own assignments, each with the household's current status."""
     if limit is None:
         limit = PAGE_SIZE
@@ -211,6 +224,8 @@ def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> d
     for item in assignments:
         state = states.get(item.kk)
         status = state.status if state else "unknown"
+        attempts = int(state.visit_attempts or 0) if state else 0
+        reason = visit_reason(status, attempts, max_visit_attempts)
         entries.append(
             {
                 "kk": item.kk,
@@ -218,9 +233,10 @@ def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> d
                 "address": state.address if state else None,
                 "head_name": state.head_name if state else None,
                 "status": status,
-                "reason": REASONS.get(status),
-                "done": status not in REASONS,
-                "visit_attempts": int(state.visit_attempts or 0) if state else 0,
+                "reason": reason,
+                "done": reason in (None, ATTEMPTS_EXHAUSTED),
+                "visit_attempts": attempts,
+                "attempts_left": max(0, max_visit_attempts - attempts) if reason is not None else 0,
                 "assigned_at": item.generated_at,
             }
         )
