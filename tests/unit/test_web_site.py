@@ -133,7 +133,14 @@ def test_every_text_the_scripts_ask_for_exists_in_both_languages() -> None:
     own = r"\"(missing_field|missing_current_area_code|invalid_area_code|[a-z]+_mismatch|network_error|auth_[a-z_]+)\""
     for source in scripts.values():
         codes |= set(re.findall(own, source))
-    assert {"invalid_nik", "nik_sex_mismatch", "future_date", "password_mismatch", "network_error", "auth_failed"} <= codes
+    assert {
+        "invalid_nik",
+        "nik_sex_mismatch",
+        "future_date",
+        "password_mismatch",
+        "network_error",
+        "auth_failed",
+    } <= codes
     for language in ("id", "en"):
         assert not codes - set(catalogue[language]["errors"]), (language, codes - set(catalogue[language]["errors"]))
 
