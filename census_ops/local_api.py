@@ -731,7 +731,7 @@ class LocalStaffAuth:
                 f'<div class="field{invalid}">',
                 '<label for="officer_id">ID petugas <span lang="en">(officer id)</span></label>',
                 '<p class="hint" id="officer_id-hint">Dari daftar petugas, misalnya OFC-0001 atau SPV-1671.</p>',
-                '<input id="officer_id" name="officer_id" autocomplete="username" autocapitalize="characters"',
+                '<input id="officer_id" name="officer_id" autocomplete="username" autocapitalize="characters" autofocus',
                 f'required value="{value}"{described}>',
                 f"{error}</div>",
                 '<button type="submit" class="primary" id="local-signin">',

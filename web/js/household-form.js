@@ -189,17 +189,38 @@ var CensusForm = (function () {
       setField(m, "religion", value, others.length > 0);
     }
 
-    /* Leaving a field: check it at once, as the server will (NIK against sex and birth date, dates). */
+    /* Leaving a field: check it at once, as the server will (NIK against sex and birth date,
+       dates). The verdict is shown in place, without a redraw: a redraw here would swallow the
+       tap that moved the focus away (the button under the finger would be replaced). */
     function checkOnBlur(m) {
       const found = memberProblems(m);
-      let redraw = false;
       for (const name of ["nik", "birth_date", "current_area_code", "name"]) {
         if (!m.f[name]) continue;  // an empty field is only "required" once the member is confirmed
         if (found[name]) m.errors[name] = found[name]; else delete m.errors[name];
-        const shown = $(memberId(m, name) + "-err");
-        if ((shown ? shown.dataset.code : undefined) !== m.errors[name]) redraw = true;
+        showError(memberId(m, name), m.errors[name]);
       }
-      if (redraw) render();
+    }
+
+    /* The error under one field, as ui.field draws it. */
+    function showError(id, code) {
+      const control = $(id);
+      if (!control) return;
+      const box = control.closest(".field");
+      const shown = $(id + "-err");
+      if ((shown ? shown.dataset.code : undefined) === code) return;
+      if (shown) shown.remove();
+      const describedBy = (control.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && x !== id + "-err");
+      if (code) {
+        box.append(h("p", { class: "error", id: id + "-err", "data-code": code }, ui.errorText(code)));
+        describedBy.push(id + "-err");
+        control.setAttribute("aria-invalid", "true");
+        box.classList.add("invalid");
+      } else {
+        control.removeAttribute("aria-invalid");
+        box.classList.remove("invalid");
+      }
+      if (describedBy.length) control.setAttribute("aria-describedby", describedBy.join(" "));
+      else control.removeAttribute("aria-describedby");
     }
 
     function confirmMember(m) {
