@@ -75,7 +75,7 @@ _SITE_HEADERS = (
     ("X-Frame-Options", "DENY"),
     (
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'",
     ),
 )
@@ -384,7 +384,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         found = api.resolve(raw_path)
         if found is None:
-            if api.site_dir is not None and self._serve_site(api.site_dir, raw_path, request_id):
+            if (api.site_dir is not None or api.site_files) and self._serve_site(api.site_dir, raw_path, request_id):
                 return
             self._send_error_json(404, "route_not_found", "no route matches this path", request_id)
             return
@@ -428,7 +428,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         self._send(status, headers, payload, request_id)
 
-    def _serve_site(self, site: Path, raw_path: str, request_id: str) -> bool:
+    def _serve_site(self, site: Path | None, raw_path: str, request_id: str) -> bool:
         """A file of the web page, or False (then the JSON 404). Never under /v1/, never a dotfile,
         never outside the folder."""
         if self.command not in ("GET", "HEAD") or raw_path == "/v1" or raw_path.startswith("/v1/"):
@@ -437,6 +437,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if generated is not None:
             self._send_site_file(Path(raw_path).suffix, generated, request_id)
             return True
+        if site is None:
+            return False
         relative = unquote(raw_path).lstrip("/")
         if not relative or relative.endswith("/"):
             relative += "index.html"
@@ -731,8 +733,8 @@ class LocalStaffAuth:
                 f'<div class="field{invalid}">',
                 '<label for="officer_id">ID petugas <span lang="en">(officer id)</span></label>',
                 '<p class="hint" id="officer_id-hint">Dari daftar petugas, misalnya OFC-0001 atau SPV-1671.</p>',
-                '<input id="officer_id" name="officer_id" autocomplete="username" autocapitalize="characters" autofocus',
-                f'required value="{value}"{described}>',
+                '<input id="officer_id" name="officer_id" autocomplete="username" autocapitalize="characters"',
+                f'autofocus required value="{value}"{described}>',
                 f"{error}</div>",
                 '<button type="submit" class="primary" id="local-signin">',
                 'Masuk <span lang="en">(sign in)</span></button>',

@@ -418,12 +418,18 @@
     list.replaceChildren(...[listBody(groups, Object.keys(S.households).length)].flat());
   }
 
+  /* What a refusal means for the officer, where it differs from what a resident is told. */
+  function problemText(code, status) {
+    const own = window.CENSUS_MESSAGES[S.lang].ui["problem.code." + code];
+    return own || errorText(code, status);
+  }
+
   function problemBox(item) {
     const e = item.error || {};
     const what = item.body.outcome === "interviewed" ? t("outbox.interview") : t("outbox.visit", { outcome: choice("Outcome", item.body.outcome) });
     return h("div", { class: "problem", id: "problem-" + item.seq, role: "alert" },
       h("h2", {}, t("problem.title", { what: what })),
-      h("p", { "data-code": e.code }, errorText(e.code, e.status)),
+      h("p", { "data-code": e.code }, problemText(e.code, e.status)),
       h("p", { class: "hint" }, t("problem.recorded", { when: wib(item.created_at) })),
       item.body.outcome === "interviewed" && e.status === 422
         ? h("button", { type: "button", class: "secondary", id: "fix-" + item.seq, onclick: () => startInterview(S.kk, item) }, t("problem.fix")) : null,

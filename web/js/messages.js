@@ -192,7 +192,10 @@ window.CENSUS_MESSAGES = {
    "signout.cancel": "Batal, tetap masuk",
    "signout.confirm": "Keluar dan hapus data",
    "ended.title": "Masa lapangan telah selesai",
-   "ended.text": "Data kunjungan di ponsel ini telah dihapus. Terima kasih atas kerja Anda."
+   "ended.text": "Data kunjungan di ponsel ini telah dihapus. Terima kasih atas kerja Anda.",
+   "problem.code.invalid_status_transition": "Rumah tangga ini sudah menjawab atau sudah selesai sebelum kunjungan ini terkirim; kunjungan ini tidak dicatat.",
+   "problem.code.forbidden": "Rumah tangga ini tidak lagi ditugaskan kepada Anda (daftar kunjungan dibuat ulang); kunjungan ini tidak dicatat. Hubungi pengawas.",
+   "problem.code.validation_error": "Server menolak isian wawancara ini. Perbaiki kolom yang ditandai, lalu simpan lagi."
   },
   "errors": {
    "network_error": "Tidak ada koneksi ke server. Periksa internet Anda lalu coba lagi; isian Anda tidak hilang.",
@@ -520,7 +523,10 @@ window.CENSUS_MESSAGES = {
    "signout.cancel": "Cancel, stay signed in",
    "signout.confirm": "Sign out and delete the data",
    "ended.title": "The field phase has ended",
-   "ended.text": "The field data on this phone has been deleted. Thank you for your work."
+   "ended.text": "The field data on this phone has been deleted. Thank you for your work.",
+   "problem.code.invalid_status_transition": "This household had already responded or was finished before this visit was sent; the visit was not recorded.",
+   "problem.code.forbidden": "This household is no longer assigned to you (the worklists were regenerated); the visit was not recorded. Contact your supervisor.",
+   "problem.code.validation_error": "The server refused this interview's answers. Correct the marked fields, then save again."
   },
   "errors": {
    "network_error": "Could not reach the server. Check your internet connection and try again; nothing you typed is lost.",
