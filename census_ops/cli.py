@@ -1,5 +1,5 @@
 """`census`: the operations command line. Every command goes through the same domain and
-storage code as the Lambda functions."""
+store code as the Lambda functions."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from census_ops.runtime import (
     target_store,
     write_demo_register_file,
 )
-from census_ops.template import REPO_ROOT
 
 if TYPE_CHECKING:
     from census_ops.local_api import LocalStaffAuth
@@ -95,10 +94,10 @@ def _staff_auth(secret: bytes) -> LocalStaffAuth:
     """The local stand-in for the staff user pool's hosted sign-in: an officer id from the
     roster gets the locally signed ID token of their roster role."""
     from census_ops.local_api import LocalStaffAuth
-    from shared import storage
+    from shared import store
 
     def mint(officer_id: str) -> str | None:
-        profile = storage.get_officer(officer_id)
+        profile = store.get_officer(officer_id)
         if profile is None or profile.role not in tokens.ROLES:
             return None
         return tokens.mint_token(officer_id, str(profile.role), secret=secret)
@@ -115,6 +114,7 @@ def staff_config_files(auth: LocalStaffAuth) -> dict[str, bytes]:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from census_ops.local_api import LocalApi
+    from census_ops.site import site_mounts
     from census_ops.template import api_routes
 
     data_dir = Path(args.data_dir)
@@ -141,15 +141,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             serialize=args.store == "memory",
             authorize=lambda token: tokens.verify_token(token, secret=secret),
-            site_dir=REPO_ROOT / "web",  # the resident web page at /, as CloudFront serves it
-            site_files=staff_config_files(staff_auth),
+            static=site_mounts(),  # the resident web page at /, the API reference at /api/, as CloudFront serves them
+            site_files=staff_config_files(staff_auth),  # in AWS the deploy step uploads them (docs/field-app.md)
             staff_auth=staff_auth,
         )
         example = _example_submission(register, data_dir)
         print(f"\nCensus API on {api.url}  (store: {args.store}, data: {data_dir})", file=sys.stderr)
         if os.environ.get("DYNAMODB_ENDPOINT_URL"):  # for `census load --endpoint-url`, which checks the table
             print(f"DynamoDB Local on {os.environ['DYNAMODB_ENDPOINT_URL']}, table {LOCAL_TABLE}", file=sys.stderr)
-        print(f"Resident web page: {api.url}/", file=sys.stderr)
+        print(f"Resident web page: {api.url}/   API reference: {api.url}/api/", file=sys.stderr)
         print(
             f"Officers' app: {api.url}/field/  (sign in with an officer id of {roster.name}, e.g. "
             f"{_first_officer(roster)})",
@@ -208,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     load.register(commands)
     openapi.register(commands)
+    from census_ops import site  # the static site (web/ + the API reference) for the bucket
+
+    site.register(commands)
     return parser
 
 
