@@ -393,6 +393,10 @@ def test_staff_apps_sign_in_through_the_hosted_page_with_code_and_pkce(template:
     domain = template["Resources"]["StaffUserPoolDomain"]
     assert domain["Type"] == "AWS::Cognito::UserPoolDomain"
     assert domain["Properties"]["UserPoolId"] == {"Ref": "StaffUserPool"}
+    site = template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    (rewrite,) = site["FunctionAssociations"]
+    assert rewrite["FunctionARN"] == {"Fn::GetAtt": ["SiteIndexRewrite", "FunctionMetadata.FunctionARN"]}
+    assert 'request.uri += "index.html"' in template["Resources"]["SiteIndexRewrite"]["Properties"]["FunctionCode"]
     config = template["Outputs"]["StaffAppConfig"]["Value"]["Fn::Sub"][0]
     assert '"token_url": "${Base}/oauth2/token"' in config and '"client_id": "${StaffUserPoolClient}"' in config
 
