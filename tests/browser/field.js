@@ -259,6 +259,9 @@ async function offlineWork(context, page) {
   const en = (await page.textContent(`#m${added}-nik-err`)).trim();
   assert.notEqual(id, en, "the NIK error in Indonesian and in English");
   assert.match(en, /NIK/);
+  const summary = await page.textContent("#summary");
+  assert.match(summary, /Required\./);
+  assert.doesNotMatch(summary, /Wajib diisi|Status perkawinan/, "the error summary follows the language too");
   await screenshot(page, "interview-error-en");
   await axe(page, "interview_error");
   await page.click("#lang");

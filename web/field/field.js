@@ -365,14 +365,19 @@
       h("button", { type: "button", class: "primary", id: "signin", onclick: startSignIn }, t("field.signin.button")));
   }
 
-  function viewWorklist() {
-    const rows = sortedHouseholds();
+  /* The households to show, grouped by SLS (one group when sorted by address). */
+  function groupedHouseholds() {
     const groups = [];
-    for (const hh of rows) {
+    for (const hh of sortedHouseholds()) {
       const key = S.sort === "address" ? "" : hh.entry.sls_code;
       if (!groups.length || groups[groups.length - 1].key !== key) groups.push({ key: key, items: [] });
       groups[groups.length - 1].items.push(hh);
     }
+    return groups;
+  }
+
+  function viewWorklist() {
+    const groups = groupedHouseholds();
     const total = Object.keys(S.households).length;
     const open = Object.keys(S.households).filter((kk) => local(kk).canFail || (local(kk).canInterview && !S.households[kk].entry.done)).length;
     return h("section", { "aria-labelledby": "worklist-title" },
@@ -407,15 +412,7 @@
   /* Typing in the search box redraws the list only (focus and caret stay). */
   function renderList() {
     const list = $("list");
-    if (!list) return;
-    const rows = sortedHouseholds();
-    const groups = [];
-    for (const hh of rows) {
-      const key = S.sort === "address" ? "" : hh.entry.sls_code;
-      if (!groups.length || groups[groups.length - 1].key !== key) groups.push({ key: key, items: [] });
-      groups[groups.length - 1].items.push(hh);
-    }
-    list.replaceChildren(...[listBody(groups, Object.keys(S.households).length)].flat());
+    if (list) list.replaceChildren(...[listBody(groupedHouseholds(), Object.keys(S.households).length)].flat());
   }
 
   /* What a refusal means for the officer, where it differs from what a resident is told. */
@@ -486,7 +483,7 @@
     return h("section", { "aria-labelledby": "visit-title" },
       h("p", {}, h("a", { href: "#household/" + S.kk, id: "back" }, t("back.household"))),
       h("h1", { id: "visit-title" }, t("visit.title", { name: hh.entry.head_name || hh.kk })),
-      summaryBox(Object.entries(v.errors).map(([name, code]) => ({ code: code, target: name === "outcome" ? "outcome" : name, label: t("visit." + name) }))),
+      summaryBox(Object.entries(v.errors).map(([name, code]) => ({ code: code, target: name, label: () => t("visit." + name) }))),
       h("p", {}, t("visit.intro", { left: L.left })),
       h("form", { id: "visit-form", novalidate: true, onsubmit: saveVisit },
         radios("outcome", t("visit.outcome"), "outcome", FAILED_OUTCOMES.map((o) => [o, choice("Outcome", o)]), v.outcome,
@@ -563,7 +560,7 @@
     const present = I.members.filter((m) => !m.departed);
     if (!I.respondent || !present.some((m) => m.f.nik === I.respondent)) {
       I.respondentError = "missing_field";
-      I.summary.unshift({ code: "missing_field", target: "respondent", label: t("interview.respondent") });
+      I.summary.unshift({ code: "missing_field", target: "respondent", label: () => t("interview.respondent") });
     }
     if (!ok || I.respondentError) { render(); focusFirstError(); return; }
     I.busy = true;

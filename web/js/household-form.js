@@ -143,7 +143,7 @@ var CensusForm = (function () {
       const household = householdProblems();
       for (const m of S.members) {
         for (const [name, code] of Object.entries(m.errors)) {
-          S.summary.push({ code: code, target: memberId(m, name), label: memberLabel(m) + " · " + fieldLabel(name) });
+          S.summary.push({ code: code, target: memberId(m, name), label: () => memberLabel(m) + " · " + fieldLabel(name) });
           m.open = true;
           if (IDENTITY.indexOf(name) >= 0) m.identityOpen = true;
         }
@@ -364,7 +364,7 @@ var CensusForm = (function () {
           if (IDENTITY.indexOf(name) >= 0) m.identityOpen = true;
           const known = FIELDS.indexOf(name) >= 0;
           S.summary.push({ code: p.code, target: memberId(m, known ? name : "title"),
-            label: memberLabel(m) + (known ? " · " + fieldLabel(name) : "") });
+            label: () => memberLabel(m) + (known ? " · " + fieldLabel(name) : "") });
           continue;
         }
         match = /^departed\[(\d+)\]/.exec(path);
@@ -372,7 +372,7 @@ var CensusForm = (function () {
           const m = departed[+match[1]];
           m.open = true;
           m.errors.presence = p.code;
-          S.summary.push({ code: p.code, target: memberId(m, "presence"), label: memberLabel(m) + " · " + fieldLabel("presence") });
+          S.summary.push({ code: p.code, target: memberId(m, "presence"), label: () => memberLabel(m) + " · " + fieldLabel("presence") });
           continue;
         }
         S.summary.push({ code: p.code, status: p.status });

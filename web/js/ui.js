@@ -93,12 +93,16 @@ var CensusUI = (function () {
 
     function summaryBox(items) {
       if (!items.length) return null;
+      // A label may be a function, so that it follows a change of language.
+      const text = (item) => {
+        const label = typeof item.label === "function" ? item.label() : item.label;
+        return (label ? label + ": " : "") + errorText(item.code, item.status);
+      };
       return h("div", { class: "summary", role: "alert", tabindex: "-1", id: "summary" },
         h("h2", {}, t("summary.title")),
         h("ul", {}, items.map((item) => h("li", {},
-          item.target ? h("a", { href: "#" + item.target, onclick: (e) => { e.preventDefault(); focusTarget(item.target); } },
-            (item.label ? item.label + ": " : "") + errorText(item.code, item.status))
-            : (item.label ? item.label + ": " : "") + errorText(item.code, item.status)))));
+          item.target ? h("a", { href: "#" + item.target, onclick: (e) => { e.preventDefault(); focusTarget(item.target); } }, text(item))
+            : text(item)))));
     }
 
     function focusTarget(id) {
