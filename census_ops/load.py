@@ -256,7 +256,7 @@ class Check:
     unanswered_versions: int = 0
 
 
-def _partition(client: Any, table: str, kk: str) -> list[dict[str, Any]]:
+def household_partition(client: Any, table: str, kk: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": table,
@@ -415,7 +415,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         )
 
         def read_partition(kk: str) -> list[dict[str, Any]]:
-            return _partition(client, args.table, kk)
+            return household_partition(client, args.table, kk)
 
         baseline = stored_versions((p.kk for p in plan), read_partition)
     from tqdm import tqdm

@@ -296,7 +296,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _access_log(self) -> None:
         """Once per request: method, route template (never the path), status, duration."""
-        if self._logged:
+        if self._logged or not self.server.api.access_log:
             return
         self._logged = True
         elapsed = (time.perf_counter() - self._started) * 1000
@@ -764,8 +764,10 @@ class LocalApi:
         site_dir: Path | None = None,
         site_files: dict[str, bytes] | None = None,
         staff_auth: LocalStaffAuth | None = None,
+        access_log: bool = True,
     ) -> None:
         self.routes = list(routes)
+        self.access_log = access_log  # one stderr line per request (`census soak` turns it off)
         # Generated files served as if mounted ("/field/config.json" -> bytes).
         self.site_files = dict(site_files or {})
         self.staff_auth = staff_auth

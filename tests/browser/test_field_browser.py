@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,11 @@ def field_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     """40 households in one SLS shared by 8 officers: five households each."""
     data_dir = tmp_path_factory.mktemp("field-serve")
     with running_service(data_dir, "--households", "40", "--officers", "8", store="dynamodb-local") as running:
+        # A first start serves at once and imports in the background: wait for the roster.
+        deadline = time.monotonic() + 300
+        while not any("Register and roster imported" in line for line in running["output"]):
+            assert time.monotonic() < deadline, "the import did not finish:\n" + "".join(running["output"][-20:])
+            time.sleep(0.5)
         yield running
 
 
