@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from census_ops import fieldwork_cli, tokens
 from census_ops.runtime import (
@@ -26,6 +27,9 @@ from census_ops.runtime import (
     target_store,
     write_demo_register_file,
 )
+
+if TYPE_CHECKING:
+    from census_ops.local_api import LocalStaffAuth
 
 
 def cmd_demo_register(args: argparse.Namespace) -> int:
@@ -72,12 +76,42 @@ def _print_demo_tokens(roster: Path, secret: bytes) -> None:
     print("  more: .venv/bin/census token officer|supervisor ID", file=sys.stderr)
 
 
+def _first_officer(roster: Path) -> str:
+    from census_ops.roster import RosterOfficer, read_roster
+
+    with roster.open(newline="", encoding="utf-8") as stream:
+        officer = next((p for p in read_roster(stream) if isinstance(p, RosterOfficer) and p.role == "officer"), None)
+    return officer.officer_id if officer else "-"
+
+
 def _interrupt(*_: object) -> None:
     """SIGTERM stops the service like Ctrl-C, so DynamoDB Local is stopped too; a second
     signal must not interrupt that clean-up."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise KeyboardInterrupt
+
+
+def _staff_auth(secret: bytes) -> LocalStaffAuth:
+    """The local stand-in for the staff user pool's hosted sign-in: an officer id from the
+    roster gets the locally signed ID token of their roster role."""
+    from census_ops.local_api import LocalStaffAuth
+    from shared import store
+
+    def mint(officer_id: str) -> str | None:
+        profile = store.get_officer(officer_id)
+        if profile is None or profile.role not in tokens.ROLES:
+            return None
+        return tokens.mint_token(officer_id, str(profile.role), secret=secret)
+
+    return LocalStaffAuth(mint, client_id=tokens.LOCAL_AUDIENCE)
+
+
+def staff_config_files(auth: LocalStaffAuth) -> dict[str, bytes]:
+    """/field/config.json and /console/config.json: where the staff apps sign in, and when the
+    field phase ends (FIELD_PHASE_END; the app wipes its data then)."""
+    config = json.dumps(auth.config(os.environ.get("FIELD_PHASE_END") or None)).encode()
+    return {"/field/config.json": config, "/console/config.json": config}
 
 
 FIRST_HOUSEHOLDS_WAIT_SECONDS = 15.0  # then serve anyway: they land moments later
@@ -167,18 +201,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         import_areas_file(areas)  # a few hundred names: before serving, so the report form has its lists
         importing = _start_imports(register, roster, store=args.store, fresh_table=fresh_table)
+        staff_auth = _staff_auth(secret)
         api = LocalApi(
             api_routes(),
             port=args.port,
             serialize=args.store == "memory",
             authorize=lambda token: tokens.verify_token(token, secret=secret),
             static=site_mounts(),  # the resident web page at /, the API reference at /api/, as CloudFront serves them
+            site_files=staff_config_files(staff_auth),  # in AWS the deploy step uploads them (docs/field-app.md)
+            staff_auth=staff_auth,
         )
         example = _example_submission(register, data_dir)
         print(f"\nCensus API on {api.url}  (store: {args.store}, data: {data_dir})", file=sys.stderr)
         if os.environ.get("DYNAMODB_ENDPOINT_URL"):  # for `census load --endpoint-url`, which checks the table
             print(f"DynamoDB Local on {os.environ['DYNAMODB_ENDPOINT_URL']}, table {LOCAL_TABLE}", file=sys.stderr)
         print(f"Resident web page: {api.url}/   API reference: {api.url}/api/", file=sys.stderr)
+        print(
+            f"Officers' app: {api.url}/field/  (sign in with an officer id of {roster.name}, e.g. "
+            f"{_first_officer(roster)})",
+            file=sys.stderr,
+        )
         if example:
             kk, body = example
             print(

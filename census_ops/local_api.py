@@ -17,6 +17,12 @@ matches (and not under /v1/) is answered from it, a path ending in `/` with that
 index.html - as CloudFront serves the site from S3 and sends /v1/* to the API, so the pages and
 the API share one origin. A key ending in `/` mounts a folder, any other key one file; the
 longest matching key is tried first and a file missing there falls through to shorter ones.
+`site_files` adds generated files (the staff apps' config.json) to the mounts, and every file
+goes gzip-compressed to a client that takes it, as CloudFront's `Compress: true` does.
+
+Staff sign-in: given a `staff_auth` (LocalStaffAuth), /local-auth/ stands in for the Cognito
+user pool's hosted sign-in with the same OAuth 2.0 protocol (authorization code + PKCE), so the
+officers' app and the supervisors' console run the flow they run in AWS.
 """
 
 from __future__ import annotations
@@ -24,8 +30,12 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import gzip
+import hashlib
+import html
 import json
 import os
+import secrets
 import socket
 import socketserver
 import sys
@@ -39,7 +49,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from census_ops.events import ACCOUNT_ID, LambdaContext, api_event
 from census_ops.site import check_mounts
@@ -62,6 +72,7 @@ _SITE_TYPES = {
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
 }
+_COMPRESSIBLE = {".html", ".js", ".css", ".json", ".svg", ".txt"}
 _SITE_HEADERS = (
     ("Cache-Control", "no-cache"),
     ("X-Content-Type-Options", "nosniff"),
@@ -69,7 +80,7 @@ _SITE_HEADERS = (
     ("X-Frame-Options", "DENY"),
     (
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'",
     ),
 )
@@ -369,6 +380,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if not raw_path.startswith("/"):
             self._send_error_json(400, "bad_request", "the request target must be a path", request_id)
             return
+        auth = api.staff_auth
+        if (
+            auth
+            and raw_path.startswith(auth.PREFIX)
+            and self._serve_staff_auth(auth, raw_path, target.query, body, request_id)
+        ):
+            return
         found = api.resolve(raw_path)
         if found is None:
             if self._serve_static(raw_path, request_id):
@@ -421,14 +439,45 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command not in ("GET", "HEAD") or raw_path == "/v1" or raw_path.startswith("/v1/"):
             return False
         path = unquote(raw_path)
+        generated = self.server.api.site_files.get(path)
+        if generated is not None:
+            self._send_site_file(Path(path).suffix, generated, request_id)
+            return True
         if "\x00" in path or "\\" in path or any(part.startswith(".") for part in path.split("/")):
             return False
         file = self.server.api.static_file(path)
         if file is None:
             return False
+        self._send_site_file(file.suffix, file.read_bytes(), request_id)
+        return True
+
+    def _send_site_file(self, suffix: str, content: bytes, request_id: str) -> None:
+        """Compressed for a client that takes gzip, as CloudFront does (Compress: true)."""
         self._route_label = "(static)"
-        content_type = _SITE_TYPES.get(file.suffix.lower(), "application/octet-stream")
-        self._send(200, [("Content-Type", content_type), *_SITE_HEADERS], file.read_bytes(), request_id)
+        content_type = _SITE_TYPES.get(suffix.lower(), "application/octet-stream")
+        headers = [("Content-Type", content_type), *_SITE_HEADERS, ("Vary", "Accept-Encoding")]
+        accepted = (self.headers.get("Accept-Encoding") or "").lower()
+        if suffix.lower() in _COMPRESSIBLE and "gzip" in accepted and len(content) > 1024:
+            content = gzip.compress(content, compresslevel=6, mtime=0)
+            headers.append(("Content-Encoding", "gzip"))
+        self._send(200, headers, content, request_id)
+
+    def _serve_staff_auth(
+        self, auth: LocalStaffAuth, raw_path: str, query: str, body: bytes | None, request_id: str
+    ) -> bool:
+        """The sign-in stand-in's answer, or False (then the JSON 404). Its roster look-up runs
+        under the invocation lock, like a handler (moto is not thread-safe)."""
+        if body is None:
+            self._send_error_json(413, "payload_too_large", "the body is too large", request_id)
+            return True
+        host = self.headers.get("Host") or ""
+        with self.server.api.invoke_lock:
+            answer = auth.handle(self.command, raw_path, query, body, host)
+        if answer is None:
+            return False
+        self._route_label = "(staff sign-in)"
+        status, headers, payload = answer
+        self._send(status, headers, payload, request_id)
         return True
 
     def _authorize(self, route: ApiRoute, request_id: str) -> dict[str, str] | None:
@@ -510,6 +559,193 @@ class _RequestHandler(BaseHTTPRequestHandler):
         )
 
 
+@dataclass(frozen=True)
+class _Grant:
+    officer_id: str
+    client_id: str
+    redirect_uri: str
+    challenge: str
+    expires: float
+
+
+class LocalStaffAuth:
+    """A stand-in for the staff user pool's hosted sign-in and token endpoint (OAuth 2.0
+    authorization code with PKCE, RFC 6749 and RFC 7636, as Cognito speaks it), for local use only.
+
+    GET  /local-auth/oauth2/authorize   the sign-in page: an officer id from the roster, no password
+    POST /local-auth/oauth2/authorize   issues a one-time code (5 minutes) and redirects to the app
+    POST /local-auth/oauth2/token       code + code_verifier -> {"id_token", ...}, the locally signed ID token
+    GET  /local-auth/logout             back to the app's logout_uri
+
+    `mint(officer_id)` returns the ID token for a rostered officer, None for anyone else. Codes
+    live in memory: a restart forgets the sign-ins under way, as it should.
+    """
+
+    PREFIX = "/local-auth/"
+
+    def __init__(
+        self,
+        mint: Callable[[str], str | None],
+        *,
+        client_id: str,
+        callback_paths: tuple[str, ...] = ("/field/", "/console/"),
+        code_ttl_seconds: float = 300,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._mint = mint
+        self.client_id = client_id
+        self.callback_paths = callback_paths
+        self._ttl = code_ttl_seconds
+        self._clock = clock
+        self._codes: dict[str, _Grant] = {}
+        self._lock = threading.Lock()
+
+    def config(self, field_phase_end: str | None) -> dict[str, Any]:
+        """What the staff apps' config.json says locally (in AWS the deploy step writes the user pool's)."""
+        return {
+            "auth": {
+                "authorize_url": "/local-auth/oauth2/authorize",
+                "token_url": "/local-auth/oauth2/token",
+                "logout_url": "/local-auth/logout",
+                "client_id": self.client_id,
+                "scope": "openid",
+            },
+            "field_phase_end": field_phase_end,
+        }
+
+    def handle(
+        self, method: str, path: str, query: str, body: bytes, host: str
+    ) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """The answer to a /local-auth/ request, or None for a path it does not serve."""
+        if path == "/local-auth/oauth2/authorize" and method in ("GET", "HEAD"):
+            params = dict(parse_qsl(query, keep_blank_values=True))
+            problem = self._check_request(params, host)
+            return self._page(params, problem, 400 if problem else 200)
+        if path == "/local-auth/oauth2/authorize" and method == "POST":
+            params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            problem = self._check_request(params, host)
+            if problem:
+                return self._page(params, problem, 400)
+            officer_id = params.get("officer_id", "").strip()
+            if not officer_id or self._mint(officer_id) is None:
+                return self._page(params, "Tidak ada di daftar petugas (not on the roster).", 200)
+            code = secrets.token_urlsafe(24)
+            with self._lock:
+                self._forget_expired()
+                self._codes[code] = _Grant(
+                    officer_id,
+                    params["client_id"],
+                    params["redirect_uri"],
+                    params["code_challenge"],
+                    self._clock() + self._ttl,
+                )
+            target = params["redirect_uri"] + "?" + urlencode({"code": code, "state": params.get("state", "")})
+            return 302, [("Location", target), ("Cache-Control", "no-store")], b""
+        if path == "/local-auth/oauth2/token" and method == "POST":
+            return self._token(dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)))
+        if path == "/local-auth/logout" and method in ("GET", "HEAD"):
+            params = dict(parse_qsl(query, keep_blank_values=True))
+            target = params.get("logout_uri", "")
+            if params.get("client_id") != self.client_id or not self._callback(target, host):
+                return self._page(params, "logout_uri is not a registered sign-out URL.", 400)
+            return 302, [("Location", target), ("Cache-Control", "no-store")], b""
+        return None
+
+    def _callback(self, uri: str, host: str) -> bool:
+        parts = urlsplit(uri)
+        return parts.scheme in ("http", "https") and parts.netloc == host and parts.path in self.callback_paths
+
+    def _check_request(self, params: dict[str, str], host: str) -> str | None:
+        if params.get("response_type") != "code":
+            return "response_type must be code."
+        if params.get("client_id") != self.client_id:
+            return "Unknown client_id."
+        if not self._callback(params.get("redirect_uri", ""), host):
+            return "redirect_uri is not a registered callback URL."
+        if params.get("code_challenge_method") != "S256" or not 43 <= len(params.get("code_challenge", "")) <= 128:
+            return "PKCE is required: code_challenge with code_challenge_method S256."
+        return None
+
+    def _forget_expired(self) -> None:
+        now = self._clock()
+        for code in [c for c, grant in self._codes.items() if grant.expires <= now]:
+            del self._codes[code]
+
+    def _token(self, form: dict[str, str]) -> tuple[int, list[tuple[str, str]], bytes]:
+        def refuse(error: str) -> tuple[int, list[tuple[str, str]], bytes]:  # RFC 6749 5.2, as Cognito answers
+            return (
+                400,
+                [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+                json.dumps({"error": error}).encode(),
+            )
+
+        if form.get("grant_type") != "authorization_code":
+            return refuse("unsupported_grant_type")
+        with self._lock:
+            self._forget_expired()
+            grant = self._codes.pop(form.get("code", ""), None)  # single use, even when refused below
+        if grant is None or form.get("client_id") != grant.client_id or form.get("redirect_uri") != grant.redirect_uri:
+            return refuse("invalid_grant")
+        verifier = form.get("code_verifier", "")
+        computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+        if not 43 <= len(verifier) <= 128 or not secrets.compare_digest(computed, grant.challenge):
+            return refuse("invalid_grant")
+        token = self._mint(grant.officer_id)
+        if token is None:  # removed from the roster meanwhile
+            return refuse("invalid_grant")
+        answer = {"id_token": token, "token_type": "Bearer", "expires_in": 3600}
+        return 200, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], json.dumps(answer).encode()
+
+    def _page(
+        self, params: dict[str, str], problem: str | None, status: int
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The sign-in page: plain HTML under the site's CSP (no script, the site's stylesheet)."""
+        hidden = "".join(
+            f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(params.get(name, ""))}">'
+            for name in (
+                "response_type",
+                "client_id",
+                "redirect_uri",
+                "state",
+                "code_challenge",
+                "code_challenge_method",
+                "scope",
+            )
+        )
+        error = f'<p class="error" id="officer_id-err" role="alert">{html.escape(problem)}</p>' if problem else ""
+        described = (
+            ' aria-describedby="officer_id-hint officer_id-err" aria-invalid="true"'
+            if problem
+            else ' aria-describedby="officer_id-hint"'
+        )
+        invalid = " invalid" if problem else ""
+        value = html.escape(params.get("officer_id", ""))
+        page = "\n".join(
+            [
+                '<!doctype html><html lang="id"><head><meta charset="utf-8">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                "<title>Masuk petugas (lokal)</title>",
+                '<link rel="stylesheet" href="/css/app.css"></head>',
+                '<body><header class="top"><p class="brand">Sensus Penduduk - Petugas</p></header>',
+                '<main id="main"><h1>Masuk sebagai petugas</h1>',
+                '<p class="notice warning">Halaman lokal pengganti Cognito: tanpa kata sandi.',
+                '<span lang="en">A local stand-in for the Cognito sign-in: no password.</span></p>',
+                f'<form method="post" action="/local-auth/oauth2/authorize">{hidden}',
+                f'<div class="field{invalid}">',
+                '<label for="officer_id">ID petugas <span lang="en">(officer id)</span></label>',
+                '<p class="hint" id="officer_id-hint">Dari daftar petugas, misalnya OFC-0001 atau SPV-1671.</p>',
+                '<input id="officer_id" name="officer_id" autocomplete="username" autocapitalize="characters"',
+                f'autofocus required value="{value}"{described}>',
+                f"{error}</div>",
+                '<button type="submit" class="primary" id="local-signin">',
+                'Masuk <span lang="en">(sign in)</span></button>',
+                "</form></main></body></html>",
+            ]
+        )
+        headers = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store"), *_SITE_HEADERS[1:]]
+        return status, headers, page.encode("utf-8")
+
+
 class LocalApi:
     """The API on one port; one thread per connection, handlers called in-process."""
 
@@ -526,10 +762,15 @@ class LocalApi:
         authorize: Callable[[str], dict[str, str]] | None = None,
         static: Mapping[str, Path] | None = None,
         site_dir: Path | None = None,
+        site_files: dict[str, bytes] | None = None,
+        staff_auth: LocalStaffAuth | None = None,
         access_log: bool = True,
     ) -> None:
         self.routes = list(routes)
         self.access_log = access_log  # one stderr line per request (`census soak` turns it off)
+        # Generated files served as if mounted ("/field/config.json" -> bytes).
+        self.site_files = dict(site_files or {})
+        self.staff_auth = staff_auth
         # URL path -> folder ("/" at the end) or file, served where no API route matches (none:
         # API only); `site_dir` is short for {"/": site_dir}. Longest key first.
         mounts = dict(static or {})
@@ -601,6 +842,10 @@ class LocalApi:
             log_group_name=f"/aws/lambda/{name}",
             log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}",
         )
+
+    @property
+    def invoke_lock(self) -> contextlib.AbstractContextManager[Any]:
+        return self._invoke_lock
 
     def invoke(self, route: ApiRoute, event: dict[str, Any], request_id: str) -> Any:
         """Load (once) and call the route's handler; exceptions propagate to the 502 path."""

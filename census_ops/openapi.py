@@ -58,6 +58,7 @@ from shared.errors import (
     Unauthorized,
     UnsupportedMediaType,
     ValidationFailed,
+    VisitAttemptsExhausted,
     WriteConflict,
 )
 
@@ -164,7 +165,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "VisitAnswer",
         "Record a visit: an interview, or not home / refused / moved",
         headers=("Idempotency-Key",),
-        errors=(*_OFFICER, InvalidTransition, IdempotencyKeyReused, WriteConflict),
+        errors=(*_OFFICER, InvalidTransition, VisitAttemptsExhausted, IdempotencyKeyReused, WriteConflict),
     ),
     ("GET", "/v1/areas/{area_code}/progress"): Operation(
         NO_BODY,

@@ -226,6 +226,12 @@ class InvalidTransition(CensusError):
     message = "The household's current status does not allow this change."
 
 
+class VisitAttemptsExhausted(CensusError):
+    status = 409
+    code = "visit_attempts_exhausted"
+    message = "This household's failed visits are used up; only an interview can still be recorded."
+
+
 class Unauthorized(CensusError):
     status = 401
     code = "unauthorized"
@@ -319,6 +325,7 @@ CATALOGUE: tuple[type[CensusError], ...] = (
     InvalidTransition,
     ReportClosed,
     HouseholdExists,
+    VisitAttemptsExhausted,
     NoOfficers,
     PasswordNotSet,
     DraftChanged,

@@ -8,13 +8,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared import store
-from shared.errors import FieldProblem, Forbidden, PasswordNotSet, ValidationFailed, WriteConflict
+from shared.errors import (
+    FieldProblem,
+    Forbidden,
+    PasswordNotSet,
+    ValidationFailed,
+    VisitAttemptsExhausted,
+    WriteConflict,
+)
 from shared.household_access import validate_kk
 from shared.intake import iso_utc, store_response, validate_idempotency_key
 from shared.officers import SUPERVISOR, Caller, require_supervisor_of
@@ -28,6 +35,21 @@ from shared.vocabulary import Channel
 
 Outcome = Literal["interviewed", "not_home", "refused", "moved", "address_not_found", "not_residential", "duplicate"]
 _FAILED_VISITS_STAYING = {Status.NOT_HOME, Status.REFUSED}
+# Paradata: when the phone recorded the visit. A phone's clock may run a little fast; a visit
+# kept offline for the whole field phase is still accepted.
+CLOCK_SKEW = timedelta(minutes=10)
+OLDEST_RECORDING = timedelta(days=120)
+
+
+class Position(BaseModel):
+    """Where the phone was, with the officer's consent: WGS 84 degrees, accuracy in metres.
+    Stored with the visit for supervisors; never logged."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    accuracy: Annotated[float, Field(ge=0, le=100_000)]
 
 
 class VisitRequest(BaseModel):
@@ -38,6 +60,9 @@ class VisitRequest(BaseModel):
     response: Submission | None = None
     # `duplicate`: the household on the register this one duplicates.
     duplicate_of: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    # When the officer recorded it on the phone (ISO 8601 with its zone); the server's time is kept too.
+    recorded_at: Annotated[str, StringConstraints(max_length=40)] | None = None
+    position: Position | None = None
 
     @model_validator(mode="after")
     def _response_iff_interviewed(self) -> VisitRequest:
@@ -48,6 +73,26 @@ class VisitRequest(BaseModel):
         if self.note is not None and has_control_characters(self.note):
             raise ValueError("the note contains control characters")
         return self
+
+
+def recorded_time(text: str | None, now: datetime) -> str | None:
+    """The phone's time of recording in UTC ("…Z"); not in the future (beyond a clock's skew)
+    nor older than a field phase could be."""
+    if text is None:
+        return None
+    try:
+        moment: datetime | None = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValidationFailed(
+            [FieldProblem("invalid_date", "recorded_at must be an ISO 8601 time with its zone.", "recorded_at")]
+        )
+    if moment > now + CLOCK_SKEW:
+        raise ValidationFailed([FieldProblem("future_date", "recorded_at is in the future.", "recorded_at")])
+    if moment < now - OLDEST_RECORDING:
+        raise ValidationFailed([FieldProblem("invalid_date", "recorded_at is too long ago.", "recorded_at")])
+    return iso_utc(moment)
 
 
 @dataclass(frozen=True)
@@ -111,6 +156,7 @@ def record_visit(
     now = now or datetime.now(UTC)
     key = validate_idempotency_key(idempotency_key)
     request = parse_json(VisitRequest, body)
+    recorded_at = recorded_time(request.recorded_at, now)
     if request.response is not None:
         check_rules(request.response, now)
     household = _household_for(caller, kk, supervisors_too=False)
@@ -132,6 +178,8 @@ def record_visit(
             attempt=attempt,
             status=status,
             version=version,
+            recorded_at=recorded_at,
+            position=request.position.model_dump() if request.position is not None else None,
         )
 
     if request.response is not None:
@@ -182,6 +230,8 @@ def _record_failed_visit(
     for _ in range(settings.write_attempts):
         state = household.state
         new = check_transition(Status(state.status), Status(outcome))
+        if state.visit_attempts >= settings.max_visit_attempts:
+            raise VisitAttemptsExhausted()
         attempt = state.visit_attempts + 1
         stays = new in _FAILED_VISITS_STAYING and attempt < settings.max_visit_attempts
         entry = visit_entry(attempt, new.value, state.version)
@@ -219,6 +269,7 @@ def _visit_answer(kk: str, visit: store.VisitRecord, settings: Settings) -> dict
         "attempt": attempt,
         "version": visit.version,
         "visited_at": visit.visited_at,
+        "recorded_at": visit.recorded_at,
         "stays_on_worklist": Status(visit.status) in _FAILED_VISITS_STAYING and attempt < settings.max_visit_attempts,
     }
 

@@ -36,6 +36,7 @@ REASONS = {
     Status.NOT_HOME.value: "revisit",
     Status.REFUSED.value: "revisit",
 }
+ATTEMPTS_EXHAUSTED = "attempts_exhausted"
 
 
 def validate_generation_area(area: str) -> str:
@@ -187,7 +188,19 @@ def _decode_cursor(cursor: str | None, officer_id: str) -> dict[str, Any] | None
     return start
 
 
-def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> dict[str, Any]:
+def visit_reason(status: str, attempts: int, max_visit_attempts: int) -> str | None:
+    """Why the household still needs a visit (None: it needs none). A failed visit with
+    attempts left asks for a revisit; once they are used up (the last one took the household
+    off the needs_visit index) it says so, and the API refuses a further failed visit."""
+    reason = REASONS.get(status)
+    if reason == "revisit" and attempts >= max_visit_attempts:
+        return ATTEMPTS_EXHAUSTED
+    return reason
+
+
+def officer_worklist(
+    caller: Caller, cursor: str | None, limit: int | None, *, max_visit_attempts: int
+) -> dict[str, Any]:
     """A page of the caller's own assignments, each with the household's current status."""
     if limit is None:
         limit = PAGE_SIZE
@@ -209,6 +222,8 @@ def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> d
             continue
         state = states.get(item.kk)
         status = state.status if state else "unknown"
+        attempts = state.visit_attempts if state else 0
+        reason = visit_reason(status, attempts, max_visit_attempts)
         entries.append(
             {
                 "kk": item.kk,
@@ -216,9 +231,10 @@ def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> d
                 "address": item.address or (state.address if state else None),
                 "head_name": item.head_name or (state.head_name if state else None),
                 "status": status,
-                "reason": REASONS.get(status),
-                "done": status not in REASONS,
-                "visit_attempts": state.visit_attempts if state else 0,
+                "reason": reason,
+                "done": reason in (None, ATTEMPTS_EXHAUSTED),
+                "visit_attempts": attempts,
+                "attempts_left": max(0, max_visit_attempts - attempts) if reason is not None else 0,
                 "assigned_at": item.generated_at,
             }
         )

@@ -39,7 +39,12 @@ def _limit(raw: str | None) -> int | None:
 def my_worklist() -> Response:
     event = app.current_event.raw_event
     caller = identify(claims(event))
-    page = officer_worklist(caller, query_parameter(event, "cursor"), _limit(query_parameter(event, "limit")))
+    page = officer_worklist(
+        caller,
+        query_parameter(event, "cursor"),
+        _limit(query_parameter(event, "limit")),
+        max_visit_attempts=settings().max_visit_attempts,
+    )
     return json_response(200, page)
 
 

@@ -185,9 +185,12 @@ class VisitRecord:
     attempt: int
     status: str
     version: int
+    recorded_at: str | None = None  # the phone's time of recording
+    position: dict[str, float] | None = None  # {"lat", "lon", "accuracy"}, with the officer's consent
 
     @classmethod
     def of(cls, item: schema.VisitEntry) -> VisitRecord:
+        position = item.position.as_dict() if item.position is not None else None
         return cls(
             visit_id=schema.visit_id_of(item.sk),
             officer_id=item.officer_id,
@@ -197,6 +200,8 @@ class VisitRecord:
             attempt=int(item.attempt),
             status=item.status,
             version=int(item.version),
+            recorded_at=item.recorded_at,
+            position={name: float(value) for name, value in position.items()} if position else None,
         )
 
     def item(self, kk: str) -> schema.VisitEntry:
@@ -210,6 +215,8 @@ class VisitRecord:
             attempt=self.attempt,
             status=self.status,
             version=self.version,
+            recorded_at=self.recorded_at,
+            position=self.position,
         )
 
 

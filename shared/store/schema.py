@@ -166,6 +166,10 @@ class VisitEntry(CensusItem, discriminator="visit"):
     attempt = NumberAttribute()
     status = UnicodeAttribute()
     version = NumberAttribute()
+    # Paradata from the phone: when the officer recorded it, and (with consent) where:
+    # {"lat", "lon", "accuracy"}. For supervisors; never logged.
+    recorded_at = UnicodeAttribute(null=True)
+    position = MapAttribute[str, Any](null=True)
 
 
 class OfficerProfile(CensusItem, discriminator="officer"):

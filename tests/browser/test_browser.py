@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCRIPT = REPO_ROOT / "tests" / "browser" / "resident.js"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
 MEMBERS = 5
-SERVE = [sys.executable, "-m", "census_ops.cli", "serve", "--store", "memory"]
+SERVE = [sys.executable, "-m", "census_ops.cli", "serve"]
 
 
 def _free_port() -> int:
@@ -49,14 +50,13 @@ def _requirements() -> list[str]:
     return missing
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`census serve --store memory` on a free port with a 30-household demo register."""
-    data_dir = tmp_path_factory.mktemp("serve")
+@contextmanager
+def running_service(data_dir: Path, *arguments: str, store: str = "memory") -> Iterator[dict[str, Any]]:
+    """`census serve` on a free port with a small demo register, until the block ends."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"TABLE_NAME", "DYNAMODB_ENDPOINT_URL"}}
     proc = subprocess.Popen(
-        [*SERVE, "--port", str(port), "--households", "30", "--officers", "20", "--data-dir", str(data_dir)],
+        [*SERVE, "--store", store, "--port", str(port), "--data-dir", str(data_dir), *arguments],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
@@ -75,12 +75,44 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
     threading.Thread(target=read, daemon=True).start()
     try:
-        if not ready.wait(180):
+        if not ready.wait(300):
             raise AssertionError("census serve did not start:\n" + "".join(output))
-        yield {"url": f"http://127.0.0.1:{port}", "register": data_dir / "demo-register.csv", "output": output}
+        yield {
+            "url": f"http://127.0.0.1:{port}",
+            "register": data_dir / "demo-register.csv",
+            "roster": data_dir / "demo-roster.csv",
+            "data_dir": data_dir,
+            "output": output,
+        }
     finally:
         proc.terminate()
         proc.wait(60)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """`census serve --store memory` on a free port with a 30-household demo register."""
+    with running_service(tmp_path_factory.mktemp("serve"), "--households", "30", "--officers", "20") as running:
+        yield running
+
+
+def run_script(script: Path, config: dict[str, Any], output: list[str]) -> str:
+    """Run a browser script with its configuration; its stdout, or the failure with the service's log."""
+    run = subprocess.run(
+        ["node", str(script)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "CENSUS_BROWSER_CONFIG": json.dumps(config)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    print(run.stdout)
+    assert run.returncode == 0, (
+        f"the browser test failed:\n{run.stdout}\n{run.stderr}\n--- census serve ---\n"
+        + "".join(line for line in output[-60:] if "eyJ" not in line)
+    )
+    assert run.stdout.rstrip().endswith("OK")
+    return run.stdout
 
 
 def households_of_size(register: Path, size: int) -> list[dict[str, Any]]:
@@ -100,17 +132,4 @@ def test_a_resident_completes_the_census_in_the_browser(service: dict[str, Any])
     households = households_of_size(service["register"], MEMBERS)
     assert len(households) >= 2, "the demo register has fewer than two 5-member households"
     config = {"base_url": service["url"], "artifacts": str(ARTIFACTS), "households": households[:2]}
-    run = subprocess.run(
-        ["node", str(SCRIPT)],
-        cwd=REPO_ROOT,
-        env={**os.environ, "CENSUS_BROWSER_CONFIG": json.dumps(config)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    print(run.stdout)
-    assert run.returncode == 0, (
-        f"the browser test failed:\n{run.stdout}\n{run.stderr}\n--- census serve ---\n"
-        + "".join(line for line in service["output"][-60:] if "eyJ" not in line)
-    )
-    assert run.stdout.rstrip().endswith("OK")
+    run_script(SCRIPT, config, service["output"])

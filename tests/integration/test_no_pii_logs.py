@@ -18,6 +18,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ import pytest
 from census_ops.local_api import LocalApi
 from census_ops.template import api_routes, create_table
 from census_ops.tokens import mint_token, verify_token
+from shared.intake import iso_utc
 from tests.conftest import submission_body, use_table
 from tests.integration.scenario import CITY, CITY_SUPERVISOR, populate
 
@@ -85,6 +87,10 @@ class Client:
         return answer.status, parsed, dict(answer.getheaders())
 
 
+# Where the officer stood (paradata, with consent): stored with the visit, never logged.
+POSITION = {"lat": -2.987654321, "lon": 104.712345678, "accuracy": 7.25}
+
+
 def test_no_personal_data_in_any_log_line_across_every_route(
     dynamodb_local: Any,
     tmp_path: Any,
@@ -125,7 +131,7 @@ def test_no_personal_data_in_any_log_line_across_every_route(
     assert "response stored" in logged and "request refused" in logged, "the capture sees the logs"
     assert "visit recorded" in logged and "signed in" in logged
     assert len(captured.lines) > 20
-    secrets_ = [password, note, *tokens]
+    secrets_ = [password, note, *tokens, str(POSITION["lat"]), str(POSITION["lon"])]
     for household in used:
         secrets_ += [household.kk, household.address]
         for member in household.members:
@@ -220,7 +226,7 @@ def _scenario(
     assert send("POST", f"/v1/areas/{CITY}/worklists", headers=supervisor)[0] == 201
     assert send("GET", "/v1/officers/me/worklist?limit=5", headers=officer)[0] == 200
     assert send("GET", f"/v1/households/{visited}", headers=officer)[0] == 200
-    visit = {"outcome": "not_home", "note": note}
+    visit = {"outcome": "not_home", "note": note, "position": POSITION, "recorded_at": iso_utc(datetime.now(UTC))}
     assert send("POST", f"/v1/households/{visited}/visits", visit, {**officer, "Idempotency-Key": "v-1"})[0] == 201
     household = field.household(interviewed)
     interview = {"outcome": "interviewed", "response": submission_body(household)}

@@ -8,6 +8,7 @@ import base64
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +203,89 @@ def test_visits_move_the_status_and_count_attempts(field: list[RegisterHousehold
     assert [(v.version, v.channel) for v in versions] == [(1, "interview")]
     visits = store.list_visits(third.kk)
     assert [(v.outcome, int(v.version), int(v.attempt)) for v in visits] == [("interviewed", 1, 1)]
+
+
+def test_the_third_failed_visit_closes_the_households_visit_need(field: list[RegisterHousehold]) -> None:
+    """One rule for the API and the app (MAX_VISIT_ATTEMPTS, 3): the 3rd failed visit takes the
+    household off the needs_visit index, the worklist says its attempts are used up, a 4th
+    failed visit is refused, and an interview is still taken."""
+    generate(CITY, who("SPV-CITY", "supervisor"))
+    entry = next(e for e in all_pages("OFC-3") if not e["done"] and e["visit_attempts"] == 0)
+    household = next(h for h in field if h.kk == entry["kk"])
+    assert (entry["reason"], entry["attempts_left"]) == ("no_response", 3)
+    outcomes = ["not_home", "refused", "not_home"]
+    for number, outcome in enumerate(outcomes, start=1):
+        status, answer = visit("OFC-3", household.kk, {"outcome": outcome}, key=f"exhaust-{household.kk}-{number}")
+        assert (status, answer["attempt"]) == (201, number), answer
+        shown = next(e for e in all_pages("OFC-3") if e["kk"] == household.kk)
+        if number < 3:
+            assert (shown["reason"], shown["done"], shown["attempts_left"]) == ("revisit", False, 3 - number)
+    assert household.kk not in in_index(household.sls_code[:10])
+    assert (shown["reason"], shown["done"], shown["attempts_left"]) == ("attempts_exhausted", True, 0)
+    # A retry of the third visit is still answered as the first time; a fourth is refused.
+    assert visit("OFC-3", household.kk, {"outcome": "not_home"}, key=f"exhaust-{household.kk}-3")[0] == 201
+    status, answer = visit("OFC-3", household.kk, {"outcome": "not_home"}, key=f"exhaust-{household.kk}-4")
+    assert (status, answer["error"]["code"]) == (409, "visit_attempts_exhausted")
+    assert len(store.list_visits(household.kk)) == 3, "nothing written for the refused visit"
+    status, answer = visit(
+        "OFC-3", household.kk, {"outcome": "interviewed", "response": submission_body(household)}, key="exhaust-iv"
+    )
+    assert (status, answer["status"]) == (201, "interviewed")
+    shown = next(e for e in all_pages("OFC-3") if e["kk"] == household.kk)
+    assert (shown["reason"], shown["done"]) == (None, True)
+
+
+def test_a_visit_keeps_the_phones_time_and_consented_position(field: list[RegisterHousehold]) -> None:
+    generate(CITY, who("SPV-CITY", "supervisor"))
+    kk = next(e for e in all_pages("OFC-1") if not e["done"])["kk"]
+    phone_time = (datetime.now(UTC) - timedelta(hours=5)).replace(microsecond=345000)
+    body = {
+        "outcome": "refused",
+        "note": "di balik pagar",
+        "recorded_at": phone_time.astimezone(timezone(timedelta(hours=7))).isoformat(timespec="milliseconds"),
+        "position": {"lat": -2.9761, "lon": 104.7754, "accuracy": 12.5},
+    }
+    status, answer = call(
+        "fieldwork",
+        "POST",
+        "/v1/households/{kk}/visits",
+        {"kk": kk},
+        body=body,
+        claims=who("OFC-1"),
+        headers={"Idempotency-Key": "paradata-1"},
+    )
+    expected = phone_time.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    assert (status, answer["recorded_at"]) == (201, expected), answer
+    stored = store.get_visit(kk, "paradata-1")
+    assert stored is not None and stored.recorded_at == expected
+    assert stored.position == {"lat": -2.9761, "lon": 104.7754, "accuracy": 12.5}
+    status, answer = visit("OFC-1", kk, {"outcome": "not_home"})
+    stored_without = next(v for v in store.list_visits(kk) if v.visit_id != "paradata-1")
+    assert (stored_without.recorded_at, stored_without.position) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "where"),
+    [
+        ({"outcome": "not_home", "recorded_at": "2999-01-01T00:00:00Z"}, "future_date", "recorded_at"),
+        ({"outcome": "not_home", "recorded_at": "kemarin"}, "invalid_date", "recorded_at"),
+        ({"outcome": "not_home", "recorded_at": "2026-01-02T10:11:12"}, "invalid_date", "recorded_at"),
+        ({"outcome": "not_home", "recorded_at": "2001-01-01T00:00:00Z"}, "invalid_date", "recorded_at"),
+        ({"outcome": "not_home", "position": {"lat": 91, "lon": 0, "accuracy": 5}}, "invalid_value", "position.lat"),
+        ({"outcome": "not_home", "position": {"lat": 0, "lon": 0}}, "missing_field", "position.accuracy"),
+        ({"outcome": "not_home", "position": {"lat": "0", "lon": 0, "accuracy": 1}}, "invalid_value", "position.lat"),
+        ({"outcome": "not_home", "position": {"lat": 0, "lon": 0, "accuracy": 1, "alt": 3}}, "unknown_field", None),
+    ],
+)
+def test_bad_paradata_is_refused(field: list[RegisterHousehold], body: dict[str, Any], code: str, where: str) -> None:
+    generate(CITY, who("SPV-CITY", "supervisor"))
+    kk = all_pages("OFC-4")[-1]["kk"]
+    before = len(store.list_visits(kk))
+    status, answer = visit("OFC-4", kk, body)
+    assert (status, answer["error"]["code"]) == (422, code), answer
+    if where:
+        assert answer["error"]["field"] == where
+    assert len(store.list_visits(kk)) == before
 
 
 @pytest.mark.parametrize(

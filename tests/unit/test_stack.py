@@ -386,6 +386,26 @@ def test_the_staff_pool_has_the_officer_and_supervisor_groups(template: dict[str
     assert client["GenerateSecret"] is False and client["UserPoolId"] == {"Ref": "StaffUserPool"}
 
 
+def test_staff_apps_sign_in_through_the_hosted_page_with_code_and_pkce(template: dict[str, Any]) -> None:
+    """The officers' app and the console: authorization code only (no implicit flow), the
+    site's /field/ and /console/ as the only callback and sign-out URLs, a hosted domain."""
+    client = template["Resources"]["StaffUserPoolClient"]["Properties"]
+    assert client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert client["AllowedOAuthFlows"] == ["code"] and client["AllowedOAuthScopes"] == ["openid"]
+    site = "https://${SiteDistribution.DomainName}"
+    for urls in (client["CallbackURLs"], client["LogoutURLs"]):
+        assert urls == [{"Fn::Sub": f"{site}/field/"}, {"Fn::Sub": f"{site}/console/"}]
+    domain = template["Resources"]["StaffUserPoolDomain"]
+    assert domain["Type"] == "AWS::Cognito::UserPoolDomain"
+    assert domain["Properties"]["UserPoolId"] == {"Ref": "StaffUserPool"}
+    site = template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    (rewrite,) = site["FunctionAssociations"]
+    assert rewrite["FunctionARN"] == {"Fn::GetAtt": ["SiteIndexRewrite", "FunctionMetadata.FunctionARN"]}
+    assert 'request.uri += "index.html"' in template["Resources"]["SiteIndexRewrite"]["Properties"]["FunctionCode"]
+    config = template["Outputs"]["StaffAppConfig"]["Value"]["Fn::Sub"][0]
+    assert '"token_url": "${Base}/oauth2/token"' in config and '"client_id": "${StaffUserPoolClient}"' in config
+
+
 def test_stage_throttling_comes_from_parameters(template: dict[str, Any], cfn: dict[str, Any]) -> None:
     (settings,) = template["Resources"]["CensusApi"]["Properties"]["MethodSettings"]
     assert settings["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}

@@ -232,10 +232,11 @@ def test_every_choice_and_status_has_a_label(language: str) -> None:
 
 
 def test_the_page_offers_exactly_the_servers_choices() -> None:
-    """web/js/app.js lists each select's options; they must be the vocabulary's values, in order."""
-    app = (REPO_ROOT / "web" / "js" / "app.js").read_text(encoding="utf-8")
-    match = re.search(r"const CHOICES = (\{.*?\});", app, re.S)
-    assert match, "web/js/app.js must define `const CHOICES = {...};` (JSON)"
+    """web/js/household-form.js (the resident form and the officers' interview) lists each
+    select's options; they must be the vocabulary's values, in order."""
+    form = (REPO_ROOT / "web" / "js" / "household-form.js").read_text(encoding="utf-8")
+    match = re.search(r"const CHOICES = (\{.*?\});", form, re.S)
+    assert match, "web/js/household-form.js must define `const CHOICES = {...};` (JSON)"
     choices = json.loads(match.group(1))
     assert set(choices) == {enum.__name__ for enum in FORM_CHOICES}
     for enum in FORM_CHOICES:

@@ -5,6 +5,7 @@ it, and how the template deploys it. tests/browser/ drives it in Chromium."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import re
@@ -28,7 +29,9 @@ from shared.receipts import new_receipt_code, normalize_receipt_code
 from tests.unit.test_web_messages import load_catalogue
 
 WEB = REPO_ROOT / "web"
-FIRST_LOAD_LIMIT = 100 * 1024
+# What a phone downloads on the first visit, compressed as CloudFront (and `census serve`)
+# send it: the resident page and the officers' app each.
+FIRST_LOAD_LIMIT = 40 * 1024
 
 
 class _Page(HTMLParser):
@@ -63,56 +66,81 @@ class _Page(HTMLParser):
             self.inline.append("inline <script>")
 
 
-def _page() -> _Page:
+PAGES = ("index.html", "field/index.html")
+
+
+def _page(name: str = "index.html") -> _Page:
     page = _Page()
-    page.feed((WEB / "index.html").read_text(encoding="utf-8"))
+    page.feed((WEB / name).read_text(encoding="utf-8"))
     return page
 
 
-def test_the_first_load_is_under_100_kb() -> None:
-    """Everything index.html loads, uncompressed (CloudFront compresses it to about a third)."""
-    page = _page()
-    assert page.assets, "index.html loads no stylesheet or script?"
-    sizes = {"index.html": (WEB / "index.html").stat().st_size}
+@pytest.mark.parametrize("name", PAGES)
+def test_the_first_load_is_under_40_kb_compressed(name: str) -> None:
+    """Everything the page loads, gzip-compressed as CloudFront sends it (the service worker of the
+    officers' app fetches the same files again, into its cache)."""
+    page = _page(name)
+    assert page.assets, f"{name} loads no stylesheet or script?"
+    files = [WEB / name]
     for asset in page.assets:
         assert not re.match(r"^(https?:)?//", asset), f"{asset}: the page loads nothing from another origin"
-        sizes[asset] = (WEB / asset).stat().st_size
-    total = sum(sizes.values())
-    print(f"first load: {total} bytes {sizes}")
-    assert total < FIRST_LOAD_LIMIT, sizes
+        files.append((WEB / name).parent / asset)
+    raw = {f.resolve().relative_to(WEB).as_posix(): f.stat().st_size for f in files}
+    compressed = {f.resolve().relative_to(WEB).as_posix(): len(gzip.compress(f.read_bytes(), 6)) for f in files}
+    total = sum(compressed.values())
+    print(f"{name} first load: {total} bytes gzipped, {sum(raw.values())} raw {compressed}")
+    assert total < FIRST_LOAD_LIMIT, compressed
 
 
 def test_the_page_runs_under_a_strict_csp_and_never_writes_html() -> None:
     """No inline script, style or handler (the CSP has no 'unsafe-inline'); the scripts build the
     DOM with createElement/textContent only, so no typed name or server text becomes markup."""
-    assert _page().inline == []
-    for script in (WEB / "js").glob("*.js"):
+    assert all(_page(name).inline == [] for name in PAGES)
+    for script in WEB.rglob("*.js"):
         source = script.read_text(encoding="utf-8")
         for risky in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
             assert risky not in source, f"{script.name} uses {risky}"
 
 
+APPS = {"js/app.js": "the resident page", "field/field.js": "the officers' app"}
+
+
+def _scripts() -> dict[str, str]:
+    return {path.relative_to(WEB).as_posix(): path.read_text(encoding="utf-8") for path in sorted(WEB.rglob("*.js"))}
+
+
 def test_every_text_the_scripts_ask_for_exists_in_both_languages() -> None:
     catalogue = load_catalogue()
-    app = (WEB / "js" / "app.js").read_text(encoding="utf-8")
-    keys = {key for key in re.findall(r"\bt\(\"([a-z_.]+)\"", app) if not key.endswith(".")}
-    views = re.search(r"const VIEWS = \{(.*?)\};", app)
-    assert views, "app.js names its views in `const VIEWS = {...};`"
-    keys |= {f"view.{name}" for name in re.findall(r"(\w+):", views.group(1))}  # t("view." + S.view)
-    fields = re.search(r"const FIELDS = \[(.*?)\];", app, re.S)
-    assert fields, "app.js lists the member's fields in `const FIELDS = [...];`"
+    scripts = _scripts()
+    keys: set[str] = set()
+    for source in scripts.values():
+        keys |= {key for key in re.findall(r"\bt\(\"([a-z_.]+)\"", source) if not key.endswith(".")}
+    for app in APPS:
+        views = re.search(r"const VIEWS = \{(.*?)\};", scripts[app], re.S)
+        assert views, f"{app} names its views in `const VIEWS = {{...}};`"
+        keys |= {f"view.{name}" for name in re.findall(r"(\w+):", views.group(1))}  # t("view." + S.view)
+    fields = re.search(r"const FIELDS = \[(.*?)\];", scripts["js/household-form.js"], re.S)
+    assert fields, "household-form.js lists the member's fields in `const FIELDS = [...];`"
     names = {*re.findall(r"\"(\w+)\"", fields.group(1)), "presence"} - {"nik"}
     keys |= {f"field.{name}" for name in names}  # fieldLabel(name)
     assert len(keys) > 50
     for language in ("id", "en"):
         missing = keys - set(catalogue[language]["ui"])
         assert not missing, (language, missing)
-    # The codes the page itself produces (its copies of the server's checks, and its own).
-    rules = (WEB / "js" / "rules.js").read_text(encoding="utf-8")
+    # The codes the pages themselves produce (their copies of the server's checks, and their own).
+    rules = scripts["js/rules.js"]
     codes = set(re.findall(r"return \"([a-z_]+)\"", rules)) | set(re.findall(r"code: \"([a-z_]+)\"", rules))
-    own = r"\"(missing_field|missing_current_area_code|invalid_area_code|[a-z]+_mismatch|network_error)\""
-    codes |= set(re.findall(own, app))
-    assert {"invalid_nik", "nik_sex_mismatch", "future_date", "password_mismatch", "network_error"} <= codes
+    own = r"\"(missing_field|missing_current_area_code|invalid_area_code|[a-z]+_mismatch|network_error|auth_[a-z_]+)\""
+    for source in scripts.values():
+        codes |= set(re.findall(own, source))
+    assert {
+        "invalid_nik",
+        "nik_sex_mismatch",
+        "future_date",
+        "password_mismatch",
+        "network_error",
+        "auth_failed",
+    } <= codes
     for language in ("id", "en"):
         assert not codes - set(catalogue[language]["errors"]), (language, codes - set(catalogue[language]["errors"]))
 
@@ -300,8 +328,12 @@ def test_the_template_serves_the_page_and_the_api_on_one_origin() -> None:
     assert reader["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert reader["Action"] == "s3:GetObject"
     assert "SiteDistribution" in json.dumps(reader["Condition"])
-    # The page's CSP is the one the local service sends.
+    # The page's CSP is the one the local service sends, but for the staff hosted sign-in's
+    # token endpoint (another origin in AWS; locally the stand-in is on the page's own).
     headers = resources["SiteSecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
     from census_ops.local_api import _SITE_HEADERS
 
-    assert headers["ContentSecurityPolicy"]["ContentSecurityPolicy"] == dict(_SITE_HEADERS)["Content-Security-Policy"]
+    sign_in = " https://${StaffUserPoolDomain}.auth.${AWS::Region}.amazoncognito.com"
+    deployed = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    assert sign_in in deployed
+    assert deployed.replace(sign_in, "") == dict(_SITE_HEADERS)["Content-Security-Policy"]

@@ -1,0 +1,421 @@
+/* The officers' app in a real browser: Debian's Chromium (/usr/bin/chromium) driven by
+   playwright-core against `census serve` on DynamoDB Local (tests/browser/test_field_browser.py
+   starts it, generates the worklists and passes tokens and households). A phone-sized window.
+
+   The scenario: first load (size, slow-3G time to usable, axe, keyboard), sign in with the
+   keyboard through the OAuth stand-in, sync; go offline; two failed visits (one by keyboard
+   only, one double-tapped, one with the position), one full interview (a validation error in
+   both languages on the way) and a visit to a household that then responds online; close and
+   reopen the page offline (app and outbox still there); the phone's token expires; back online
+   the queue waits for sign-in, the first answer is lost on the way back (the retry must reuse
+   its Idempotency-Key); then: every record is filed exactly once (checked through the API),
+   the progress figures moved by exactly that, the household that responded online shows as
+   done and its visit is reported, not lost. axe-core on every view. Sign-out wipes the phone.
+
+   Usage: node tests/browser/field.js (configuration as JSON in CENSUS_BROWSER_CONFIG).
+   Exit status 0 only if every check passed. */
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+const assert = require("assert/strict");
+const { chromium } = require("playwright-core");
+
+const config = JSON.parse(process.env.CENSUS_BROWSER_CONFIG || "{}");
+const BASE = config.base_url;
+const OUT = config.artifacts;
+const SHOTS = config.screenshots;
+const AXE = require.resolve("axe-core/axe.min.js");
+const PHONE = { width: 390, height: 844 };
+const [A, B, C, D] = config.households;
+const POSITION = { latitude: -2.9909, longitude: 104.7566, accuracy: 14 };
+const figures = {};
+const problems = [];  // page errors of every page, printed on failure
+let shot = 0;
+
+function log(message) { process.stdout.write(message + "\n"); }
+
+async function launch() {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--no-first-run"]
+  });
+}
+
+async function newContext(browser) {
+  return browser.newContext({ viewport: PHONE, deviceScaleFactor: 1, isMobile: true, hasTouch: true, locale: "id-ID",
+    permissions: ["geolocation"], geolocation: POSITION, serviceWorkers: "allow" });
+}
+
+function watch(page) {
+  page.problems = [];
+  page.on("pageerror", (error) => { page.problems.push("page error: " + error.message); problems.push(error.stack || error.message); });
+  page.on("console", (message) => {
+    if (message.type() === "error" && !/Failed to load resource|net::ERR_/.test(message.text())) page.problems.push("console: " + message.text());
+  });
+  return page;
+}
+
+async function screenshot(page, name) {
+  shot += 1;
+  const file = path.join(SHOTS, String(shot).padStart(2, "0") + "-" + name + ".png");
+  await page.screenshot({ path: file, fullPage: true });
+  log("  screenshot " + path.relative(process.cwd(), file));
+}
+
+/* axe-core, injected from node (the page's CSP is not bypassed: evaluate runs outside it). */
+async function axe(page, view) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(fs.readFileSync(AXE, "utf8"));
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] }
+  }));
+  for (const v of result.violations) log(`  axe ${view}: ${v.impact} ${v.id} (${v.nodes.length}) ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  assert.deepEqual(result.violations.map((v) => v.id), [], "axe on " + view);
+  figures["axe_" + view] = { passes: result.passes.length, violations: 0 };
+}
+
+/* Keyboard only: Tab until the element `id` has the focus (proves it is reachable). */
+async function tabTo(page, id, limit) {
+  for (let i = 0; i < (limit || 60); i++) {
+    if (await page.evaluate((x) => document.activeElement && document.activeElement.id === x, id)) return;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error("Tab never reached #" + id);
+}
+
+async function api(method, url, token, body, headers) {
+  const all = Object.assign({ "Content-Type": "application/json" }, token ? { Authorization: "Bearer " + token } : {}, headers || {});
+  const response = await fetch(BASE + url, { method: method, headers: all, body: body ? JSON.stringify(body) : undefined });
+  return { status: response.status, data: await response.json() };
+}
+
+async function outboxCounts(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    const open = indexedDB.open("census-field");
+    open.onsuccess = () => {
+      const tx = open.result.transaction(["outbox", "households"]);
+      const items = tx.objectStore("outbox").getAll();
+      const households = tx.objectStore("households").count();
+      tx.oncomplete = () => resolve({ items: items.result, households: households.result });
+    };
+  }));
+}
+
+async function signInOnStandIn(page, officer) {
+  await page.waitForSelector("#officer_id");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "officer_id", "the officer id field has the focus");
+  await page.keyboard.type(officer);
+  await page.keyboard.press("Enter");
+}
+
+// ------------------------------------------------------------------ scenarios
+
+async function firstLoad(browser) {
+  log("first load");
+  const context = await newContext(browser);
+  const page = watch(await context.newPage());
+  let sent = 0, raw = 0;
+  page.on("requestfinished", async (request) => {
+    try {
+      const sizes = await request.sizes();
+      const body = await (await request.response()).body();
+      sent += sizes.responseBodySize; raw += body.length;
+    } catch (e) { /* redirects */ }
+  });
+  await page.goto(BASE + "/field/", { waitUntil: "networkidle" });
+  await page.waitForSelector("#signin");
+  figures.first_load_bytes_sent = sent;
+  figures.first_load_bytes = raw;
+  assert.ok(sent < 40 * 1024, "first load sends " + sent);
+  assert.equal(await page.getAttribute("html", "lang"), "id");
+  await screenshot(page, "signin");
+  await axe(page, "signin");
+  await context.close();
+
+  // A figure, not a check: DevTools' "Slow 3G" (400 ms round trip, 400 kbit/s down), a cold cache.
+  const slow = await newContext(browser);
+  const slowPage = await slow.newPage();
+  const cdp = await slow.newCDPSession(slowPage);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 400, downloadThroughput: 50 * 1024, uploadThroughput: 50 * 1024 });
+  const begun = Date.now();
+  await slowPage.goto(BASE + "/field/");
+  await slowPage.waitForSelector("#signin");
+  figures.slow_3g_usable_ms = Date.now() - begun;
+  await slow.close();
+}
+
+async function signInAndSync(page) {
+  log("sign in with the keyboard, sync");
+  await page.goto(BASE + "/field/");
+  await page.waitForSelector("#signin");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "skip");
+  await tabTo(page, "signin");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#officer_id");
+  await screenshot(page, "local-sign-in");
+  await axe(page, "local_sign_in");
+  await signInOnStandIn(page, config.officer);
+  await page.waitForSelector("#worklist-title");
+  await page.waitForSelector("#hh-" + A.kk);
+  await page.waitForFunction(() => /Sinkron /.test(document.getElementById("sync-at").textContent));
+  const rows = await page.$$eval("a.hh", (links) => links.length);
+  const list = await api("GET", "/v1/officers/me/worklist?limit=200", config.officer_token);
+  assert.equal(rows, list.data.households.length, "every household of the worklist is listed");
+  const stored = await outboxCounts(page);
+  assert.equal(stored.households, rows, "the worklist is on the phone");
+  assert.match(await page.textContent("#hh-" + A.kk), /Belum mengisi/);
+  await screenshot(page, "worklist");
+  await axe(page, "worklist");
+  // Search by name, then by KK; sort by address.
+  await page.fill("#search", A.head.split(" ")[0]);
+  assert.ok(await page.$("#hh-" + A.kk));
+  await page.fill("#search", B.kk);
+  assert.deepEqual(await page.$$eval("a.hh", (links) => links.map((l) => l.id)), ["hh-" + B.kk]);
+  await page.fill("#search", "");
+  await page.selectOption("#sort", "address");
+  await page.selectOption("#sort", "sls");
+}
+
+async function progress() {
+  const answer = await api("GET", "/v1/areas/" + config.sls + "/progress", config.supervisor_token);
+  assert.equal(answer.status, 200, JSON.stringify(answer.data));
+  return answer.data;
+}
+
+async function visitValidationInBothLanguages(page) {
+  log("a validation error in both languages (visit without an outcome)");
+  await page.click("#hh-" + B.kk);
+  await page.waitForSelector("#household-title");
+  await screenshot(page, "household");
+  await axe(page, "household");
+  await page.click("#record-visit");
+  await page.waitForSelector("#visit-title");
+  await page.click("#save-visit");
+  await page.waitForSelector("#outcome-err");
+  assert.equal((await page.textContent("#outcome-err")).trim(), "Wajib diisi.");
+  await page.click("#lang");
+  await page.waitForFunction(() => document.documentElement.lang === "en");
+  assert.equal((await page.textContent("#outcome-err")).trim(), "Required.");
+  await screenshot(page, "visit-error-en");
+  await axe(page, "visit_error");
+  await page.click("#lang");
+  await page.waitForFunction(() => document.documentElement.lang === "id");
+}
+
+async function offlineWork(context, page) {
+  log("offline: two failed visits, an interview, a visit to a household that then responds online");
+  await context.setOffline(true);
+  await page.waitForFunction(() => /Tanpa sinyal/.test(document.getElementById("net-state").textContent));
+  // B: refused, with the position (consent), double-tapped.
+  await page.check("#outcome-refused");
+  await page.fill("#note", "menolak di pagar");
+  await page.check("#consent");
+  await screenshot(page, "visit");
+  await axe(page, "visit");
+  await page.dblclick("#save-visit");
+  await page.waitForSelector("#household-title");
+  let stored = await outboxCounts(page);
+  assert.equal(stored.items.length, 1, "a double tap queues one visit");
+  assert.deepEqual(stored.items[0].body.position, { lat: POSITION.latitude, lon: POSITION.longitude, accuracy: POSITION.accuracy });
+  assert.ok(stored.items[0].key && stored.items[0].body.recorded_at);
+
+  // A: not at home, by keyboard only.
+  await page.goto(BASE + "/field/#worklist");
+  await page.waitForSelector("#hh-" + A.kk);
+  await page.focus("#skip");
+  await tabTo(page, "hh-" + A.kk, 80);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#household-title");
+  await tabTo(page, "record-visit");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#visit-title");
+  await tabTo(page, "outcome-not_home");
+  await page.keyboard.press("Space");
+  await tabTo(page, "note");
+  await page.keyboard.type("tetangga bilang sore");
+  await tabTo(page, "save-visit");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#household-title");
+  assert.match(await page.textContent("#queued"), /Tidak ada di rumah/);
+
+  // C: the interview, pre-filled from the phone; a bad NIK first (both languages), then complete.
+  await page.goto(BASE + "/field/#household/" + C.kk);
+  await page.click("#start-interview");
+  await page.waitForSelector("#interview-title");
+  await page.click("#add-member");
+  const uids = await page.$$eval("ol.members > li", (items) => items.map((li) => +li.id.slice(1)));
+  const added = uids[uids.length - 1];
+  await page.fill(`#m${added}-name`, "Bayi Baru");
+  await page.fill(`#m${added}-nik`, "1671010101010000");
+  await page.click("#save-interview");
+  await page.waitForSelector("#summary");
+  assert.equal((await page.textContent(`#m${added}-nik-err`)).trim().length > 0, true);
+  const id = (await page.textContent(`#m${added}-nik-err`)).trim();
+  await page.click("#lang");
+  await page.waitForFunction(() => document.documentElement.lang === "en");
+  const en = (await page.textContent(`#m${added}-nik-err`)).trim();
+  assert.notEqual(id, en, "the NIK error in Indonesian and in English");
+  assert.match(en, /NIK/);
+  const summary = await page.textContent("#summary");
+  assert.match(summary, /Required\./);
+  assert.doesNotMatch(summary, /Wajib diisi|Status perkawinan/, "the error summary follows the language too");
+  await screenshot(page, "interview-error-en");
+  await axe(page, "interview_error");
+  await page.click("#lang");
+  await page.click(`#m${added}-remove`);
+  for (const uid of uids.slice(0, -1)) {
+    if (!(await page.$(`#m${uid}-marital_status`))) continue;
+    const relationship = await page.evaluate((u) => document.getElementById("m" + u + "-title").textContent, uid);
+    void relationship;
+    if (!(await page.inputValue(`#m${uid}-marital_status`))) await page.selectOption(`#m${uid}-marital_status`, "never_married");
+    if (!(await page.inputValue(`#m${uid}-religion`))) await page.selectOption(`#m${uid}-religion`, "islam");
+    if (!(await page.inputValue(`#m${uid}-education`))) await page.selectOption(`#m${uid}-education`, "primary");
+  }
+  await screenshot(page, "interview");
+  await axe(page, "interview");
+  await page.click("#save-interview");
+  await page.waitForSelector("#household-title");
+  // D: not at home; the household then answers online from elsewhere.
+  await page.goto(BASE + "/field/#household/" + D.kk);
+  await page.click("#record-visit");
+  await page.check("#outcome-not_home");
+  await page.click("#save-visit");
+  await page.waitForSelector("#household-title");
+  stored = await outboxCounts(page);
+  assert.deepEqual(stored.items.map((i) => [i.kk, i.body.outcome]),
+    [[B.kk, "refused"], [A.kk, "not_home"], [C.kk, "interviewed"], [D.kk, "not_home"]]);
+  assert.equal(new Set(stored.items.map((i) => i.key)).size, 4);
+  const online = await api("POST", "/v1/households/" + D.kk + "/responses", null, config.online_response, { "Idempotency-Key": "online-" + D.kk });
+  assert.equal(online.status, 201, JSON.stringify(online.data));
+  assert.equal(online.data.status, "clean", "the household that answers online needs no visit any more");
+  return online.data.status;
+}
+
+async function reopenOffline(context, page) {
+  log("close and reopen the page, still offline; the token expires");
+  await page.close();
+  const again = watch(await context.newPage());
+  await again.goto(BASE + "/field/#worklist");
+  await again.waitForSelector("#worklist-title");
+  assert.match(await again.textContent("#outbox-count"), /4 menunggu dikirim/);
+  assert.match(await again.textContent("#hh-" + C.kk), /1 belum terkirim/);
+  // The shift ends while offline: the phone's token is expired (it still claims validity locally,
+  // so the server's 401 is what tells the app).
+  await again.evaluate((token) => new Promise((resolve) => {
+    const open = indexedDB.open("census-field");
+    open.onsuccess = () => {
+      const tx = open.result.transaction("kv", "readwrite");
+      tx.objectStore("kv").put({ token: token, officer_id: "x", groups: ["officer"], expires_at: Date.now() + 3600 * 1000 }, "session");
+      tx.oncomplete = resolve;
+    };
+  }), config.expired_token);
+  await again.reload();
+  await again.waitForSelector("#worklist-title");
+  await screenshot(again, "offline-outbox");
+  await axe(again, "offline_worklist");
+  // Signing out now warns that the outbox would be lost; cancel.
+  await again.click("#signout");
+  await again.waitForSelector("#signout-title");
+  assert.match(await again.textContent("main"), /4 item belum terkirim/);
+  await screenshot(again, "signout-warning");
+  await axe(again, "signout_warning");
+  await again.click("#signout-cancel");
+  await again.waitForSelector("#worklist-title");
+  return again;
+}
+
+async function backOnline(context, page, dStatus) {
+  log("back online: sign in again, the first answer is lost, the queue goes exactly once");
+  let lost = 0;
+  await page.route("**/v1/households/*/visits", async (route) => {
+    if (lost === 0 && route.request().headers().authorization !== "Bearer " + config.expired_token) {
+      lost += 1;
+      await route.fetch();  // the server files it ...
+      await route.abort("connectionreset");  // ... and the answer never reaches the phone
+      return;
+    }
+    await route.continue();
+  });
+  await context.setOffline(false);
+  await page.waitForSelector("#signin-again");  // 401 for the expired token: nothing is dropped
+  assert.match(await page.textContent("#outbox-count"), /4 menunggu dikirim/);
+  await screenshot(page, "session-ended");
+  await page.click("#signin-again");
+  await signInOnStandIn(page, config.officer);
+  await page.waitForSelector("#worklist-title");
+  await page.waitForFunction(() => /^0 menunggu/.test(document.getElementById("outbox-count").textContent), null, { timeout: 60000 });
+  await page.waitForFunction(() => /Sinkron /.test(document.getElementById("sync-at").textContent) && !/Menyinkronkan/.test(document.getElementById("sync").textContent), null, { timeout: 60000 });
+  assert.equal(lost, 1, "one answer was lost on the way");
+  assert.match(await page.textContent("#outbox-count"), /1 ditolak server/);
+
+  // The household that answered online shows as done, and its queued visit is reported.
+  await page.goto(BASE + "/field/#household/" + D.kk);
+  await page.waitForSelector("#household-title");
+  const problem = await page.$eval(".problem p[data-code]", (p) => p.dataset.code);
+  assert.equal(problem, "invalid_status_transition");
+  assert.match(await page.textContent("#hh-reason"), /Tidak perlu dikunjungi/);
+  await screenshot(page, "responded-online");
+  await axe(page, "household_problem");
+  const item = await page.$eval(".problem", (el) => el.id.replace("problem-", ""));
+  await page.click("#dismiss-" + item);
+  await page.waitForFunction(() => !document.querySelector(".problem"));
+  return page;
+}
+
+async function checkTheTable(before, dStatus) {
+  log("the table through the API: each record exactly once, progress moved by exactly that");
+  const read = async (kk) => (await api("GET", "/v1/households/" + kk, config.officer_token)).data;
+  const [a, b, c, d] = [await read(A.kk), await read(B.kk), await read(C.kk), await read(D.kk)];
+  assert.deepEqual([a.status, a.visit_attempts], ["not_home", 1]);
+  assert.deepEqual([b.status, b.visit_attempts], ["refused", 1]);
+  assert.equal(c.status, "interviewed");
+  assert.deepEqual([c.version, c.latest_response.version, c.latest_response.channel], [1, 1, "interview"]);
+  assert.deepEqual([d.status, d.visit_attempts, d.version], [dStatus, 0, 1]);
+  const after = await progress();
+  const moved = {};
+  for (const name of Object.keys(after)) if (typeof after[name] === "number" && after[name] !== before[name]) moved[name] = after[name] - before[name];
+  const expected = { pending: -4, not_home: 1, refused: 1, interviewed: 1, responded_online: 1, to_visit: -2 };
+  expected[dStatus] = (expected[dStatus] || 0) + 1;
+  assert.deepEqual(moved, expected);
+  figures.progress_moved = moved;
+}
+
+async function signOutWipes(page) {
+  log("sign out wipes the phone");
+  await page.click("#signout");
+  await page.waitForSelector("#signin");
+  const stored = await outboxCounts(page);
+  assert.deepEqual([stored.items.length, stored.households], [0, 0]);
+}
+
+async function main() {
+  fs.mkdirSync(OUT, { recursive: true });
+  fs.mkdirSync(SHOTS, { recursive: true });
+  for (const old of fs.readdirSync(SHOTS)) if (old.endsWith(".png")) fs.unlinkSync(path.join(SHOTS, old));
+  const browser = await launch();
+  try {
+    await firstLoad(browser);
+    const context = await newContext(browser);
+    let page = watch(await context.newPage());
+    await signInAndSync(page);
+    const before = await progress();
+    await visitValidationInBothLanguages(page);
+    const dStatus = await offlineWork(context, page);
+    page = await reopenOffline(context, page);
+    page = await backOnline(context, page, dStatus);
+    await checkTheTable(before, dStatus);
+    await signOutWipes(page);
+    assert.deepEqual(page.problems, []);
+    await context.close();
+  } finally {
+    await browser.close();
+  }
+  fs.writeFileSync(path.join(OUT, "figures.json"), JSON.stringify(figures, null, 2));
+  log(JSON.stringify(figures));
+  log("OK");
+}
+
+main().catch((error) => { log(String(error && error.stack || error)); log("page errors: " + problems.join("\n")); process.exit(1); });

@@ -1,0 +1,89 @@
+"""The officers' app (web/field/) in a real browser, against `census serve` on DynamoDB Local:
+tests/browser/field.js drives Debian's Chromium through playwright-core on a phone-sized
+window (sign in through the local OAuth stand-in, sync, offline visits and an interview, a
+reload while offline, an expired token, a lost answer, a household that responded online
+meanwhile). This wrapper prepares the worklist through the API, hands the script the tokens
+and households it needs, and the script checks the table through the API afterwards.
+Screenshots go to docs/field-app/ (FIELD_SCREENSHOTS=0 keeps them in test-artifacts/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from census_ops import tokens
+from census_ops.register import RegisterHousehold, read_register
+from census_ops.template import REPO_ROOT
+from tests.browser.test_browser import _requirements, run_script, running_service
+from tests.conftest import submission_body
+
+SCRIPT = REPO_ROOT / "tests" / "browser" / "field.js"
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "field"
+SCREENSHOTS = REPO_ROOT / "docs" / "field-app"
+OFFICER, SUPERVISOR, VILLAGE = "OFC-0001", "SPV-1671", "1671010"
+
+
+@pytest.fixture(scope="module")
+def field_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """40 households in one SLS shared by 8 officers: five households each."""
+    data_dir = tmp_path_factory.mktemp("field-serve")
+    with running_service(data_dir, "--households", "40", "--officers", "8", store="dynamodb-local") as running:
+        # A first start serves at once and imports in the background: wait for the roster.
+        deadline = time.monotonic() + 300
+        while not any("Register and roster imported" in line for line in running["output"]):
+            assert time.monotonic() < deadline, "the import did not finish:\n" + "".join(running["output"][-20:])
+            time.sleep(0.5)
+        yield running
+
+
+def _call(url: str, token: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        url,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.status, json.loads(answer.read())
+
+
+def test_an_officer_works_offline_and_every_record_is_filed_once(field_service: dict[str, Any]) -> None:
+    missing = _requirements()
+    assert not missing, "the browser tests need: " + "; ".join(missing)
+    base, secret = field_service["url"], tokens.local_secret(field_service["data_dir"])
+    supervisor = tokens.mint_token(SUPERVISOR, "supervisor", secret=secret)
+    officer = tokens.mint_token(OFFICER, "officer", secret=secret)
+    status, summary = _call(f"{base}/v1/areas/{VILLAGE}/worklists", supervisor, "POST")
+    assert status == 201 and summary["households"] == 40
+    status, page = _call(f"{base}/v1/officers/me/worklist?limit=200", officer)
+    kks = [entry["kk"] for entry in page["households"]]
+    assert len(kks) >= 4, page
+    with field_service["register"].open(newline="", encoding="utf-8") as stream:
+        register = {h.kk: h for h in read_register(stream) if isinstance(h, RegisterHousehold)}
+    households = [register[kk] for kk in kks[:4]]
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    config = {
+        "base_url": base,
+        "artifacts": str(ARTIFACTS),
+        "screenshots": str(SCREENSHOTS if os.environ.get("FIELD_SCREENSHOTS", "1") != "0" else ARTIFACTS),
+        "officer": OFFICER,
+        "officer_token": officer,
+        "supervisor_token": supervisor,
+        # Signed correctly but expired: what a phone holds after a shift spent offline.
+        "expired_token": tokens.mint_token(OFFICER, "officer", secret=secret, ttl_seconds=60, now=an_hour_ago),
+        "village": VILLAGE,
+        "sls": households[0].sls_code,
+        "households": [
+            {"kk": h.kk, "head": next(m.name for m in h.members if m.relationship == "head")} for h in households
+        ],
+        # The fourth household answers online while the officer is offline.
+        "online_response": submission_body(households[3]),
+    }
+    run_script(SCRIPT, config, field_service["output"])

@@ -1,0 +1,664 @@
+/* The officers' app: sign in as rostered staff, sync the worklist and each household's
+   pre-fill to the phone, record visits and interviews (offline too: an outbox in IndexedDB,
+   sent in order, each exactly once with its own Idempotency-Key), and show what the server
+   said about each. Shares the rules (js/rules.js), the texts (js/messages.js), the member
+   questions (js/household-form.js) and the sign-in (js/staff-auth.js) with the other apps.
+   Plain JavaScript, no build step; every view is drawn from the state object `S`. */
+(function () {
+  "use strict";
+
+  const AUTH = window.CensusStaffAuth;
+  const FAILED_OUTCOMES = ["not_home", "refused", "moved"];  // the API's outcomes besides an interview
+  const RETRY_SECONDS = [2, 5, 15, 30, 60, 120];  // backoff for 503/429/no network; then every 2 minutes
+  const RETRYABLE = (status) => status === 0 || status === 429 || status === 502 || status === 503 || status === 504;
+  const PAGE = 200;  // worklist page size (the API's maximum)
+
+  // ---------------------------------------------------------------- IndexedDB
+
+  /* One database: kv (session, officer, last sync), households (the worklist entry and the
+     pre-fill, by KK), outbox (visits and interviews to send, in order of recording). */
+  const DB = (function () {
+    let opened = null;
+    function open() {
+      if (!opened) {
+        opened = new Promise((resolve, reject) => {
+          const request = indexedDB.open("census-field", 1);
+          request.onupgradeneeded = () => {
+            const db = request.result;
+            db.createObjectStore("kv");
+            db.createObjectStore("households", { keyPath: "kk" });
+            db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+          };
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+      }
+      return opened;
+    }
+    async function run(store, mode, work) {
+      const db = await open();
+      return new Promise((resolve, reject) => {
+        const tx = db.transaction(store, mode);
+        const request = work(tx.objectStore(store));
+        tx.oncomplete = () => resolve(request ? request.result : undefined);
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error);
+      });
+    }
+    return {
+      get: (store, key) => run(store, "readonly", (s) => s.get(key)),
+      put: (store, value, key) => run(store, "readwrite", (s) => (key === undefined ? s.put(value) : s.put(value, key))),
+      del: (store, key) => run(store, "readwrite", (s) => s.delete(key)),
+      all: (store) => run(store, "readonly", (s) => s.getAll()),
+      clear: (store) => run(store, "readwrite", (s) => s.clear())
+    };
+  })();
+
+  // ---------------------------------------------------------------- state
+
+  function savedLang() { try { return localStorage.getItem("census.lang") === "\"en\"" ? "en" : "id"; } catch (e) { return "id"; } }
+
+  const S = {
+    lang: savedLang(),
+    view: "loading",
+    kk: null,  // the household of the household/visit/interview views
+    config: null,
+    session: null,  // {token, officer_id, groups, expires_at}
+    officer: null,  // whose data is on the phone
+    households: {},  // kk -> {kk, entry, prefill, problems: [], sent: []}
+    outbox: [],
+    online: navigator.onLine,
+    sync: { busy: false, at: null, error: null },
+    flushing: false,
+    flushTimer: null,
+    search: "",
+    sort: "sls",
+    notice: null,
+    visit: null,  // {outcome, note, consent, errors, busy}
+    interview: null,  // {members, nextUid, summary, respondent, consent, errors, busy, replaces}
+    summary: [],
+    signinError: null
+  };
+
+  // ---------------------------------------------------------------- text, DOM, the form
+
+  const ui = CensusUI.create(S, CensusForm.CHOICES);
+  const { t, errorText, choice, wib, h, $, field, radios, summaryBox, focusFirstError, notice, problems } = ui;
+  let form = null;  // the interview's CensusForm, bound to S.interview
+
+  function render() {
+    const focused = document.activeElement && document.activeElement.id;
+    $("main").replaceChildren(VIEWS[S.view]());
+    document.documentElement.lang = S.lang;
+    document.title = t("field.title") + " - " + t("view." + S.view);
+    renderHeader();
+    if (focused && $(focused)) $(focused).focus({ preventScroll: true });
+  }
+
+  function renderHeader() {
+    $("site-title").textContent = t("field.title");
+    $("skip").textContent = t("skip");
+    const toggle = $("lang");
+    toggle.replaceChildren(h("span", { lang: S.lang === "id" ? "en" : "id" }, S.lang === "id" ? "English" : "Bahasa Indonesia"));
+    toggle.setAttribute("aria-label", t("lang.switch"));
+    const out = $("signout");
+    out.hidden = !S.officer;
+    out.textContent = t("signout");
+    renderNetbar();
+  }
+
+  /* Network, queue and sync at a glance, with the send button (on every view but sign-in). */
+  function renderNetbar() {
+    const bar = $("netbar");
+    bar.className = "netbar" + (S.online ? "" : " offline");
+    if (!S.officer) { bar.replaceChildren(); bar.hidden = true; return; }
+    bar.hidden = false;
+    const pending = S.outbox.filter((i) => i.state === "pending").length;
+    const failed = S.outbox.filter((i) => i.state === "failed").length;
+    bar.replaceChildren(
+      h("p", { id: "net-state" }, S.online ? t("net.online") : t("net.offline")),
+      h("p", { id: "outbox-count" }, t("outbox.pending", { count: pending }) + (failed ? " · " + t("outbox.failed", { count: failed }) : "")),
+      h("p", { id: "sync-at" }, S.sync.at ? t("sync.at", { when: wib(S.sync.at) }) : t("sync.never")),
+      h("button", { type: "button", class: "chip", id: "sync", disabled: S.sync.busy || S.flushing,
+        onclick: () => syncAll(true) }, S.sync.busy || S.flushing ? t("sync.busy") : pending ? t("outbox.send") : t("sync.now")));
+  }
+
+  function go(view, kk) {
+    S.view = view;
+    S.kk = kk || null;
+    const hash = "#" + view + (kk ? "/" + kk : "");
+    if (location.hash !== hash) history.pushState(null, "", hash);
+    render();
+    window.scrollTo(0, 0);
+    const heading = document.querySelector("main h1");
+    if (heading && !document.querySelector("main [role=alert]")) { heading.setAttribute("tabindex", "-1"); heading.focus({ preventScroll: true }); }
+  }
+
+  // ---------------------------------------------------------------- session
+
+  function signedIn() { return !!S.session && !AUTH.expired(S.session); }
+
+  async function startSignIn() {
+    if (!S.config) return;
+    if (!navigator.onLine) { S.signinError = { code: "network_error", status: 0 }; render(); return; }
+    await AUTH.signIn(S.config, location.hash);
+  }
+
+  /* A session that ends while offline keeps everything: the officer signs in again, the queue goes. */
+  async function sessionEnded() {
+    S.session = null;
+    await DB.del("kv", "session");
+    S.notice = { key: "notice.session_ended", kind: "warning" };
+    render();
+  }
+
+  async function wipe() {
+    await Promise.all([DB.clear("kv"), DB.clear("households"), DB.clear("outbox")]);
+    S.session = null; S.officer = null; S.households = {}; S.outbox = []; S.sync.at = null;
+  }
+
+  async function signOut(confirmed) {
+    if (S.outbox.length && !confirmed) { go("signout"); return; }
+    await wipe();
+    const url = S.config ? AUTH.signOutUrl(S.config) : null;
+    if (url && navigator.onLine) { location.assign(url); return; }
+    go("signin");
+  }
+
+  // ---------------------------------------------------------------- outbox
+
+  function newKey() { return "field-" + ui.randomHex(16); }
+
+  function position(wanted) {
+    if (!wanted || !navigator.geolocation) return Promise.resolve(null);
+    return new Promise((resolve) => navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy: Math.round(p.coords.accuracy * 10) / 10 }),
+      () => resolve(null), { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 }));
+  }
+
+  /* Recorded: into the outbox first (it survives closing the browser), then sent when possible.
+     The Idempotency-Key is made here and kept with the item, so every retry files it once. */
+  async function enqueue(kk, kind, body, replaces) {
+    const item = { kk: kk, kind: kind, key: newKey(), body: body, created_at: new Date().toISOString(),
+      state: "pending", error: null, tries: 0, next_at: 0 };
+    if (replaces) { await DB.del("outbox", replaces); }
+    item.seq = await DB.put("outbox", item);
+    S.outbox = (await DB.all("outbox")).sort((a, b) => a.seq - b.seq);
+    flushSoon(0);
+  }
+
+  function flushSoon(seconds) {
+    clearTimeout(S.flushTimer);
+    S.flushTimer = setTimeout(() => flush(), seconds * 1000);
+  }
+
+  async function saveItem(item) { await DB.put("outbox", item); }
+
+  /* Send what is pending, oldest first, one at a time (two visits to one household keep their
+     order). Retry only what may succeed later (no network, 503, 429) with backoff; anything
+     else the server refused is kept on the household for the officer to see and decide. */
+  async function flush() {
+    if (S.flushing || !navigator.onLine) return;
+    if (!S.outbox.some((i) => i.state === "pending")) return;
+    if (!signedIn()) { if (S.session) await sessionEnded(); return; }
+    S.flushing = true;
+    renderNetbar();
+    try {
+      for (const item of S.outbox.slice()) {
+        if (item.state !== "pending") continue;
+        const wait = item.next_at - Date.now();
+        if (wait > 0) { flushSoon(wait / 1000); break; }
+        const result = await ui.api("POST", "/v1/households/" + encodeURIComponent(item.kk) + "/visits", item.body,
+          { "Idempotency-Key": item.key }, S.session.token);
+        if (result.ok) { await delivered(item, result.data); continue; }
+        if (result.status === 401) { await sessionEnded(); break; }
+        if (RETRYABLE(result.status) || result.code === "write_conflict") {
+          const delay = Math.max(result.retryAfter || 0, RETRY_SECONDS[Math.min(item.tries, RETRY_SECONDS.length - 1)]);
+          item.tries += 1;
+          item.next_at = Date.now() + delay * 1000;
+          await saveItem(item);
+          flushSoon(delay);
+          break;
+        }
+        await refused(item, result);
+      }
+    } finally {
+      S.flushing = false;
+      S.outbox = (await DB.all("outbox")).sort((a, b) => a.seq - b.seq);
+      render();
+    }
+  }
+
+  async function delivered(item, answer) {
+    await DB.del("outbox", item.seq);
+    S.outbox = S.outbox.filter((i) => i.seq !== item.seq);
+    const hh = S.households[item.kk];
+    if (!hh) return;
+    hh.entry.status = answer.status;
+    if (answer.attempt) hh.entry.visit_attempts = answer.attempt;
+    hh.sent.push({ outcome: item.body.outcome, at: new Date().toISOString(), receipt_code: answer.receipt_code || null });
+    await DB.put("households", hh);
+  }
+
+  /* The world changed (responded online, no longer assigned, invalid): shown, never retried. */
+  async function refused(item, result) {
+    item.state = "failed";
+    item.error = { code: result.code, status: result.status, problems: problems(result) };
+    await saveItem(item);
+  }
+
+  async function dismiss(item) {
+    await DB.del("outbox", item.seq);
+    S.outbox = S.outbox.filter((i) => i.seq !== item.seq);
+    render();
+  }
+
+  // ---------------------------------------------------------------- sync
+
+  async function getJson(path) { return ui.api("GET", path, undefined, {}, S.session.token); }
+
+  /* Send the queue, then fetch the worklist and each open household's pre-fill onto the phone. */
+  async function syncAll(byHand) {
+    if (S.sync.busy) return;
+    if (!navigator.onLine) { S.online = false; if (byHand) { S.notice = { key: "notice.offline_kept", kind: "warning" }; render(); } return; }
+    if (!signedIn()) { await sessionEnded(); return; }
+    S.sync.busy = true;
+    S.sync.error = null;
+    renderNetbar();
+    try {
+      await flush();
+      if (!signedIn()) return;
+      const entries = [];
+      let cursor = null;
+      do {
+        const result = await getJson("/v1/officers/me/worklist?limit=" + PAGE + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+        if (result.status === 401) { await sessionEnded(); return; }
+        if (!result.ok) { S.sync.error = { code: result.code, status: result.status }; return; }
+        entries.push(...result.data.households);
+        cursor = result.data.next_cursor;
+      } while (cursor);
+      const mine = new Set(entries.map((e) => e.kk));
+      for (const entry of entries) {
+        const hh = S.households[entry.kk] || { kk: entry.kk, entry: entry, prefill: null, sent: [] };
+        hh.entry = entry;
+        if (entry.done && !S.outbox.some((i) => i.kk === entry.kk)) hh.prefill = null;  // keep little on the phone
+        S.households[entry.kk] = hh;
+      }
+      // Households no longer assigned leave the phone, unless something of theirs is still queued.
+      for (const kk of Object.keys(S.households)) {
+        if (!mine.has(kk) && !S.outbox.some((i) => i.kk === kk)) { delete S.households[kk]; await DB.del("households", kk); }
+      }
+      const open = entries.filter((e) => !e.done);
+      let index = 0;
+      const worker = async () => {
+        while (index < open.length) {
+          const entry = open[index++];
+          const result = await getJson("/v1/households/" + encodeURIComponent(entry.kk));
+          if (result.ok) S.households[entry.kk].prefill = result.data;
+        }
+      };
+      await Promise.all([worker(), worker(), worker(), worker()]);
+      for (const hh of Object.values(S.households)) await DB.put("households", hh);
+      S.sync.at = new Date().toISOString();
+      await DB.put("kv", S.sync.at, "synced_at");
+    } finally {
+      S.sync.busy = false;
+      render();
+    }
+  }
+
+  // ---------------------------------------------------------------- households
+
+  function pendingOf(kk) { return S.outbox.filter((i) => i.kk === kk && i.state === "pending"); }
+  function failedOf(kk) { return S.outbox.filter((i) => i.kk === kk && i.state === "failed"); }
+
+  /* What the phone knows: the server's entry, moved on by what is queued for it. The same rule
+     as the API: a failed visit uses one of the household's attempts; when none are left (or it
+     moved, or was interviewed) no further failed visit is offered. */
+  function local(kk) {
+    const hh = S.households[kk];
+    const e = hh.entry;
+    const queued = pendingOf(kk);
+    const failedQueued = queued.filter((i) => i.body.outcome !== "interviewed").length;
+    const interviewed = e.status === "interviewed" || queued.some((i) => i.body.outcome === "interviewed");
+    const moved = e.status === "moved" || queued.some((i) => i.body.outcome === "moved");
+    const left = Math.max(0, (e.attempts_left || 0) - failedQueued);
+    const exhausted = e.reason === "attempts_exhausted" || (e.reason === "revisit" || e.reason === "no_response" || e.reason === "review") && left === 0;
+    const open = !e.done && !interviewed && !moved;
+    return { hh: hh, entry: e, queued: queued, attempts: (e.visit_attempts || 0) + failedQueued, left: left,
+      exhausted: exhausted && !interviewed, interviewed: interviewed, moved: moved,
+      canFail: open && !exhausted, canInterview: !interviewed && !(e.done && !exhausted) && !!hh.prefill };
+  }
+
+  function tags(kk) {
+    const L = local(kk), e = L.entry, list = [];
+    if (L.interviewed) list.push(["ok", t("tag.interviewed")]);
+    else if (e.done && !L.exhausted) list.push(["ok", t("tag.done", { status: choice("Status", e.status) })]);
+    else if (L.exhausted) list.push(["bad", t("reason.attempts_exhausted")]);
+    else if (L.moved) list.push(["ok", choice("Status", "moved")]);
+    else list.push(["todo", t("reason." + e.reason)]);
+    if (L.attempts) list.push(["", t("visit.attempts", { count: L.attempts })]);
+    if (L.queued.length) list.push(["pending", t("tag.pending", { count: L.queued.length })]);
+    if (failedOf(kk).length) list.push(["bad", t("tag.refused")]);
+    return h("ul", { class: "tags" }, list.map(([kind, text]) => h("li", { class: "tag " + kind }, text)));
+  }
+
+  function sortedHouseholds() {
+    const q = S.search.trim().toLowerCase();
+    const rows = Object.values(S.households).filter((hh) => !q || hh.kk.indexOf(q) >= 0 ||
+      (hh.entry.head_name || "").toLowerCase().indexOf(q) >= 0 ||
+      (hh.prefill && hh.prefill.register_members.some((m) => m.name.toLowerCase().indexOf(q) >= 0)));
+    const key = S.sort === "address" ? (hh) => (hh.entry.address || "") + hh.kk : (hh) => hh.entry.sls_code + (hh.entry.address || "") + hh.kk;
+    return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  }
+
+  // ---------------------------------------------------------------- views
+
+  function viewLoading() { return h("section", {}, h("h1", {}, t("view.loading"))); }
+
+  function viewSignin() {
+    return h("section", { "aria-labelledby": "signin-title" },
+      h("h1", { id: "signin-title" }, t("field.signin.title")),
+      S.signinError ? summaryBox([{ code: S.signinError.code, status: S.signinError.status }]) : null,
+      S.notice ? notice(S.notice.key, S.notice.vars, S.notice.kind) : null,
+      h("p", {}, t("field.signin.intro")),
+      h("button", { type: "button", class: "primary", id: "signin", onclick: startSignIn }, t("field.signin.button")));
+  }
+
+  /* The households to show, grouped by SLS (one group when sorted by address). */
+  function groupedHouseholds() {
+    const groups = [];
+    for (const hh of sortedHouseholds()) {
+      const key = S.sort === "address" ? "" : hh.entry.sls_code;
+      if (!groups.length || groups[groups.length - 1].key !== key) groups.push({ key: key, items: [] });
+      groups[groups.length - 1].items.push(hh);
+    }
+    return groups;
+  }
+
+  function viewWorklist() {
+    const groups = groupedHouseholds();
+    const total = Object.keys(S.households).length;
+    const open = Object.keys(S.households).filter((kk) => local(kk).canFail || (local(kk).canInterview && !S.households[kk].entry.done)).length;
+    return h("section", { "aria-labelledby": "worklist-title" },
+      h("h1", { id: "worklist-title" }, t("worklist.title")),
+      h("p", { id: "worklist-summary" }, t("worklist.summary", { officer: S.officer, total: total, open: open })),
+      S.notice ? notice(S.notice.key, S.notice.vars, S.notice.kind) : null,
+      S.sync.error ? summaryBox([{ code: S.sync.error.code, status: S.sync.error.status }]) : null,
+      !signedIn() ? h("div", { class: "notice warning", role: "status" },
+        h("p", {}, t("notice.signin_to_send", { count: S.outbox.length })),
+        h("button", { type: "button", class: "secondary", id: "signin-again", onclick: startSignIn }, t("field.signin.again"))) : null,
+      h("div", { class: "tools" },
+        field("search", t("worklist.search"), h("input", { id: "search", type: "search", value: S.search, autocomplete: "off",
+          oninput: (ev) => { S.search = ev.target.value; renderList(); } }), null, t("worklist.search_hint")),
+        field("sort", t("worklist.sort"), h("select", { id: "sort", onchange: (ev) => { S.sort = ev.target.value; render(); } },
+          h("option", { value: "sls", selected: S.sort === "sls" }, t("worklist.sort_sls")),
+          h("option", { value: "address", selected: S.sort === "address" }, t("worklist.sort_address"))))),
+      h("div", { id: "list" }, listBody(groups, total)));
+  }
+
+  function listBody(groups, total) {
+    if (!total) return h("p", { id: "empty" }, S.sync.at ? t("worklist.empty") : t("worklist.not_synced"));
+    if (!groups.length) return h("p", { id: "empty" }, t("worklist.no_match"));
+    return groups.map((g) => h("section", { "aria-label": g.key ? t("worklist.sls", { sls: g.key }) : t("worklist.all") },
+      g.key ? h("h2", { class: "sls" }, t("worklist.sls", { sls: g.key })) : null,
+      h("ul", { class: "hhs" }, g.items.map((hh) => h("li", {},
+        h("a", { class: "hh", href: "#household/" + hh.kk, id: "hh-" + hh.kk },
+          h("strong", {}, hh.entry.head_name || hh.kk),
+          h("span", { class: "facts" }, (hh.entry.address || "") + " · KK " + hh.kk),
+          tags(hh.kk)))))));
+  }
+
+  /* Typing in the search box redraws the list only (focus and caret stay). */
+  function renderList() {
+    const list = $("list");
+    if (list) list.replaceChildren(...[listBody(groupedHouseholds(), Object.keys(S.households).length)].flat());
+  }
+
+  /* What a refusal means for the officer, where it differs from what a resident is told. */
+  function problemText(code, status) {
+    const own = window.CENSUS_MESSAGES[S.lang].ui["problem.code." + code];
+    return own || errorText(code, status);
+  }
+
+  function problemBox(item) {
+    const e = item.error || {};
+    const what = item.body.outcome === "interviewed" ? t("outbox.interview") : t("outbox.visit", { outcome: choice("Outcome", item.body.outcome) });
+    return h("div", { class: "problem", id: "problem-" + item.seq, role: "alert" },
+      h("h2", {}, t("problem.title", { what: what })),
+      h("p", { "data-code": e.code }, problemText(e.code, e.status)),
+      h("p", { class: "hint" }, t("problem.recorded", { when: wib(item.created_at) })),
+      item.body.outcome === "interviewed" && e.status === 422
+        ? h("button", { type: "button", class: "secondary", id: "fix-" + item.seq, onclick: () => startInterview(S.kk, item) }, t("problem.fix")) : null,
+      h("button", { type: "button", class: "link", id: "dismiss-" + item.seq, onclick: () => dismiss(item) }, t("problem.dismiss")));
+  }
+
+  function viewHousehold() {
+    const hh = S.households[S.kk];
+    if (!hh) return viewWorklist();
+    const L = local(S.kk), e = hh.entry, p = hh.prefill;
+    return h("section", { "aria-labelledby": "household-title" },
+      h("p", {}, h("a", { href: "#worklist", id: "back" }, t("back.worklist"))),
+      h("h1", { id: "household-title" }, e.head_name || hh.kk),
+      failedOf(S.kk).map(problemBox),
+      h("dl", { class: "facts-list" },
+        h("dt", {}, t("field.kk")), h("dd", {}, hh.kk),
+        h("dt", {}, t("household.address")), h("dd", {}, e.address || ""),
+        h("dt", {}, t("household.sls")), h("dd", {}, e.sls_code),
+        h("dt", {}, t("status.status")), h("dd", { id: "hh-status" }, choice("Status", e.status)),
+        h("dt", {}, t("household.reason")), h("dd", { id: "hh-reason" }, L.interviewed ? t("tag.interviewed") : L.exhausted ? t("reason.attempts_exhausted")
+          : e.done ? t("reason.done") : t("reason." + e.reason)),
+        h("dt", {}, t("household.attempts")), h("dd", { id: "hh-attempts" }, t("household.attempts_value", { count: L.attempts, left: L.left }))),
+      tags(S.kk),
+      e.done && !L.exhausted && !L.interviewed ? notice("household.no_visit", {}, "info") : null,
+      L.exhausted ? notice("household.exhausted", {}, "warning") : null,
+      L.queued.length ? h("div", {}, h("h2", {}, t("household.queued")),
+        h("ul", { id: "queued" }, L.queued.map((i) => h("li", {}, (i.body.outcome === "interviewed" ? t("outbox.interview")
+          : t("outbox.visit", { outcome: choice("Outcome", i.body.outcome) })) + " · " + wib(i.created_at))))) : null,
+      hh.sent.length ? h("div", {}, h("h2", {}, t("household.sent")),
+        h("ul", {}, hh.sent.map((s) => h("li", {}, choice("Outcome", s.outcome) + " · " + wib(s.at))))) : null,
+      p ? h("div", {}, h("h2", {}, t("household.members")),
+        h("ul", { id: "register" }, p.register_members.map((m) => h("li", {}, m.name + " · " + choice("Relationship", m.relationship))))) : null,
+      h("div", { class: "bar" },
+        L.canInterview ? h("button", { type: "button", class: "primary", id: "start-interview", onclick: () => startInterview(S.kk) }, t("interview.start")) : null,
+        L.canFail ? h("button", { type: "button", class: "secondary", id: "record-visit", onclick: () => startVisit(S.kk) }, t("visit.record")) : null));
+  }
+
+  function consentBox(state) {
+    return h("div", { class: "check" },
+      h("input", { type: "checkbox", id: "consent", checked: !!state.consent, "aria-describedby": "consent-hint",
+        onchange: (ev) => { state.consent = ev.target.checked; } }),
+      h("div", {}, h("label", { for: "consent" }, t("paradata.consent")), h("p", { class: "hint", id: "consent-hint" }, t("paradata.hint"))));
+  }
+
+  function startVisit(kk) {
+    S.visit = { outcome: null, note: "", consent: false, errors: {}, busy: false };
+    go("visit", kk);
+  }
+
+  function viewVisit() {
+    const hh = S.households[S.kk], v = S.visit;
+    if (!hh || !v) return viewWorklist();
+    const L = local(S.kk);
+    return h("section", { "aria-labelledby": "visit-title" },
+      h("p", {}, h("a", { href: "#household/" + S.kk, id: "back" }, t("back.household"))),
+      h("h1", { id: "visit-title" }, t("visit.title", { name: hh.entry.head_name || hh.kk })),
+      summaryBox(Object.entries(v.errors).map(([name, code]) => ({ code: code, target: name, label: () => t("visit." + name) }))),
+      h("p", {}, t("visit.intro", { left: L.left })),
+      h("form", { id: "visit-form", novalidate: true, onsubmit: saveVisit },
+        radios("outcome", t("visit.outcome"), "outcome", FAILED_OUTCOMES.map((o) => [o, choice("Outcome", o)]), v.outcome,
+          (o) => { v.outcome = o; delete v.errors.outcome; }, v.errors.outcome),
+        field("note", t("visit.note"), h("textarea", { id: "note", maxlength: "500", oninput: (ev) => { v.note = ev.target.value; } }, v.note),
+          v.errors.note, t("visit.note_hint")),
+        consentBox(v),
+        h("button", { type: "submit", class: "primary", id: "save-visit", disabled: v.busy }, t("visit.save"))));
+  }
+
+  async function saveVisit(event) {
+    event.preventDefault();
+    const v = S.visit, kk = S.kk;
+    if (v.busy) return;  // a double tap files once
+    v.errors = {};
+    if (!v.outcome) v.errors.outcome = "missing_field";
+    if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v.note)) v.errors.note = "invalid_value";
+    if (Object.keys(v.errors).length) { render(); focusFirstError(); return; }
+    v.busy = true;
+    render();
+    const body = { outcome: v.outcome, recorded_at: new Date().toISOString() };
+    if (v.note.trim()) body.note = v.note.trim();
+    const where = await position(v.consent);
+    if (where) body.position = where;
+    await enqueue(kk, "visit", body);
+    S.visit = null;
+    S.notice = { key: "notice.visit_saved", vars: { outcome: choice("Outcome", body.outcome) } };
+    go("household", kk);
+    S.notice = null;
+  }
+
+  function startInterview(kk, failed) {
+    const hh = S.households[kk];
+    const p = hh.prefill;
+    S.interview = { members: [], nextUid: 1, summary: [], respondent: null, consent: false, busy: false,
+      replaces: failed ? failed.seq : null };
+    form = CensusForm.create(ui, S.interview, { render: render, doneTarget: "save-interview" });
+    const start = failed ? failed.body.response : p.latest_response ? { members: p.latest_response.members, departed: [] } : null;
+    S.interview.members = form.membersFrom(p.register_members, start);
+    if (failed) {
+      S.interview.respondent = failed.body.response.respondent_nik;
+      form.placeServerProblems(failed.error.problems, "response.");
+    } else {
+      const head = p.register_members.find((m) => m.relationship === "head");
+      S.interview.respondent = head ? head.nik : null;
+    }
+    go("interview", kk);
+  }
+
+  function viewInterview() {
+    const hh = S.households[S.kk], I = S.interview;
+    if (!hh || !I) return viewWorklist();
+    const present = I.members.filter((m) => !m.departed && m.f.nik);
+    return h("section", { "aria-labelledby": "interview-title" },
+      h("p", {}, h("a", { href: "#household/" + S.kk, id: "back" }, t("back.household"))),
+      h("h1", { id: "interview-title" }, t("interview.title", { name: hh.entry.head_name || hh.kk })),
+      summaryBox(I.summary),
+      h("p", {}, t("interview.intro")),
+      field("respondent", t("interview.respondent"), h("select", { id: "respondent", onchange: (ev) => { I.respondent = ev.target.value || null; } },
+        h("option", { value: "" }, t("choose")),
+        present.map((m) => h("option", { value: m.f.nik, selected: I.respondent === m.f.nik }, form.memberLabel(m)))), I.respondentError),
+      h("ol", { class: "members" }, I.members.map(form.viewMember)),
+      h("button", { type: "button", class: "secondary", id: "add-member", onclick: form.addMember }, t("member.add")),
+      consentBox(I),
+      h("div", { class: "bar" },
+        h("button", { type: "button", class: "primary", id: "save-interview", disabled: I.busy, onclick: saveInterview }, t("interview.save"))));
+  }
+
+  async function saveInterview() {
+    const I = S.interview, kk = S.kk;
+    if (I.busy) return;  // a double tap files once
+    I.respondentError = null;
+    const ok = form.validateAll();
+    const present = I.members.filter((m) => !m.departed);
+    if (!I.respondent || !present.some((m) => m.f.nik === I.respondent)) {
+      I.respondentError = "missing_field";
+      I.summary.unshift({ code: "missing_field", target: "respondent", label: () => t("interview.respondent") });
+    }
+    if (!ok || I.respondentError) { render(); focusFirstError(); return; }
+    I.busy = true;
+    render();
+    const response = Object.assign({ respondent_nik: I.respondent }, form.submissionBody());
+    const body = { outcome: "interviewed", response: response, recorded_at: new Date().toISOString() };
+    const where = await position(I.consent);
+    if (where) body.position = where;
+    await enqueue(kk, "interview", body, I.replaces);
+    S.interview = null;
+    S.notice = { key: "notice.interview_saved" };
+    go("household", kk);
+    S.notice = null;
+  }
+
+  function viewSignout() {
+    return h("section", { "aria-labelledby": "signout-title" },
+      h("h1", { id: "signout-title" }, t("signout.title")),
+      h("p", { class: "notice warning", role: "alert" }, t("signout.warning", { count: S.outbox.length })),
+      h("button", { type: "button", class: "secondary", id: "signout-cancel", onclick: () => go("worklist") }, t("signout.cancel")),
+      h("button", { type: "button", class: "primary danger-fill", id: "signout-confirm", onclick: () => signOut(true) }, t("signout.confirm")));
+  }
+
+  function viewEnded() {
+    return h("section", { "aria-labelledby": "ended-title" },
+      h("h1", { id: "ended-title" }, t("ended.title")),
+      h("p", {}, t("ended.text")));
+  }
+
+  const VIEWS = { loading: viewLoading, signin: viewSignin, worklist: viewWorklist, household: viewHousehold, visit: viewVisit,
+    interview: viewInterview, signout: viewSignout, ended: viewEnded };
+
+  // ---------------------------------------------------------------- start
+
+  function route() {
+    const [view, kk] = (location.hash.replace("#", "") || "worklist").split("/");
+    if (!S.officer) { S.view = "signin"; render(); return; }
+    if ((view === "household" || view === "visit" || view === "interview") && S.households[kk]) {
+      if (view === "visit" && !S.visit) { S.visit = { outcome: null, note: "", consent: false, errors: {}, busy: false }; }
+      if (view === "interview" && !S.interview) { startInterview(kk); return; }
+      S.view = view; S.kk = kk;
+    } else if (view === "signout") S.view = "signout";
+    else { S.view = "worklist"; S.kk = null; }
+    render();
+  }
+
+  async function load() {
+    S.session = (await DB.get("kv", "session")) || null;
+    S.officer = (await DB.get("kv", "officer")) || null;
+    S.sync.at = (await DB.get("kv", "synced_at")) || null;
+    for (const hh of await DB.all("households")) S.households[hh.kk] = hh;
+    S.outbox = (await DB.all("outbox")).sort((a, b) => a.seq - b.seq);
+  }
+
+  async function start() {
+    $("lang").addEventListener("click", () => {
+      S.lang = S.lang === "id" ? "en" : "id";
+      try { localStorage.setItem("census.lang", JSON.stringify(S.lang)); } catch (e) { /* private mode */ }
+      render();
+      $("lang").focus();
+    });
+    $("signout").addEventListener("click", () => signOut(false));
+    window.addEventListener("popstate", route);
+    window.addEventListener("online", () => { S.online = true; renderNetbar(); syncAll(); });
+    window.addEventListener("offline", () => { S.online = false; renderNetbar(); });
+    if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js").catch(() => { /* works online without it */ });
+    render();
+    try { S.config = await AUTH.loadConfig("config.json"); } catch (e) { S.config = null; }
+    await load();
+    if (S.config && S.config.field_phase_end && Date.now() > Date.parse(S.config.field_phase_end)) {
+      await wipe();
+      S.view = "ended";
+      render();
+      return;
+    }
+    let returnTo = null;
+    try {
+      const back = S.config ? await AUTH.completeSignIn(S.config) : null;
+      if (back) {
+        if (S.officer && S.officer !== back.session.officer_id && (S.outbox.length || Object.keys(S.households).length)) {
+          S.signinError = { code: "auth_other_officer" };
+        } else {
+          S.session = back.session;
+          S.officer = back.session.officer_id;
+          S.signinError = null;
+          S.notice = null;
+          await DB.put("kv", S.session, "session");
+          await DB.put("kv", S.officer, "officer");
+          returnTo = back.returnTo;
+        }
+      }
+    } catch (error) {
+      S.signinError = { code: error.code || "auth_failed" };
+    }
+    if (returnTo && returnTo !== location.hash) history.replaceState(null, "", location.pathname + returnTo);
+    route();
+    if (S.officer && signedIn() && navigator.onLine) syncAll();
+  }
+
+  start();
+})();
