@@ -182,3 +182,18 @@ class PasswordNotSet(CensusError):
     status = 409
     code = "password_not_set"
     message = "This household has no password to reset."
+
+
+class ResetCodeRequired(CensusError):
+    """A supervisor reset the household's password: only KK + NIK + the one-time code they
+    gave the family can set a new one."""
+
+    status = 401
+    code = "reset_code_required"
+    message = "This household's password was reset; give the reset code from the supervisor with a new password."
+
+
+class ResetCodeExpired(CensusError):
+    status = 401
+    code = "reset_code_expired"
+    message = "This reset code has expired; ask the supervisor for a new one."

@@ -6,17 +6,18 @@ the worklist until its last allowed attempt."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-from shared import storage
+from shared import audit, audit_store, storage
 from shared.errors import NotFound, PasswordNotSet, RetryableError
 from shared.household_access import validate_kk
 from shared.intake import iso_utc, store_response, validate_idempotency_key
 from shared.officers import SUPERVISOR, Caller, Forbidden, require_supervisor_of
 from shared.progress import status_delta
+from shared.reset_codes import RESET_CODE_TTL_SECONDS, format_reset_code, hash_reset_code, new_reset_code
 from shared.responses import Submission, check_rules
 from shared.settings import Settings
 from shared.status import Status, check_transition
@@ -136,6 +137,14 @@ def record_visit(
             version=version,
         )
 
+    record = audit.record(
+        audit.INTERVIEW if request.response is not None else audit.VISIT,
+        caller.officer_id,
+        household.register.sls_code,
+        iso_utc(now),
+        kk=kk,
+        outcome=request.outcome,
+    )
     if request.response is not None:
         result = store_response(
             kk,
@@ -146,6 +155,7 @@ def record_visit(
             now=now,
             channel=Channel.INTERVIEW,
             visit=lambda attempt, version: visit_entry(attempt, Status.INTERVIEWED.value, version),
+            audit=audit_store.audit_items(record),
         )
         return (201 if result.created else 200), {
             "kk": kk,
@@ -155,11 +165,15 @@ def record_visit(
             "receipt_code": result.receipt_code,
             "submitted_at": result.submitted_at,
         }
-    return _record_failed_visit(household, request.outcome, visit_entry, settings)
+    return _record_failed_visit(household, request.outcome, visit_entry, settings, audit_store.audit_items(record))
 
 
 def _record_failed_visit(
-    household: storage.HouseholdSnapshot, outcome: str, visit_entry: Any, settings: Settings
+    household: storage.HouseholdSnapshot,
+    outcome: str,
+    visit_entry: Any,
+    settings: Settings,
+    audit_items: tuple[storage.CensusItem, ...] = (),
 ) -> tuple[int, dict[str, Any]]:
     kk = household.state.pk.removeprefix("HH#")
     for _ in range(settings.write_attempts):
@@ -180,8 +194,13 @@ def _record_failed_visit(
             visit_keys=visit_keys,
             receipt_code=state.receipt_code,
             progress=status_delta(
-                state.status, new.value, was_on_worklist=state.visit_area is not None, on_worklist=stays
+                state.status,
+                new.value,
+                was_on_worklist=state.visit_area is not None,
+                on_worklist=stays,
+                was_in_review=state.review_area is not None,
             ),
+            audit=audit_items,
         )
         try:
             storage.save_visit(change)
@@ -211,19 +230,50 @@ def _visit_answer(kk: str, visit: storage.VisitEntry, settings: Settings) -> dic
 
 def reset_household_password(caller: Caller, kk: str, *, now: datetime | None = None) -> dict[str, Any]:
     """A supervisor of the household's area, having checked the family card in person,
-    removes the household's password: its next sign-in sets a new one. Recorded (who,
-    when) in the household's partition; the guessing lockout is lifted with it."""
+    removes the household's password and gets a one-time code for the family
+    (shared/reset_codes.py): the household's next sign-in needs KK + NIK + that code to set a
+    new password; KK + NIK alone no longer claim it. Recorded (who, when) in the household's
+    partition and the audit trail; the guessing lockout is lifted with it. A second reset
+    before the family has used the code replaces the code."""
     kk = validate_kk(kk)
     household = storage.load_household(kk)
     if household is None:
         raise Forbidden()  # an unknown KK looks like one of another area
     require_supervisor_of(caller, household.register.sls_code)
-    reset_at = iso_utc(now or datetime.now(UTC))
+    if household.credential is None and household.reset is None:
+        raise PasswordNotSet()
+    moment = now or datetime.now(UTC)
+    reset_at = iso_utc(moment)
+    expires_at = iso_utc(moment + timedelta(seconds=RESET_CODE_TTL_SECONDS))
+    code = new_reset_code()
+    item = storage.ResetCode(
+        household.state.pk,
+        storage.RESET_CODE_SK,
+        code_hash=hash_reset_code(code),
+        expires_at_iso=expires_at,
+        reset_by=caller.officer_id,
+        reset_at=reset_at,
+    )
+    record = audit.record(audit.PASSWORD_RESET, caller.officer_id, household.register.sls_code, reset_at, kk=kk)
     try:
-        storage.reset_password(kk, reset_by=caller.officer_id, reset_at=reset_at)
+        storage.reset_password(
+            kk,
+            reset_by=caller.officer_id,
+            reset_at=reset_at,
+            code=item,
+            credential_set_at=household.credential.set_at if household.credential is not None else None,
+            replaced_code_hash=household.reset.code_hash if household.reset is not None else None,
+            audit=audit_store.audit_items(record),
+        )
     except storage.ConditionFailed:
-        raise PasswordNotSet() from None
+        raise RetryableError("The household changed during the reset; retry.", code="write_conflict") from None
     guesses = storage.get_guesses(kk)
     if guesses is not None and guesses.failures:
         storage.clear_failed_guesses(kk)
-    return {"kk": kk, "reset_at": reset_at, "reset_by": caller.officer_id}
+    return {
+        "kk": kk,
+        "reset_at": reset_at,
+        "reset_by": caller.officer_id,
+        "reset_code": format_reset_code(code),
+        "expires_at": expires_at,
+    }

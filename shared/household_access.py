@@ -17,6 +17,8 @@ from shared.errors import (
     FieldProblem,
     InvalidCredentials,
     PasswordRequired,
+    ResetCodeExpired,
+    ResetCodeRequired,
     SessionError,
     SessionWrongHousehold,
     TooManyAttempts,
@@ -24,6 +26,7 @@ from shared.errors import (
 )
 from shared.nik import InvalidIdentifier, parse_kk
 from shared.passwords import MAX_LENGTH, verify_password
+from shared.reset_codes import reset_code_matches
 from shared.sessions import Session
 from shared.settings import Settings
 
@@ -43,6 +46,7 @@ def authenticate(
     *,
     settings: Settings,
     now: datetime,
+    reset_code: str | None = None,
 ) -> storage.HouseholdSnapshot:
     """The household (META, REGISTER, password hash, draft) if `respondent_nik` is on KK
     `kk`'s register and, once the household has a password, `password` is it."""
@@ -53,6 +57,9 @@ def authenticate(
     household = storage.load_household(kk)
     window = settings.lockout_window_seconds
     nik_on_register = household is not None and respondent_nik in {m.nik for m in household.register.members}
+    if household is not None and household.credential is None and household.reset is not None:
+        _check_reset_code(household, kk, nik_on_register, reset_code, settings=settings, epoch=epoch, now=now)
+        return household
     if household is None or (household.credential is None and not nik_on_register):
         storage.record_failed_guess(kk, epoch, window)
         raise InvalidCredentials()
@@ -75,6 +82,34 @@ def authenticate(
     elif guesses and guesses.failures:
         storage.clear_failed_guesses(kk)
     return household
+
+
+def _check_reset_code(
+    household: storage.HouseholdSnapshot,
+    kk: str,
+    nik_on_register: bool,
+    reset_code: str | None,
+    *,
+    settings: Settings,
+    epoch: int,
+    now: datetime,
+) -> None:
+    """A household whose password a supervisor reset is proven by KK + NIK + the one-time
+    code (shared/reset_codes.py); the code is guessed under the same per-KK lockout as a
+    password, and a wrong NIK and a wrong code answer alike."""
+    assert household.reset is not None
+    window = settings.lockout_window_seconds
+    if reset_code is None:
+        if not nik_on_register:
+            storage.record_failed_guess(kk, epoch, window)
+        raise ResetCodeRequired()
+    if storage.record_failed_guess(kk, epoch, window, below=settings.lockout_max_failures) is None:
+        raise TooManyAttempts(retry_after=_retry_after(kk, epoch, window))
+    if not (reset_code_matches(reset_code, household.reset.code_hash) and nik_on_register):
+        raise InvalidCredentials()
+    storage.clear_failed_guesses(kk)
+    if datetime.fromisoformat(household.reset.expires_at_iso.replace("Z", "+00:00")) <= now:
+        raise ResetCodeExpired()
 
 
 def _retry_after(kk: str, epoch: int, window: int) -> int:

@@ -34,6 +34,7 @@ from shared.responses import (
     register_review_reasons,
     review_reasons,
 )
+from shared.review_store import review_queue_keys
 from shared.sessions import Session
 from shared.settings import Settings
 from shared.status import NEEDS_VISIT, InvalidTransition, Status, check_transition
@@ -132,6 +133,7 @@ def store_response(
     now: datetime,
     channel: Channel,
     visit: Callable[[int, int], storage.VisitEntry] | None = None,
+    audit: tuple[storage.CensusItem, ...] = (),
 ) -> SubmissionResult:
     """Store a checked response (online, or an interview with its `visit(attempt, version)` record)
     as the household's next version, retrying lost races, replaying idempotent retries."""
@@ -159,6 +161,9 @@ def store_response(
                 return replay
             raise
         visit_keys = storage.visit_keys(household.register.sls_code, kk) if final in NEEDS_VISIT else None
+        review_keys = (
+            review_queue_keys(household.register.sls_code, kk, submitted_at) if final is Status.NEEDS_REVIEW else None
+        )
         new = storage.NewVersion(
             kk=kk,
             expected_version=int(state.version),
@@ -188,7 +193,11 @@ def store_response(
                 was_on_worklist=state.visit_area is not None,
                 on_worklist=visit_keys is not None,
                 first_online=channel is Channel.ONLINE and int(state.version) == 0,
+                was_in_review=state.review_area is not None,
+                in_review=review_keys is not None,
             ),
+            review_keys=review_keys,
+            audit=audit,
             visit=visit(int(state.visit_attempts or 0) + 1, int(state.version) + 1) if visit else None,
         )
         try:

@@ -15,10 +15,20 @@ _COUNTED = {s.value for s in Status} - {Status.SUBMITTED.value}
 
 
 def status_delta(
-    old: str, new: str, *, was_on_worklist: bool, on_worklist: bool, first_online: bool = False
+    old: str,
+    new: str,
+    *,
+    was_on_worklist: bool,
+    on_worklist: bool,
+    first_online: bool = False,
+    was_in_review: bool = False,
+    in_review: bool = False,
 ) -> dict[str, int]:
-    """Counter changes for one household moving from `old` to `new`."""
+    """Counter changes for one household moving from `old` to `new` (and into or out of the
+    worklist backlog and the review queue)."""
     delta: dict[str, int] = {}
+    if was_in_review != in_review:
+        delta["awaiting_review"] = 1 if in_review else -1
     if old != new:
         if old in _COUNTED:
             delta[old] = -1
@@ -47,6 +57,7 @@ def _figures(rows: list[storage.ProgressCounter]) -> dict[str, int]:
         "refused": totals["refused"],
         "moved": totals["moved"],
         "to_visit": totals["to_visit"],
+        "awaiting_review": totals["awaiting_review"],
     }
 
 

@@ -18,6 +18,12 @@ funnels onto a shared key:
                                               functions may be granted writes to LOCK#* only
     pk=HH#<kk>        sk=VISIT#<id>           a field visit (outcome, note, officer)
     pk=HH#<kk>        sk=RESET#<time>         a supervisor's password reset (who, when)
+    pk=HH#<kk>        sk=META#RESET           the pending reset's one-time code (hash, expiry)
+    pk=HH#<kk>        sk=REVIEW#<time>        a supervisor's review decision, with its note
+    pk=AUDIT#HH#<kk>  sk=<time>#<id>          audit trail of one household (append-only)
+    pk=AUDIT#<reg>#<day> sk=<area>#<time>#<id> audit trail by area, one partition per regency
+                                              and day (append-only; shared/audit_store.py)
+    pk=SNAP#<area>    sk=<day>                the area's progress figures at the end of a day
     pk=OFFICER#<id>   sk=PROFILE              roster entry: role and covered areas
     pk=ROSTER#<reg>   sk=<area>#<officer>     who covers what, by regency (or province)
     pk=ASSIGN#<vill>  sk=<sls>#<kk>           worklist assignment; `officer_id` feeds the
@@ -28,12 +34,13 @@ funnels onto a shared key:
     pk=PROGRESS#<prov> sk=<regency>           which regencies have counters
     pk=IMPORT#<id>    sk=IMPORT               register-import checkpoint (resume)
 
-META, META#CREDENTIAL, META#DRAFT and REGISTER sort together, so the one Query that
+META, META#CREDENTIAL, META#DRAFT, META#RESET and REGISTER sort together, so the one Query that
 proves a household also reads its password hash and draft (and nothing else: RESET#,
 V#, VISIT# sort after REGISTER, IDEM# before META).
 
 META carries `visit_area`/`visit_order` only while the household needs a field visit,
-which makes the `needs_visit` index sparse.
+which makes the `needs_visit` index sparse; `review_area`/`review_order` only while it
+awaits a supervisor's review (the sparse `review_queue` index).
 """
 
 from __future__ import annotations
@@ -118,6 +125,18 @@ class NeedsVisitIndex(GlobalSecondaryIndex["HouseholdState"]):
     visit_order = UnicodeAttribute(range_key=True)
 
 
+class ReviewQueueIndex(GlobalSecondaryIndex["HouseholdState"]):
+    """Sparse: only households awaiting a supervisor's review carry `review_area` (their
+    regency) and `review_order` (`<flagged_at>#<kk>`): the queue, oldest first, is one Query."""
+
+    class Meta:
+        index_name = "review_queue"
+        projection = IncludeProjection(["kind", "status", "version", "sls_code", "review_reasons"])
+
+    review_area = UnicodeAttribute(hash_key=True)
+    review_order = UnicodeAttribute(range_key=True)
+
+
 class ByOfficerIndex(GlobalSecondaryIndex["Assignment"]):
     class Meta:
         index_name = "by_officer"
@@ -143,7 +162,13 @@ class HouseholdState(CensusItem, discriminator="household"):
     address = UnicodeAttribute(null=True)
     head_name = UnicodeAttribute(null=True)
     import_batch = UnicodeAttribute(null=True)  # the register-import batch that created it
+    # While the household awaits a supervisor's review (shared/review.py): the sparse
+    # review_queue index's keys, and why it was flagged (for filtering the queue).
+    review_area = UnicodeAttribute(null=True)
+    review_order = UnicodeAttribute(null=True)
+    review_reasons = ListAttribute(of=UnicodeAttribute, null=True)
     needs_visit = NeedsVisitIndex()
+    review_queue = ReviewQueueIndex()
 
 
 class RegisterMember(MapAttribute[str, Any]):
@@ -188,6 +213,53 @@ class Draft(CensusItem, discriminator="draft"):
 class PasswordReset(CensusItem, discriminator="password_reset"):
     reset_by = UnicodeAttribute()  # officer id
     reset_at = UnicodeAttribute()
+
+
+class ResetCode(CensusItem, discriminator="reset_code"):
+    """A supervisor's pending password reset (`META#RESET`): the one-time code's hash and
+    expiry. While it exists the household can be claimed only with the code."""
+
+    code_hash = UnicodeAttribute()
+    expires_at_iso = UnicodeAttribute()
+    reset_by = UnicodeAttribute()
+    reset_at = UnicodeAttribute()
+
+
+class ReviewDecision(CensusItem, discriminator="review_decision"):
+    """A supervisor's decision on a flagged response (`REVIEW#<at>`), with their note: in the
+    household's own partition, beside its personal data (the audit record carries no note)."""
+
+    decision = UnicodeAttribute()
+    version = NumberAttribute()
+    decided_by = UnicodeAttribute()
+    decided_at = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+
+
+class AuditEntry(CensusItem, discriminator="audit"):
+    """One staff action, append-only: identifiers only (officer ids, KK, area codes, counts),
+    never a name, NIK, address or free text. See shared/audit_store.py for the keys."""
+
+    at = UnicodeAttribute()
+    action = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    area_code = UnicodeAttribute()
+    kk = UnicodeAttribute(null=True)
+    details = UnicodeAttribute(default="{}")  # JSON object of identifiers and counts
+
+
+class ProgressSnapshot(CensusItem, discriminator="snapshot"):
+    """An area's progress figures at the end of a day (`SNAP#<area>`, sk the day)."""
+
+    households = NumberAttribute(default=0)
+    responded_online = NumberAttribute(default=0)
+    clean = NumberAttribute(default=0)
+    needs_review = NumberAttribute(default=0)
+    interviewed = NumberAttribute(default=0)
+    pending = NumberAttribute(default=0)
+    to_visit = NumberAttribute(default=0)
+    awaiting_review = NumberAttribute(default=0)
+    taken_at = UnicodeAttribute()
 
 
 class Receipt(CensusItem, discriminator="receipt"):
@@ -266,6 +338,7 @@ PROGRESS_FIELDS = (
     "moved",
     "responded_online",
     "to_visit",
+    "awaiting_review",
 )
 
 
@@ -280,6 +353,7 @@ class ProgressCounter(CensusItem, discriminator="progress"):
     moved = NumberAttribute(default=0)
     responded_online = NumberAttribute(default=0)
     to_visit = NumberAttribute(default=0)
+    awaiting_review = NumberAttribute(default=0)  # in the review queue (needs_review, undecided)
     imports = UnicodeSetAttribute(null=True)  # register-import batches already counted
 
 
@@ -301,6 +375,10 @@ _MODELS: tuple[type[CensusItem], ...] = (
     Credential,
     Draft,
     PasswordReset,
+    ResetCode,
+    ReviewDecision,
+    AuditEntry,
+    ProgressSnapshot,
     Receipt,
     IdempotencyRecord,
     GuessCounter,
@@ -336,7 +414,7 @@ def idempotency_sk(key: str) -> str:
 
 
 META_SK, REGISTER_SK, RECEIPT_SK = "META", "REGISTER", "RECEIPT"
-CREDENTIAL_SK, DRAFT_SK = "META#CREDENTIAL", "META#DRAFT"
+CREDENTIAL_SK, DRAFT_SK, RESET_CODE_SK = "META#CREDENTIAL", "META#DRAFT", "META#RESET"
 
 
 def visit_keys(sls_code: str, kk: str) -> tuple[str, str]:
@@ -459,6 +537,7 @@ class HouseholdSnapshot:
     register: HouseholdRegister
     credential: Credential | None = None
     draft: Draft | None = None
+    reset: ResetCode | None = None  # a supervisor's pending reset: claimed only with its code
 
 
 def load_household(kk: str) -> HouseholdSnapshot | None:
@@ -481,7 +560,8 @@ def load_household(kk: str) -> HouseholdSnapshot | None:
         return None
     credential = next((i for i in items if isinstance(i, Credential)), None)
     draft = next((i for i in items if isinstance(i, Draft)), None)
-    return HouseholdSnapshot(state, register, credential, draft)
+    reset = next((i for i in items if isinstance(i, ResetCode)), None)
+    return HouseholdSnapshot(state, register, credential, draft, reset)
 
 
 def get_idempotency_record(kk: str, key: str) -> IdempotencyRecord | None:
@@ -620,6 +700,10 @@ class NewVersion:
     visit: VisitEntry | None = None  # an interview also records the visit
     departed: list[dict[str, Any]] | None = None
     delete_draft: bool = False  # the household's draft is filed with this version
+    # (review_area, review_order) while the version awaits a supervisor's review, and why.
+    review_keys: tuple[str, str] | None = None
+    # Audit records written in the same transaction (shared/audit_store.py).
+    audit: tuple[CensusItem, ...] = ()
 
 
 def save_version(new: NewVersion) -> None:
@@ -673,6 +757,7 @@ def save_version(new: NewVersion) -> None:
             HouseholdState.visit_area.set(new.visit_keys[0]),
             HouseholdState.visit_order.set(new.visit_keys[1]),
         ]
+    meta_actions += review_queue_actions(new.review_keys, new.review_reasons)
     meta_condition = (HouseholdState.version == new.expected_version) & (HouseholdState.status == new.expected_status)
     receipt_condition = Receipt.pk.does_not_exist() if new.receipt_is_new else (Receipt.kk == new.kk)
 
@@ -698,6 +783,7 @@ def save_version(new: NewVersion) -> None:
         "receipt",
         *(["idempotency"] if record else []),
         *(["visit"] if new.visit else []),
+        *(["audit"] * len(new.audit)),
         "meta",
         *(["progress"] if progress else []),
     ]
@@ -716,12 +802,29 @@ def save_version(new: NewVersion) -> None:
                 )
             if new.visit is not None:
                 tx.save(new.visit, condition=VisitEntry.pk.does_not_exist())
+            for audit in new.audit:
+                tx.save(audit, condition=CensusItem.pk.does_not_exist())
             tx.update(meta, actions=meta_actions, condition=meta_condition)
             if progress:
                 tx.update(_progress_item(new.sls_code), actions=progress)
     except TransactWriteError as exc:
         _classify_cancellation(exc, items, new.idempotency_key, new.kk)
         raise  # pragma: no cover - _classify_cancellation always raises
+
+
+def review_queue_actions(keys: tuple[str, str] | None, reasons: Sequence[str]) -> list[Action]:
+    """META's review-queue attributes: set while it awaits review, removed otherwise."""
+    if keys is None:
+        return [
+            HouseholdState.review_area.remove(),
+            HouseholdState.review_order.remove(),
+            HouseholdState.review_reasons.remove(),
+        ]
+    return [
+        HouseholdState.review_area.set(keys[0]),
+        HouseholdState.review_order.set(keys[1]),
+        HouseholdState.review_reasons.set(list(reasons)),  # type: ignore[arg-type]
+    ]
 
 
 def _classify_cancellation(exc: TransactWriteError, items: Sequence[str], key: str | None, kk: str) -> None:
@@ -797,18 +900,58 @@ def save_draft(kk: str, body: str, *, expected_etag: str | None, new_etag: str, 
         raise DraftConflict() from None
 
 
-def reset_password(kk: str, *, reset_by: str, reset_at: str) -> None:
-    """Remove the password (the household is unclaimed again) and record who did it, at once;
-    `ConditionFailed` if it had none."""
+def reset_password(
+    kk: str,
+    *,
+    reset_by: str,
+    reset_at: str,
+    code: ResetCode,
+    credential_set_at: str | None,
+    replaced_code_hash: str | None,
+    audit: Sequence[CensusItem] = (),
+) -> None:
+    """Remove the password (conditional on the one read, `credential_set_at`) or replace a
+    pending reset's code (conditional on the code read), store the new code's hash, and
+    record who did it, at once; `ConditionFailed` if the household changed meanwhile."""
     pk = household_pk(kk)
     record = PasswordReset(pk, f"RESET#{reset_at}", reset_by=reset_by, reset_at=reset_at)
     try:
         with TransactWrite(connection=_transaction_connection()) as tx:
-            tx.delete(Credential(pk, CREDENTIAL_SK), condition=Credential.pk.exists())
+            if credential_set_at is not None:
+                tx.delete(Credential(pk, CREDENTIAL_SK), condition=Credential.set_at == credential_set_at)
             tx.save(record, condition=PasswordReset.pk.does_not_exist())
+            if replaced_code_hash is not None:
+                tx.save(code, condition=ResetCode.code_hash == replaced_code_hash)
+            else:
+                tx.save(code, condition=ResetCode.pk.does_not_exist())
+            for item in audit:
+                tx.save(item, condition=CensusItem.pk.does_not_exist())
     except TransactWriteError as exc:
-        if any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons):
+        if any(
+            r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
+            for r in exc.cancellation_reasons
+        ):
             raise ConditionFailed() from None
+        _busy_or_raise(exc)
+
+
+def claim_with_reset_code(kk: str, password_hash: str, set_at: str, code_hash: str) -> None:
+    """Set the new password and use up the reset code, at once: the code works once (a
+    concurrent second claim gets `AlreadyExists`)."""
+    pk = household_pk(kk)
+    try:
+        with TransactWrite(connection=_transaction_connection()) as tx:
+            tx.delete(ResetCode(pk, RESET_CODE_SK), condition=ResetCode.code_hash == code_hash)
+            tx.save(
+                Credential(pk, CREDENTIAL_SK, password_hash=password_hash, set_at=set_at),
+                condition=Credential.pk.does_not_exist(),
+            )
+    except TransactWriteError as exc:
+        if any(
+            r is not None and r.code in ("ConditionalCheckFailed", "TransactionConflict")
+            for r in exc.cancellation_reasons
+        ):
+            raise AlreadyExists() from None
         _busy_or_raise(exc)
 
 
@@ -996,10 +1139,6 @@ def replace_assignments(old: Sequence[Assignment], new: Sequence[Assignment]) ->
             batch.save(item)
 
 
-def save_generation(generation: WorklistGeneration) -> None:
-    generation.save()
-
-
 def get_assignment(sls_code: str, kk: str) -> Assignment | None:
     from shared.areas import village_of
 
@@ -1050,6 +1189,7 @@ class VisitChange:
     visit_keys: tuple[str, str] | None
     receipt_code: str | None
     progress: dict[str, int]
+    audit: tuple[CensusItem, ...] = ()  # audit records written in the same transaction
 
 
 def save_visit(change: VisitChange) -> None:
@@ -1059,14 +1199,23 @@ def save_visit(change: VisitChange) -> None:
     ]
     if change.visit_keys is None:
         meta_actions += [HouseholdState.visit_area.remove(), HouseholdState.visit_order.remove()]
+    meta_actions += review_queue_actions(None, ())  # a visit's outcome takes it out of the review queue
     progress = _progress_actions(change.progress)
-    items = ["visit", "meta", *(["receipt"] if change.receipt_code else []), *(["progress"] if progress else [])]
+    items = [
+        "visit",
+        *(["audit"] * len(change.audit)),
+        "meta",
+        *(["receipt"] if change.receipt_code else []),
+        *(["progress"] if progress else []),
+    ]
     attempts_condition = HouseholdState.visit_attempts == change.expected_attempts
     if change.expected_attempts == 0:
         attempts_condition |= HouseholdState.visit_attempts.does_not_exist()
     try:
         with TransactWrite(connection=_transaction_connection()) as tx:
             tx.save(change.visit, condition=VisitEntry.pk.does_not_exist())
+            for audit in change.audit:
+                tx.save(audit, condition=CensusItem.pk.does_not_exist())
             tx.update(
                 HouseholdState(household_pk(change.kk), META_SK),
                 actions=meta_actions,
