@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from shared.errors import CensusError, SessionError, SessionExpired, SessionRequired
-from shared.settings import Settings
+from shared.settings import Settings, session_signing_key
 
 _HEADER = {"alg": "HS256", "typ": "JWT"}
 _AUDIENCE = "census-resident"
@@ -53,7 +55,10 @@ MIN_KEY_BYTES = 32  # HS256's digest size: a shorter key is guessable offline
 
 
 def _key(settings: Settings) -> str:
-    key = settings.session_signing_key
+    try:
+        key = session_signing_key(settings)
+    except (BotoCoreError, ClientError, ValueError):  # Secrets Manager unreachable, throttled, denied
+        raise SessionsUnavailable() from None
     if not key or len(key.encode()) < MIN_KEY_BYTES:
         raise SessionsUnavailable()
     return key

@@ -658,3 +658,55 @@ def test_once_claimed_a_wrong_nik_and_a_wrong_password_answer_alike(
     assert error_code(wrong_nik[2]) == "invalid_credentials"
     # The stranger's NIK without a password was counted as a failure; the right one was not.
     assert storage.get_guesses(household.kk).failures == 3  # type: ignore[union-attr]
+
+
+def test_in_aws_the_key_is_fetched_once_from_secrets_manager_and_cached(
+    household: RegisterHousehold, monkeypatch: Any
+) -> None:
+    """The functions get the secret's ARN, not the key: one GetSecretValue per container,
+    then every token is signed and checked with the cached key. The ARN wins over the
+    environment variable, which is for census serve and the tests only."""
+    import boto3
+    import jwt
+
+    from shared import settings as settings_module
+
+    key = "secrets-manager-session-key-" + "k" * 40
+    arn = boto3.client("secretsmanager").create_secret(Name=f"census-{uuid.uuid4()}", SecretString=key)["ARN"]
+    calls: list[str] = []
+    make_client = settings_module._secrets_manager
+
+    def counting_client(region: str) -> Any:
+        client = make_client(region)
+        client.meta.events.register(
+            "before-call.secrets-manager.GetSecretValue", lambda **_: calls.append("GetSecretValue")
+        )
+        return client
+
+    monkeypatch.setattr(settings_module, "_secrets_manager", counting_client)
+    monkeypatch.setenv("SESSION_SIGNING_SECRET_ARN", arn)
+    settings.cache_clear()
+    settings_module.secret_string.cache_clear()
+    try:
+        token = session_token(household)
+        for _ in range(3):
+            assert get_household(token)[0] == 200
+        assert calls == ["GetSecretValue"]
+        # Signed with the secret's value, not with SESSION_SIGNING_KEY (still set here).
+        claims = jwt.decode(token, key, algorithms=["HS256"], audience="census-resident")
+        assert claims["sub"] == household.kk
+    finally:
+        settings_module.secret_string.cache_clear()
+
+
+def test_when_secrets_manager_fails_sign_in_answers_503_and_tries_again_later(
+    household: RegisterHousehold, monkeypatch: Any
+) -> None:
+    from shared import settings as settings_module
+
+    monkeypatch.setenv("SESSION_SIGNING_SECRET_ARN", "arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:gone")
+    settings.cache_clear()
+    settings_module.secret_string.cache_clear()
+    status, _, answer = sign_in(household.kk, household.members[0].nik, new_password=PASSWORD)
+    assert (status, error_code(answer)) == (503, "sessions_unavailable")
+    assert settings_module.secret_string.cache_info().currsize == 0  # not cached: the next cold path retries
