@@ -65,10 +65,19 @@ async function axe(page, view) {
   assert.deepEqual(unlabelled, [], "unlabelled controls on " + view);
 }
 
+async function settled(page) {
+  await page.waitForSelector("main[aria-busy=false]");
+}
 async function view(page, hash, ready) {
   await page.evaluate((h) => { location.hash = h; }, hash);
+  await settled(page);
   await page.waitForSelector(ready);
-  await page.waitForFunction(() => !document.querySelector("main [role=status].small"));
+}
+/* A click that draws the view again (a decision, a confirmation): wait until it is drawn. */
+async function clickAndRedraw(page, selector) {
+  await page.evaluate(() => document.getElementById("main").setAttribute("aria-busy", "pending"));
+  await page.click(selector);
+  await settled(page);
 }
 
 async function figures(page) {
@@ -118,30 +127,31 @@ async function main() {
   await shot(page, "01-signin");
   await page.fill("#signin-token", city);
   await page.keyboard.press("Enter");
+  await settled(page);
   await page.waitForSelector("#progress-table");
 
   log("drill down: city, district, village, SLS");
   const cityFigures = await checkProgress(page, CITY, city, "02-progress-city");
   assert.ok(await page.locator("svg.chart.line circle").count() >= 4, "three snapshot days and today");
   const districtCode = cityFigures.children.find((c) => c.area_code === district).area_code;
-  await page.click(`#progress-table a[href="#/progress/${districtCode}"]`);
-  await page.waitForFunction((d) => location.hash === "#/progress/" + d, districtCode);
+  await clickAndRedraw(page, `#progress-table a[href="#/progress/${districtCode}"]`);
+  assert.equal(await page.evaluate(() => location.hash), "#/progress/" + districtCode);
   const districtFigures = await checkProgress(page, districtCode, city, "03-progress-district");
   const village = districtFigures.children.find((c) => c.area_code === flagged[0].sls_code.slice(0, 10)).area_code;
   const villageFigures = await checkProgress(page, village, city, "04-progress-village");
   const sls = villageFigures.children[0].area_code;
   await checkProgress(page, sls, city, "05-progress-sls");
   log("  the breadcrumbs lead back to the city");
-  await page.click(`nav.crumbs a[href="#/progress/${CITY}"]`);
+  await clickAndRedraw(page, `nav.crumbs a[href="#/progress/${CITY}"]`);
   await page.waitForSelector("#progress-table");
 
   log("English");
-  await page.click("#lang");
-  await page.waitForFunction(() => document.documentElement.lang === "en");
+  await clickAndRedraw(page, "#lang");
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "en");
   assert.equal(await page.textContent("#nav-progress"), MESSAGES.en.console["view.progress"]);
   await checkProgress(page, CITY, city, "06-progress-city-en");
-  await page.click("#lang");
-  await page.waitForFunction(() => document.documentElement.lang === "id");
+  await clickAndRedraw(page, "#lang");
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "id");
 
   log("keyboard: the menu");
   await page.focus("#skip");
@@ -151,7 +161,9 @@ async function main() {
     reached = await page.evaluate(() => document.activeElement && document.activeElement.id === "nav-review");
   }
   assert.ok(reached, "the menu's review link is reachable by Tab");
+  await page.evaluate(() => document.getElementById("main").setAttribute("aria-busy", "pending"));
   await page.keyboard.press("Enter");
+  await settled(page);
   await page.waitForSelector("#review-table");
 
   log("worklists: preview, then generate, a district");
@@ -166,7 +178,7 @@ async function main() {
   await shot(page, "07-worklists-preview");
   const beforeGeneration = await ok("GET", `/v1/areas/${district}/worklists`, city);
   assert.deepEqual(beforeGeneration, beforePreview, "the preview wrote nothing");
-  await page.click("#confirm-button");
+  await clickAndRedraw(page, "#confirm-button");
   await page.waitForSelector(".notice[role=status]");
   const loads = await ok("GET", `/v1/areas/${district}/worklists`, city);
   assert.equal(loads.households, preview.households, "the generation is the preview's split");
@@ -179,14 +191,16 @@ async function main() {
   await page.selectOption("#reassign-from", giver.officer_id);
   await page.fill("#reassign-what", moving.sls_code);
   await page.fill("#reassign-to", taker);
-  await page.click("#reassign button[type=submit]");
+  await clickAndRedraw(page, "#reassign button[type=submit]");
   await page.waitForSelector(".notice[role=status]");
   const takerToken = config.officer_tokens[taker];
   assert.ok(takerToken, "a token for " + taker);
   const takerList = await ok("GET", "/v1/officers/me/worklist?limit=200", takerToken);
   const movedKks = (await ok("GET", `/v1/areas/${district}/worklists`, city)).officers.find((o) => o.officer_id === taker).sls.map((s) => s.sls_code);
   assert.ok(movedKks.includes(moving.sls_code), "the SLS is on the other officer's load");
-  assert.ok(takerList.households.filter((h) => h.sls_code === moving.sls_code).length === moving.households, "and on their worklist (API)");
+  assert.ok(takerList.households.filter((h) => h.sls_code === moving.sls_code).length >= moving.households, "and on their worklist (API)");
+  const giverList = await ok("GET", "/v1/officers/me/worklist?limit=200", config.officer_tokens[giver.officer_id]);
+  assert.ok(!giverList.households.some((h) => h.sls_code === moving.sls_code), "and off the first officer's");
   await axe(page, "worklists");
   await shot(page, "08-worklists-loads");
 
@@ -205,13 +219,13 @@ async function main() {
   await axe(page, "household review");
   await shot(page, "10-household-review");
   await page.fill("#decide-note", "Diperiksa lewat telepon");
-  await page.click("#decide-accept");
+  await clickAndRedraw(page, "#decide-accept");
   await page.waitForSelector("#review-table");
   await page.check("#pick-" + two.kk);
-  await page.click("#bulk-accept");
+  await clickAndRedraw(page, "#bulk-accept");
   await page.waitForSelector(".notice[role=status]");
   await view(page, "#/household/" + three.kk, "#comparison");
-  await page.click("#decide-visit");
+  await clickAndRedraw(page, "#decide-visit");
   await page.waitForSelector("#review-table");
   const progressAfter = await ok("GET", `/v1/areas/${district}/progress`, city);
   assert.equal(progressAfter.awaiting_review, progressBefore.awaiting_review - 3, "three decided");

@@ -112,7 +112,7 @@
   }
   function download(name, text, type) {
     const blob = new Blob([text], { type: type || "text/csv;charset=utf-8" });
-    const link = h("a", { href: URL.createObjectURL(blob), download: name });
+    const link = h("a", { href: URL.createObjectURL(blob), download: name, hidden: true }, name);
     document.body.appendChild(link);
     link.click();
     setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
@@ -160,30 +160,41 @@
     out.hidden = !Auth.signedIn();
   }
 
+  let renders = 0;
+  /* Draws the current view into a fresh container and swaps it in when done, so a render that
+     a newer one overtook (a quick second click) never mixes its elements with the newer one's. */
   async function render(focus) {
+    const mine = ++renders;
     const r = route();
     chrome(r.view);
-    const root = main();
-    root.textContent = "";
-    if (!Auth.signedIn()) { drawSignIn(root); return; }
+    const frame = main();
+    frame.setAttribute("aria-busy", "true");
+    const root = document.createElement("div");
+    const swap = () => {
+      if (mine !== renders) return false;
+      frame.textContent = "";
+      frame.appendChild(root);
+      frame.setAttribute("aria-busy", "false");
+      return true;
+    };
+    if (!Auth.signedIn()) { drawSignIn(root); swap(); return; }
     if (!me) {
       try { me = await api("GET", "/v1/staff/me"); } catch (e) {
-        if (!Auth.signedIn()) { drawSignIn(root, e); return; }
-        root.appendChild(problem(e)); return;
+        if (!Auth.signedIn()) { drawSignIn(root, e); swap(); return; }
+        root.appendChild(problem(e)); swap(); return;
       }
     }
     if (notice) { root.appendChild(h("div", { class: "notice" + (notice.kind === "warning" ? " warning" : ""), role: "status" }, notice.text)); notice = null; }
     const views = { progress: drawProgress, worklists: drawWorklists, review: drawReview, household: drawHousehold, reset: drawReset, audit: drawAudit };
     const draw = views[r.view] || drawProgress;
-    const busy = h("p", { role: "status", class: "small" }, t("loading"));
-    root.appendChild(busy);
     try {
       await draw(root, r);
     } catch (e) {
-      if (!Auth.signedIn()) { root.textContent = ""; drawSignIn(root, e); return; }
+      if (!Auth.signedIn()) { root.textContent = ""; drawSignIn(root, e); swap(); return; }
       root.appendChild(problem(e));
     }
-    busy.remove();
+    if (!swap()) return;
+    for (const swatch of root.querySelectorAll(".swatch")) swatch.style.background = swatch.dataset.color;
     if (focus !== false) { const h1 = root.querySelector("h1"); if (h1) { h1.tabIndex = -1; h1.focus(); } }
   }
 
@@ -272,7 +283,6 @@
       h("a", { href: `#/review/${area}` }, t("progress.to_review")),
       h("a", { href: `#/audit/${area}` }, t("progress.to_audit"))));
     root.appendChild(table(t("progress.table", { level: children.length ? t("level." + LEVELS[CHILD[area.length]]) : "" }), head, rows, { id: "progress-table" }));
-    for (const swatch of root.querySelectorAll(".swatch")) swatch.style.background = swatch.dataset.color;
   }
 
   // ---------------------------------------------------------------- worklists
