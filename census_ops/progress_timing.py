@@ -21,7 +21,8 @@ REGENCY = "9171"
 
 
 def _write_counters(sls_total: int) -> None:
-    from shared import storage
+    from shared.store import schema
+    from shared.store.fieldwork import save_officers
 
     per_village = max(1, sls_total // 100)
     rows = []
@@ -30,29 +31,45 @@ def _write_counters(sls_total: int) -> None:
             for s in range(1, per_village + 1):
                 sls = f"{REGENCY}{d:03d}{v:03d}{s:04d}"
                 rows.append(
-                    storage.ProgressCounter(
-                        *storage.progress_key(sls), households=100, pending=20, clean=70, needs_review=5,
-                        interviewed=5, responded_online=75, to_visit=25, awaiting_review=3,
-                    )  # fmt: skip
+                    schema.ProgressCounter(
+                        *schema.progress_key(sls),
+                        households=100,
+                        pending=20,
+                        clean=70,
+                        needs_review=5,
+                        interviewed=5,
+                        responded_online=75,
+                        to_visit=25,
+                        awaiting_review=3,
+                    )
                 )
-    with storage.ProgressCounter.batch_write() as batch:
+    with schema.ProgressCounter.batch_write() as batch:
         for row in rows:
             batch.save(row)
-    storage.AreaMarker(f"PROGRESS#{REGENCY[:2]}", REGENCY).save()
-    storage.save_officers(
-        [storage.OfficerProfile(storage.officer_pk("SPV-TIMING"), "PROFILE", name="Timing", role="supervisor",
-                                areas=[REGENCY, "1671"])]  # fmt: skip
+    schema.AreaMarker(*schema.regency_marker_key(f"{REGENCY}0010010001")).save()
+    save_officers(
+        [
+            schema.OfficerProfile(
+                schema.officer_pk("SPV-TIMING"),
+                schema.PROFILE_SK,
+                name="Timing",
+                role="supervisor",
+                areas=[REGENCY, "1671"],
+            )
+        ]
     )
     print(f"wrote {len(rows)} SLS counters under regency {REGENCY}", file=sys.stderr)
 
 
 def _time(url: str, token: str, runs: int) -> tuple[float, float, int]:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("--url must be an http(s) URL")
     seconds = []
     size = 0
     for _ in range(runs):
-        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310 - checked above
         start = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=120) as answer:
+        with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310 - checked above
             size = len(answer.read())
         seconds.append(time.perf_counter() - start)
     return statistics.median(seconds), max(seconds), size

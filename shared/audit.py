@@ -15,12 +15,12 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from shared import audit_store, storage
+from shared import store
 from shared.areas import area_code_parameter
-from shared.audit_store import AuditRecord
-from shared.errors import FieldProblem, ValidationFailed
+from shared.errors import FieldProblem, Forbidden, ValidationFailed
 from shared.household_access import validate_kk
-from shared.officers import Caller, Forbidden, require_supervisor_of
+from shared.officers import Caller, require_supervisor_of
+from shared.store import AuditRecord
 
 WORKLISTS_GENERATED = "worklists_generated"
 WORKLIST_REASSIGNED = "worklist_reassigned"
@@ -50,13 +50,12 @@ def record(action: str, actor: str, area_code: str, at: str, *, kk: str | None =
     return AuditRecord(at=at, action=action, actor=actor, area_code=area_code, kk=kk, details=details)
 
 
-def _limit(raw: str | None) -> int:
+def page_limit(raw: str | None, default: int = PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> int:
+    """A `limit` query parameter: a whole number from 1 to `maximum` (422 otherwise)."""
     if raw is None:
-        return PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise ValidationFailed(
-            [FieldProblem("invalid_limit", f"limit must be between 1 and {MAX_PAGE_SIZE}.", "limit")]
-        )
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ValidationFailed([FieldProblem("invalid_limit", f"limit must be between 1 and {maximum}.", "limit")])
     return int(raw)
 
 
@@ -79,22 +78,26 @@ def encode_cursor(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, pk: str, sk_prefix: str) -> dict[str, Any] | None:
-    """A cursor handed out for this partition and area, or 422 invalid_cursor."""
+def invalid_cursor() -> ValidationFailed:
+    return ValidationFailed([FieldProblem("invalid_cursor", "This cursor is not from this list.", "cursor")])
+
+
+def parse_cursor(cursor: str) -> Any:
+    """The key a cursor carries (checked by the store against the list it claims to be from)."""
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise invalid_cursor() from None
+
+
+def decode_cursor(cursor: str | None, area: str, day: str) -> dict[str, Any] | None:
+    """A cursor handed out for this area and day, or 422 invalid_cursor."""
     if not cursor:
         return None
-    invalid = ValidationFailed([FieldProblem("invalid_cursor", "This cursor is not from this list.", "cursor")])
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise invalid from None
-    if not isinstance(key, dict) or set(key) != {"pk", "sk"}:
-        raise invalid
-    if not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()):
-        raise invalid
-    if key["pk"]["S"] != pk or not key["sk"]["S"].startswith(sk_prefix):
-        raise invalid
-    return dict(key)
+    start = store.area_trail_start(parse_cursor(cursor), area, day)
+    if start is None:
+        raise invalid_cursor()
+    return start
 
 
 def wants_csv(raw: str | None) -> bool:
@@ -132,11 +135,11 @@ def household_trail(caller: Caller, kk: str) -> dict[str, Any]:
 
 def household_trail_records(caller: Caller, kk: str) -> list[AuditRecord]:
     kk = validate_kk(kk)
-    household = storage.load_household(kk)
+    household = store.load_household(kk)
     if household is None:
         raise Forbidden()  # an unknown KK looks like one of another area
     require_supervisor_of(caller, household.register.sls_code)
-    return audit_store.household_trail(kk)
+    return store.household_trail(kk)
 
 
 def _area(area: str) -> str:
@@ -155,8 +158,8 @@ def area_trail(
     area = _area(area)
     require_supervisor_of(caller, area)
     when = _day(day, now or datetime.now(UTC))
-    start = decode_cursor(cursor, audit_store.area_audit_pk(area, when), area)
-    records, last = audit_store.area_trail(area, when, _limit(limit), start)
+    start = decode_cursor(cursor, area, when)
+    records, last = store.area_trail(area, when, page_limit(limit), start)
     records.sort(key=lambda r: (r.at, r.record_id))
     return {
         "area_code": area,
@@ -174,7 +177,7 @@ def area_trail_csv(caller: Caller, area: str, day: str | None, *, now: datetime 
     records: list[AuditRecord] = []
     start = None
     while len(records) < MAX_CSV_ROWS:
-        page, start = audit_store.area_trail(area, when, min(MAX_PAGE_SIZE, MAX_CSV_ROWS - len(records)), start)
+        page, start = store.area_trail(area, when, min(MAX_PAGE_SIZE, MAX_CSV_ROWS - len(records)), start)
         records += page
         if start is None:
             break

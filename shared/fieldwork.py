@@ -6,16 +6,18 @@ the worklist until its last allowed attempt."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-from shared import audit, audit_store, storage
-from shared.errors import NotFound, PasswordNotSet, RetryableError
+from shared import audit, store
+from shared.errors import Forbidden, PasswordNotSet, WriteConflict
 from shared.household_access import validate_kk
 from shared.intake import iso_utc, store_response, validate_idempotency_key
-from shared.officers import SUPERVISOR, Caller, Forbidden, require_supervisor_of
+from shared.officers import SUPERVISOR, Caller, require_supervisor_of
 from shared.progress import status_delta
 from shared.reset_codes import RESET_CODE_TTL_SECONDS, format_reset_code, hash_reset_code, new_reset_code
 from shared.responses import Submission, check_rules
@@ -45,20 +47,21 @@ class VisitRequest(BaseModel):
         return self
 
 
-class HouseholdNotFound(NotFound):
-    code = "household_not_found"
-    message = "No household with this KK number is on the register."
+@dataclass(frozen=True)
+class RecordedVisit:
+    answer: dict[str, Any]
+    created: bool  # a new visit, or an interview's first version; False: an interview's correction
 
 
-def _household_for(caller: Caller, kk: str, *, supervisors_too: bool) -> storage.HouseholdSnapshot:
+def _household_for(caller: Caller, kk: str, *, supervisors_too: bool) -> store.HouseholdSnapshot:
     """The household, if the caller is the officer assigned to it (or, where allowed, a
     supervisor of its area). An unknown KK and a household of another area look alike."""
     kk = validate_kk(kk)
-    household = storage.load_household(kk)
+    household = store.load_household(kk)
     if household is None:
         raise Forbidden()
     sls = household.register.sls_code
-    assignment = storage.get_assignment(sls, kk)
+    assignment = store.get_assignment(sls, kk)
     assigned = assignment is not None and assignment.officer_id == caller.officer_id
     supervising = supervisors_too and SUPERVISOR in caller.roles and caller.covers(sls)
     if not (assigned or supervising):
@@ -70,33 +73,24 @@ def household_for_interview(caller: Caller, kk: str) -> dict[str, Any]:
     """Register members and the latest response, so the interview starts from what is known."""
     household = _household_for(caller, kk, supervisors_too=True)
     state, register = household.state, household.register
-    latest = storage.latest_version(register.pk.removeprefix("HH#"))
+    latest = store.latest_version(register.kk)
     return {
-        "kk": state.pk.removeprefix("HH#"),
+        "kk": state.kk,
         "sls_code": register.sls_code,
         "address": register.address,
         "status": state.status,
-        "version": int(state.version),
-        "visit_attempts": int(state.visit_attempts or 0),
-        "register_members": [
-            {
-                "nik": m.nik,
-                "name": m.name,
-                "sex": m.sex,
-                "birth_date": m.birth_date,
-                "relationship": m.relationship,
-            }
-            for m in register.members
-        ],
+        "version": state.version,
+        "visit_attempts": state.visit_attempts,
+        "register_members": [asdict(m) for m in register.members],  # nik, name, sex, birth_date, relationship
         "latest_response": None
         if latest is None
         else {
-            "version": int(latest.version),
+            "version": latest.version,
             "channel": latest.channel,
             "status": latest.status,
             "submitted_at": latest.submitted_at,
-            "review_reasons": list(latest.review_reasons or []),
-            "members": [dict(m) for m in latest.members],
+            "review_reasons": latest.review_reasons,
+            "members": latest.members,
         },
     }
 
@@ -109,25 +103,24 @@ def record_visit(
     *,
     settings: Settings,
     now: datetime | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """Record a visit by the assigned officer; returns (HTTP status, answer)."""
+) -> RecordedVisit:
+    """Record a visit by the assigned officer."""
     now = now or datetime.now(UTC)
     key = validate_idempotency_key(idempotency_key)
     request = parse_json(VisitRequest, body)
     if request.response is not None:
         check_rules(request.response, now)
     household = _household_for(caller, kk, supervisors_too=False)
-    kk = household.state.pk.removeprefix("HH#")
+    kk = household.state.kk
     visit_id = key or f"{iso_utc(now)}#{uuid.uuid4().hex[:8]}"
     if key is not None and request.response is None:
-        stored = storage.get_visit(kk, visit_id)
+        stored = store.get_visit(kk, visit_id)
         if stored is not None:  # a retry: the same answer as the first time
-            return 201, _visit_answer(kk, stored, settings)
+            return RecordedVisit(_visit_answer(kk, stored, settings), created=True)
 
-    def visit_entry(attempt: int, status: str, version: int) -> storage.VisitEntry:
-        return storage.VisitEntry(
-            household.state.pk,
-            f"VISIT#{visit_id}",
+    def visit_entry(attempt: int, status: str, version: int) -> store.VisitRecord:
+        return store.VisitRecord(
+            visit_id=visit_id,
             officer_id=caller.officer_id,
             outcome=request.outcome,
             note=request.note,
@@ -155,9 +148,9 @@ def record_visit(
             now=now,
             channel=Channel.INTERVIEW,
             visit=lambda attempt, version: visit_entry(attempt, Status.INTERVIEWED.value, version),
-            audit=audit_store.audit_items(record),
+            audit=record,
         )
-        return (201 if result.created else 200), {
+        answer = {
             "kk": kk,
             "outcome": "interviewed",
             "status": result.status,
@@ -165,64 +158,64 @@ def record_visit(
             "receipt_code": result.receipt_code,
             "submitted_at": result.submitted_at,
         }
-    return _record_failed_visit(household, request.outcome, visit_entry, settings, audit_store.audit_items(record))
+        return RecordedVisit(answer, created=result.created)
+    return _record_failed_visit(household, request.outcome, visit_entry, settings, record)
 
 
 def _record_failed_visit(
-    household: storage.HouseholdSnapshot,
+    household: store.HouseholdSnapshot,
     outcome: str,
-    visit_entry: Any,
+    visit_entry: Callable[[int, str, int], store.VisitRecord],
     settings: Settings,
-    audit_items: tuple[storage.CensusItem, ...] = (),
-) -> tuple[int, dict[str, Any]]:
-    kk = household.state.pk.removeprefix("HH#")
+    record: store.AuditRecord | None = None,
+) -> RecordedVisit:
+    kk = household.state.kk
     for _ in range(settings.write_attempts):
         state = household.state
         new = check_transition(Status(state.status), Status(outcome))
-        attempt = int(state.visit_attempts or 0) + 1
+        attempt = state.visit_attempts + 1
         stays = new in _FAILED_VISITS_STAYING and attempt < settings.max_visit_attempts
-        visit_keys = storage.visit_keys(household.register.sls_code, kk) if stays else None
-        entry = visit_entry(attempt, new.value, int(state.version))
-        change = storage.VisitChange(
+        entry = visit_entry(attempt, new.value, state.version)
+        change = store.VisitChange(
             kk=kk,
             sls_code=household.register.sls_code,
-            expected_version=int(state.version),
+            expected_version=state.version,
             expected_status=state.status,
-            expected_attempts=int(state.visit_attempts or 0),
+            expected_attempts=state.visit_attempts,
             status=new.value,
             visit=entry,
-            visit_keys=visit_keys,
+            stays_on_worklist=stays,
             receipt_code=state.receipt_code,
             progress=status_delta(
                 state.status,
                 new.value,
-                was_on_worklist=state.visit_area is not None,
+                was_on_worklist=state.on_worklist,
                 on_worklist=stays,
-                was_in_review=state.review_area is not None,
+                was_in_review=state.in_review,
             ),
-            audit=audit_items,
+            audit=record,
         )
         try:
-            storage.save_visit(change)
-        except storage.VisitReplay:
-            stored = storage.get_visit(kk, entry.sk.removeprefix("VISIT#"))
+            store.save_visit(change)
+        except store.VisitReplay:
+            stored = store.get_visit(kk, entry.visit_id)
             if stored is not None:
-                return 201, _visit_answer(kk, stored, settings)
-        except storage.VersionConflict:
-            household = storage.load_household(kk) or household
+                return RecordedVisit(_visit_answer(kk, stored, settings), created=True)
+        except store.VersionConflict:
+            household = store.load_household(kk) or household
             continue
-        return 201, _visit_answer(kk, entry, settings)
-    raise RetryableError("The household changed while recording the visit; retry.", code="write_conflict")
+        return RecordedVisit(_visit_answer(kk, entry, settings), created=True)
+    raise WriteConflict("The household changed while recording the visit; retry.")
 
 
-def _visit_answer(kk: str, visit: storage.VisitEntry, settings: Settings) -> dict[str, Any]:
-    attempt = int(visit.attempt)
+def _visit_answer(kk: str, visit: store.VisitRecord, settings: Settings) -> dict[str, Any]:
+    attempt = visit.attempt
     return {
         "kk": kk,
         "outcome": visit.outcome,
         "status": visit.status,
         "attempt": attempt,
-        "version": int(visit.version),
+        "version": visit.version,
         "visited_at": visit.visited_at,
         "stays_on_worklist": Status(visit.status) in _FAILED_VISITS_STAYING and attempt < settings.max_visit_attempts,
     }
@@ -236,7 +229,7 @@ def reset_household_password(caller: Caller, kk: str, *, now: datetime | None = 
     partition and the audit trail; the guessing lockout is lifted with it. A second reset
     before the family has used the code replaces the code."""
     kk = validate_kk(kk)
-    household = storage.load_household(kk)
+    household = store.load_household(kk)
     if household is None:
         raise Forbidden()  # an unknown KK looks like one of another area
     require_supervisor_of(caller, household.register.sls_code)
@@ -246,30 +239,22 @@ def reset_household_password(caller: Caller, kk: str, *, now: datetime | None = 
     reset_at = iso_utc(moment)
     expires_at = iso_utc(moment + timedelta(seconds=RESET_CODE_TTL_SECONDS))
     code = new_reset_code()
-    item = storage.ResetCode(
-        household.state.pk,
-        storage.RESET_CODE_SK,
-        code_hash=hash_reset_code(code),
-        expires_at_iso=expires_at,
-        reset_by=caller.officer_id,
-        reset_at=reset_at,
-    )
-    record = audit.record(audit.PASSWORD_RESET, caller.officer_id, household.register.sls_code, reset_at, kk=kk)
     try:
-        storage.reset_password(
+        store.reset_password(
             kk,
             reset_by=caller.officer_id,
             reset_at=reset_at,
-            code=item,
+            code_hash=hash_reset_code(code),
+            expires_at=expires_at,
             credential_set_at=household.credential.set_at if household.credential is not None else None,
             replaced_code_hash=household.reset.code_hash if household.reset is not None else None,
-            audit=audit_store.audit_items(record),
+            audit=audit.record(audit.PASSWORD_RESET, caller.officer_id, household.register.sls_code, reset_at, kk=kk),
         )
-    except storage.ConditionFailed:
-        raise RetryableError("The household changed during the reset; retry.", code="write_conflict") from None
-    guesses = storage.get_guesses(kk)
+    except store.ConditionFailed:
+        raise WriteConflict("The household changed during the reset; retry.") from None
+    guesses = store.get_guesses(kk)
     if guesses is not None and guesses.failures:
-        storage.clear_failed_guesses(kk)
+        store.clear_failed_guesses(kk)
     return {
         "kk": kk,
         "reset_at": reset_at,

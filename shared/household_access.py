@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared import storage
+from shared import store
 from shared.errors import (
     FieldProblem,
     InvalidCredentials,
@@ -47,21 +47,29 @@ def authenticate(
     settings: Settings,
     now: datetime,
     reset_code: str | None = None,
-) -> storage.HouseholdSnapshot:
+) -> store.HouseholdSnapshot:
     """The household (META, REGISTER, password hash, draft) if `respondent_nik` is on KK
-    `kk`'s register and, once the household has a password, `password` is it."""
+    `kk`'s register and, once the household has a password, `password` is it (after a
+    supervisor's reset: `reset_code` is the one-time code they gave the family)."""
     epoch = int(now.timestamp())
-    guesses = storage.get_guesses(kk)
-    if guesses and guesses.failures >= settings.lockout_max_failures and guesses.window_ends > epoch:
+    window, limit = settings.lockout_window_seconds, settings.lockout_max_failures
+    household = store.load_household(kk)
+    # Read after the household, not before: every answer below is decided against the
+    # counter as it is once this attempt's own check is known, so the attempts on one KK
+    # line up one after another as DynamoDB orders its operations on the counter.
+    guesses = store.get_guesses(kk)
+    if guesses and guesses.failures >= limit and guesses.window_ends > epoch:
         raise TooManyAttempts(retry_after=guesses.window_ends - epoch)
-    household = storage.load_household(kk)
-    window = settings.lockout_window_seconds
     nik_on_register = household is not None and respondent_nik in {m.nik for m in household.register.members}
     if household is not None and household.credential is None and household.reset is not None:
-        _check_reset_code(household, kk, nik_on_register, reset_code, settings=settings, epoch=epoch, now=now)
+        _check_reset_code(household, kk, nik_on_register, reset_code, window=window, limit=limit, epoch=epoch, now=now)
         return household
     if household is None or (household.credential is None and not nik_on_register):
-        storage.record_failed_guess(kk, epoch, window)
+        # A wrong KK/NIK is counted before it is answered, and only while the window has
+        # room (atomically): a burst of parallel guesses gets exactly `limit` 401s and then
+        # 429s, never a 401 more. A right NIK writes nothing (a replay costs no write unit):
+        # it was checked against the counter read just above, after its own check.
+        _take_attempt(kk, epoch, window, limit)
         raise InvalidCredentials()
     if household.credential is not None:
         # Once claimed, the answer is the same whether or not the NIK is on the register:
@@ -69,60 +77,66 @@ def authenticate(
         # and the password is checked either way, so neither answer nor timing tells.
         if password is None:
             if not nik_on_register:
-                storage.record_failed_guess(kk, epoch, window)
+                _take_attempt(kk, epoch, window, limit)
             raise PasswordRequired()
         # The password is the secret the lockout protects: each check takes one of the
         # window's attempts first (atomically), so parallel guesses get no more than the limit.
-        if storage.record_failed_guess(kk, epoch, window, below=settings.lockout_max_failures) is None:
-            raise TooManyAttempts(retry_after=_retry_after(kk, epoch, window))
+        _take_attempt(kk, epoch, window, limit)
         password_right = len(password) <= MAX_LENGTH and verify_password(password, household.credential.password_hash)
         if not (password_right and nik_on_register):
             raise InvalidCredentials()
-        storage.clear_failed_guesses(kk)  # the attempt taken, and any before it
+        store.clear_failed_guesses(kk)  # the attempt taken, and any before it
     elif guesses and guesses.failures:
-        storage.clear_failed_guesses(kk)
+        store.clear_failed_guesses(kk)
     return household
 
 
 def _check_reset_code(
-    household: storage.HouseholdSnapshot,
+    household: store.HouseholdSnapshot,
     kk: str,
     nik_on_register: bool,
     reset_code: str | None,
     *,
-    settings: Settings,
+    window: int,
+    limit: int,
     epoch: int,
     now: datetime,
 ) -> None:
     """A household whose password a supervisor reset is proven by KK + NIK + the one-time
-    code (shared/reset_codes.py); the code is guessed under the same per-KK lockout as a
-    password, and a wrong NIK and a wrong code answer alike."""
+    code (shared/reset_codes.py): without the code `reset_code_required` whether or not the
+    NIK is right; the code is guessed under the same per-KK lockout as a password (each
+    check takes one of the window's attempts first), and a wrong NIK and a wrong code answer
+    alike."""
     assert household.reset is not None
-    window = settings.lockout_window_seconds
     if reset_code is None:
         if not nik_on_register:
-            storage.record_failed_guess(kk, epoch, window)
+            _take_attempt(kk, epoch, window, limit)
         raise ResetCodeRequired()
-    if storage.record_failed_guess(kk, epoch, window, below=settings.lockout_max_failures) is None:
-        raise TooManyAttempts(retry_after=_retry_after(kk, epoch, window))
+    _take_attempt(kk, epoch, window, limit)
     if not (reset_code_matches(reset_code, household.reset.code_hash) and nik_on_register):
         raise InvalidCredentials()
-    storage.clear_failed_guesses(kk)
-    if datetime.fromisoformat(household.reset.expires_at_iso.replace("Z", "+00:00")) <= now:
+    store.clear_failed_guesses(kk)
+    if datetime.fromisoformat(household.reset.expires_at.replace("Z", "+00:00")) <= now:
         raise ResetCodeExpired()
 
 
+def _take_attempt(kk: str, epoch: int, window: int, limit: int) -> None:
+    """One of the window's `limit` attempts, taken atomically; 429 when none is left."""
+    if store.record_failed_guess(kk, epoch, window, below=limit) is None:
+        raise TooManyAttempts(retry_after=_retry_after(kk, epoch, window))
+
+
 def _retry_after(kk: str, epoch: int, window: int) -> int:
-    guesses = storage.get_guesses(kk)
+    guesses = store.get_guesses(kk)
     return guesses.window_ends - epoch if guesses is not None else window
 
 
-def session_household(session: Session, kk: str | None = None) -> tuple[storage.HouseholdSnapshot, str]:
+def session_household(session: Session, kk: str | None = None) -> tuple[store.HouseholdSnapshot, str]:
     """The household a verified session stands for, and the NIK its member signed in with.
     A session for another KK than the path's is refused."""
     if kk is not None and validate_kk(kk) != session.kk:
         raise SessionWrongHousehold()
-    household = storage.load_household(session.kk)
+    household = store.load_household(session.kk)
     if household is None or not 0 <= session.member < len(household.register.members):
         raise SessionError()
     if household.credential is None or household.credential.set_at != session.password_set_at:

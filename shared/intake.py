@@ -1,6 +1,6 @@
 """Submission intake: validate, authenticate the household, check consistency, and store
 the response as a new version - retrying races, replaying idempotent retries. No HTTP
-here and no DynamoDB: `storage` does the writing."""
+here and no DynamoDB: `shared.store` does the writing."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shared import storage
+from shared import store
 from shared.errors import (
     FieldProblem,
     IdempotencyKeyReused,
     OnlinePhaseClosed,
-    RetryableError,
     ValidationFailed,
+    WriteConflict,
 )
 from shared.household_access import authenticate, session_household, validate_kk
 from shared.progress import status_delta
@@ -34,10 +34,9 @@ from shared.responses import (
     register_review_reasons,
     review_reasons,
 )
-from shared.review_store import review_queue_keys
 from shared.sessions import Session
 from shared.settings import Settings
-from shared.status import NEEDS_VISIT, InvalidTransition, Status, check_transition
+from shared.status import NEEDS_VISIT, Status, check_transition
 from shared.vocabulary import Channel
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
@@ -126,14 +125,14 @@ def submit_response(
 def store_response(
     kk: str,
     submission: Submission,
-    household: storage.HouseholdSnapshot,
+    household: store.HouseholdSnapshot,
     *,
     key: str | None,
     settings: Settings,
     now: datetime,
     channel: Channel,
-    visit: Callable[[int, int], storage.VisitEntry] | None = None,
-    audit: tuple[storage.CensusItem, ...] = (),
+    visit: Callable[[int, int], store.VisitRecord] | None = None,
+    audit: store.AuditRecord | None = None,
 ) -> SubmissionResult:
     """Store a checked response (online, or an interview with its `visit(attempt, version)` record)
     as the household's next version, retrying lost races, replaying idempotent retries."""
@@ -142,10 +141,15 @@ def store_response(
     fingerprint = request_hash(submission)
     members = canonical_members(submission, register_niks)
     submitted_at = iso_utc(now)
+    now_epoch = int(now.timestamp())
     for attempt in range(settings.write_attempts):
         if attempt:
-            household = storage.load_household(kk) or household
+            household = store.load_household(kk) or household
         state = household.state
+        # A retry of a stored request (also one that lost the race to its own twin): its answer.
+        replay = store.find_replay(state, key, now_epoch)
+        if replay is not None:
+            return _result_from_record(kk, replay, fingerprint)
         reasons = review_reasons(submission, household.register.head_nik, now)
         reasons += register_review_reasons(submission, register_niks)
         path = (
@@ -153,22 +157,14 @@ def store_response(
             if channel is Channel.INTERVIEW
             else [Status.SUBMITTED, Status.NEEDS_REVIEW if reasons else Status.CLEAN]
         )
-        try:
-            final = check_transition(Status(state.status), *path)
-        except InvalidTransition:
-            replay = _replay(kk, key, fingerprint)
-            if replay is not None:
-                return replay
-            raise
-        visit_keys = storage.visit_keys(household.register.sls_code, kk) if final in NEEDS_VISIT else None
-        review_keys = (
-            review_queue_keys(household.register.sls_code, kk, submitted_at) if final is Status.NEEDS_REVIEW else None
-        )
-        new = storage.NewVersion(
+        final = check_transition(Status(state.status), *path)
+        needs_visit = final in NEEDS_VISIT
+        new = store.NewVersion(
             kk=kk,
-            expected_version=int(state.version),
+            sls_code=household.register.sls_code,
+            expected_version=state.version,
             expected_status=state.status,
-            version=int(state.version) + 1,
+            version=state.version + 1,
             status=final.value,
             channel=channel.value,
             submitted_at=submitted_at,
@@ -180,31 +176,29 @@ def store_response(
             departed=canonical_departed(submission) or None,
             delete_draft=household.draft is not None,
             review_reasons=reasons,
-            visit_keys=visit_keys,
+            needs_visit=needs_visit,
             idempotency_key=key,
             request_hash=fingerprint,
             created=state.receipt_code is None,
-            idempotency_expires_at=int(now.timestamp()) + settings.idempotency_ttl_seconds,
-            now_epoch=int(now.timestamp()),
-            sls_code=household.register.sls_code,
+            idempotency_expires_at=now_epoch + settings.idempotency_ttl_seconds,
+            now_epoch=now_epoch,
+            recent_keys=state.idempotency,
             progress=status_delta(
                 state.status,
                 final.value,
-                was_on_worklist=state.visit_area is not None,
-                on_worklist=visit_keys is not None,
-                first_online=channel is Channel.ONLINE and int(state.version) == 0,
-                was_in_review=state.review_area is not None,
-                in_review=review_keys is not None,
+                was_on_worklist=state.on_worklist,
+                on_worklist=needs_visit,
+                first_online=channel is Channel.ONLINE and state.version == 0,
+                was_in_review=state.in_review,
+                in_review=final is Status.NEEDS_REVIEW,
             ),
-            review_keys=review_keys,
+            visit=visit(state.visit_attempts + 1, state.version + 1) if visit else None,
+            in_review=final is Status.NEEDS_REVIEW,
             audit=audit,
-            visit=visit(int(state.visit_attempts or 0) + 1, int(state.version) + 1) if visit else None,
         )
         try:
-            storage.save_version(new)
-        except storage.IdempotentReplay as replay:
-            return _result_from_record(kk, replay.record, fingerprint)
-        except (storage.VersionConflict, storage.VisitReplay):
+            store.save_version(new)
+        except (store.VersionConflict, store.VisitReplay):
             # Lost a race with another writer of this household: back off, re-read, retry.
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311 - jitter, not crypto
             continue
@@ -216,29 +210,18 @@ def store_response(
             submitted_at=submitted_at,
             created=new.created,
         )
-    raise RetryableError(
-        "Too many simultaneous changes to this household; retry shortly.",
-        code="write_conflict",
-        retry_after=1,
-    )
+    raise WriteConflict(retry_after=1)
 
 
-def _replay(kk: str, key: str | None, fingerprint: str) -> SubmissionResult | None:
-    if key is None:
-        return None
-    record = storage.get_idempotency_record(kk, key)
-    return None if record is None else _result_from_record(kk, record, fingerprint)
-
-
-def _result_from_record(kk: str, record: storage.IdempotencyRecord, fingerprint: str) -> SubmissionResult:
+def _result_from_record(kk: str, record: store.ReplayRecord, fingerprint: str) -> SubmissionResult:
     if record.request_hash != fingerprint:
         raise IdempotencyKeyReused()
     return SubmissionResult(
         receipt_code=record.receipt_code,
         kk=kk,
-        version=int(record.version),
+        version=record.version,
         status=record.status,
         submitted_at=record.submitted_at,
-        created=bool(record.created),
+        created=record.created,
         replayed=True,
     )

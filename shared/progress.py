@@ -4,9 +4,10 @@ they count, so they are never a scan and never drift; an area's figures are one 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from shared import storage
+from shared import store
 from shared.areas import LEVELS, validate_area_code
 from shared.status import Status
 
@@ -41,11 +42,46 @@ def status_delta(
     return delta
 
 
-def _figures(rows: list[storage.ProgressCounter]) -> dict[str, int]:
-    totals = dict.fromkeys(storage.PROGRESS_FIELDS, 0)
+def recount(households: Iterable[store.HouseholdTally]) -> dict[str, dict[str, int]]:
+    """The counters per SLS as the households say they should be: the same deltas the
+    writes apply (status_delta), summed from nothing."""
+    counters: dict[str, dict[str, int]] = {}
+    for household in households:
+        row = counters.setdefault(household.sls_code, dict.fromkeys(store.PROGRESS_FIELDS, 0))
+        row["households"] += 1
+        delta = status_delta(
+            "",
+            household.status,
+            was_on_worklist=False,
+            on_worklist=household.on_worklist,
+            first_online=household.responded_online,
+            in_review=household.in_review,
+        )
+        for name, value in delta.items():
+            row[name] += value
+    return counters
+
+
+def drift(stored: dict[str, dict[str, int]], recounted: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Per SLS, each counter's stored value minus its recount, where they differ."""
+    result: dict[str, dict[str, int]] = {}
+    for sls in sorted(set(stored) | set(recounted)):
+        have, want = stored.get(sls, {}), recounted.get(sls, {})
+        differences = {
+            name: have.get(name, 0) - want.get(name, 0)
+            for name in store.PROGRESS_FIELDS
+            if have.get(name, 0) != want.get(name, 0)
+        }
+        if differences:
+            result[sls] = differences
+    return result
+
+
+def _figures(rows: list[store.ProgressRecord]) -> dict[str, int]:
+    totals = dict.fromkeys(store.PROGRESS_FIELDS, 0)
     for row in rows:
-        for name in storage.PROGRESS_FIELDS:
-            totals[name] += int(getattr(row, name) or 0)
+        for name in store.PROGRESS_FIELDS:
+            totals[name] += row.counts[name]
     return {
         "households": totals["households"],
         "responded_online": totals["responded_online"],
@@ -64,12 +100,12 @@ def _figures(rows: list[storage.ProgressCounter]) -> dict[str, int]:
 def area_progress(area: str) -> dict[str, Any]:
     """The area's figures and each child area's (the next level down)."""
     validate_area_code(area)
-    rows = storage.progress_rows(area)
+    rows = store.progress_counts(area)
     child_length = next((length for length in sorted(LEVELS) if length > len(area)), None)
-    children: dict[str, list[storage.ProgressCounter]] = {}
+    children: dict[str, list[store.ProgressRecord]] = {}
     if child_length is not None and child_length <= 14:
         for row in rows:
-            children.setdefault(row.sk[:child_length], []).append(row)
+            children.setdefault(row.sls_code[:child_length], []).append(row)
     return {
         "area_code": area,
         **_figures(rows),

@@ -11,18 +11,17 @@ still needs_review and on the worklist, out of the queue), with its audit record
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from shared import audit, audit_store, review_store, storage
+from shared import audit, store
 from shared.areas import area_code_parameter
-from shared.errors import CensusError, FieldProblem, ValidationFailed
+from shared.errors import FieldProblem, Forbidden, ReviewNotPending, ReviewVersionChanged, ValidationFailed
 from shared.household_access import validate_kk
 from shared.intake import iso_utc
-from shared.officers import OFFICER, Caller, Forbidden, require_supervisor_of
+from shared.officers import OFFICER, Caller, require_supervisor_of
 from shared.progress import status_delta
 from shared.status import Status
 from shared.text import has_control_characters
@@ -42,18 +41,6 @@ REASONS = (
 )
 PAGE_SIZE, MAX_PAGE_SIZE, MAX_BULK = 50, 200, 100
 _Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-
-
-class NotAwaitingReview(CensusError):
-    status = 409
-    code = "review_not_pending"
-    message = "This household is not awaiting review (already decided, or not flagged)."
-
-
-class ReviewVersionChanged(CensusError):
-    status = 409
-    code = "review_version_changed"
-    message = "The household sent a correction since you opened it; the decision was not saved. Review the new version."
 
 
 class DecisionRequest(BaseModel):
@@ -162,16 +149,6 @@ def version_changes(previous: list[dict[str, Any]] | None, members: list[dict[st
 # ---------------------------------------------------------------- the queue
 
 
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise ValidationFailed(
-            [FieldProblem("invalid_limit", f"limit must be between 1 and {MAX_PAGE_SIZE}.", "limit")]
-        )
-    return int(raw)
-
-
 def _reason(raw: str | None) -> str | None:
     if raw in (None, ""):
         return None
@@ -185,23 +162,10 @@ def _reason(raw: str | None) -> str | None:
 def _decode_queue_cursor(cursor: str | None, regency: str) -> dict[str, Any] | None:
     if not cursor:
         return None
-    invalid = ValidationFailed([FieldProblem("invalid_cursor", "This cursor is not from this list.", "cursor")])
-    import base64
-    import binascii
-    import json
-
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise invalid from None
-    names = {"pk", "sk", "review_area", "review_order"}
-    if not isinstance(key, dict) or set(key) != names:
-        raise invalid
-    if not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()):
-        raise invalid
-    if key["review_area"]["S"] != regency or not key["pk"]["S"].startswith("HH#"):
-        raise invalid
-    return dict(key)
+    start = store.queue_start(audit.parse_cursor(cursor), regency)
+    if start is None:
+        raise audit.invalid_cursor()
+    return start
 
 
 def review_queue(
@@ -212,8 +176,12 @@ def review_queue(
         raise ValidationFailed([FieldProblem("area_too_large", "Review a regency or anything inside it.", "area_code")])
     require_supervisor_of(caller, area)
     regency = area[:4]
-    entries, last = review_store.queue_page(
-        regency, area, _reason(reason), _limit(limit), _decode_queue_cursor(cursor, regency)
+    entries, last = store.queue_page(
+        regency,
+        area,
+        _reason(reason),
+        audit.page_limit(limit, PAGE_SIZE, MAX_PAGE_SIZE),
+        _decode_queue_cursor(cursor, regency),
     )
     return {
         "area_code": area,
@@ -236,9 +204,9 @@ def review_queue(
 # ---------------------------------------------------------------- one household
 
 
-def _supervised_household(caller: Caller, kk: str) -> storage.HouseholdSnapshot:
+def _supervised_household(caller: Caller, kk: str) -> store.HouseholdSnapshot:
     kk = validate_kk(kk)
-    household = storage.load_household(kk)
+    household = store.load_household(kk)
     if household is None:
         raise Forbidden()  # an unknown KK looks like one of another area
     require_supervisor_of(caller, household.register.sls_code)
@@ -248,12 +216,12 @@ def _supervised_household(caller: Caller, kk: str) -> storage.HouseholdSnapshot:
 def household_review(caller: Caller, kk: str) -> dict[str, Any]:
     """The latest response beside the register, why it was flagged, and every version."""
     household = _supervised_household(caller, kk)
-    kk = household.state.pk.removeprefix("HH#")
+    kk = household.state.kk
     register = [
         {"nik": m.nik, "name": m.name, "sex": m.sex, "birth_date": m.birth_date, "relationship": m.relationship}
         for m in household.register.members
     ]
-    versions = sorted(storage.list_versions(kk), key=lambda v: int(v.version))
+    versions = sorted(store.list_versions(kk), key=lambda v: v.version)
     latest = versions[-1] if versions else None
     history = []
     previous: list[dict[str, Any]] | None = register
@@ -278,10 +246,10 @@ def household_review(caller: Caller, kk: str) -> dict[str, Any]:
         "sls_code": household.register.sls_code,
         "address": household.register.address,
         "status": state.status,
-        "version": int(state.version),
-        "in_review_queue": state.review_area is not None,
-        "flagged_at": str(state.review_order).split("#", 1)[0] if state.review_order else None,
-        "reasons": list(state.review_reasons or (latest.review_reasons if latest else []) or []),
+        "version": state.version,
+        "in_review_queue": state.in_review,
+        "flagged_at": state.flagged_at,
+        "reasons": list(state.review_reasons or (latest.review_reasons if latest else [])),
         "register": {"head_nik": household.register.head_nik, "members": register},
         "comparison": compare_with_register(
             register,
@@ -297,7 +265,7 @@ def household_review(caller: Caller, kk: str) -> dict[str, Any]:
                 "decided_at": d.decided_at,
                 "note": d.note,
             }
-            for d in review_store.decisions_of(kk)
+            for d in store.decisions_of(kk)
         ],
     }
 
@@ -305,38 +273,48 @@ def household_review(caller: Caller, kk: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- decisions
 
 
-def _assignment_for(household: storage.HouseholdSnapshot, generated_at: str) -> storage.Assignment | None:
+def _assignment_for(household: store.HouseholdSnapshot, generated_at: str) -> store.AssignmentRecord | None:
     """Sent to the field: if no worklist holds the household yet, the officer who visits its
     SLS gets it (their app picks it up at its next sync)."""
-    sls, kk = household.register.sls_code, household.state.pk.removeprefix("HH#")
-    if storage.get_assignment(sls, kk) is not None:
+    sls, kk = household.register.sls_code, household.state.kk
+    if store.get_assignment(sls, kk) is not None:
         return None
-    village = sls[:10]
-    officers = [e.officer for e in storage.roster_within(sls) if e.role == OFFICER]
-    officer = review_store.covering_officer(sls, storage.area_assignments(village), officers)
+    officers = [e.officer for e in store.roster_within(sls) if e.role == OFFICER]
+    officer = covering_officer(sls, store.area_assignments(sls[:10]), officers)
     if officer is None:
         return None
-    return storage.Assignment(
-        f"ASSIGN#{village}",
-        f"{sls}#{kk}",
-        officer_id=officer,
-        worklist_order=f"{sls}#{kk}",
+    return store.AssignmentRecord(
         kk=kk,
         sls_code=sls,
+        officer_id=officer,
         area=sls,
         generated_at=generated_at,
+        address=household.register.address,
+        head_name=household.state.head_name,
     )
 
 
+def covering_officer(sls_code: str, assignments: list[store.AssignmentRecord], officers: list[str]) -> str | None:
+    """Who should visit a household of `sls_code` sent to the field without an assignment: the
+    officer holding most of that SLS's assignments, else the first officer covering it."""
+    counts: dict[str, int] = {}
+    for a in assignments:
+        if a.sls_code == sls_code:
+            counts[a.officer_id] = counts.get(a.officer_id, 0) + 1
+    if counts:
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    return sorted(officers)[0] if officers else None
+
+
 def _decide(
-    caller: Caller, household: storage.HouseholdSnapshot, decision: str, version: int, note: str | None, now: datetime
+    caller: Caller, household: store.HouseholdSnapshot, decision: str, version: int, note: str | None, now: datetime
 ) -> dict[str, Any]:
     state = household.state
-    kk = state.pk.removeprefix("HH#")
-    if int(state.version) != version:
+    kk = state.kk
+    if state.version != version:
         raise ReviewVersionChanged()
-    if state.status != Status.NEEDS_REVIEW.value or state.review_area is None:
-        raise NotAwaitingReview()
+    if state.status != Status.NEEDS_REVIEW.value or not state.in_review:
+        raise ReviewNotPending()
     at = iso_utc(now)
     accept = decision == "accept"
     new_status = Status.CLEAN.value if accept else Status.NEEDS_REVIEW.value
@@ -352,7 +330,7 @@ def _decide(
         note_given=note is not None,
         **({"assigned_to": assignment.officer_id} if assignment is not None else {}),
     )
-    change = review_store.ReviewChange(
+    change = store.ReviewChange(
         kk=kk,
         sls_code=household.register.sls_code,
         expected_version=version,
@@ -362,24 +340,16 @@ def _decide(
         progress=status_delta(
             state.status,
             new_status,
-            was_on_worklist=state.visit_area is not None,
+            was_on_worklist=state.on_worklist,
             on_worklist=not accept,
             was_in_review=True,
             in_review=False,
         ),
-        decision=storage.ReviewDecision(
-            state.pk,
-            f"REVIEW#{at}#{uuid.uuid4().hex[:6]}",
-            decision=decision,
-            version=version,
-            decided_by=caller.officer_id,
-            decided_at=at,
-            note=note,
-        ),
-        audit=audit_store.audit_items(record),
+        decision=store.DecisionRecord(decision, version, caller.officer_id, at, note),
+        audit=record,
         assignment=assignment,
     )
-    review_store.save_decision(change)
+    store.save_decision(change)
     return {
         "kk": kk,
         "decision": decision,
@@ -398,20 +368,20 @@ def decide_one(caller: Caller, kk: str, body: str | bytes | None, *, now: dateti
 
 def _decide_with_retry(
     caller: Caller,
-    household: storage.HouseholdSnapshot,
+    household: store.HouseholdSnapshot,
     decision: str,
     version: int,
     note: str | None,
     now: datetime | None,
 ) -> dict[str, Any]:
-    kk = household.state.pk.removeprefix("HH#")
+    kk = household.state.kk
     for _ in range(3):
         try:
             return _decide(caller, household, decision, version, note, now or datetime.now(UTC))
-        except review_store.DecisionConflict:
+        except store.DecisionConflict:
             # Lost to another writer: a correction (then the checks above refuse), another
             # supervisor's decision, or a transient conflict (then it is tried again).
-            household = storage.load_household(kk) or household
+            household = store.load_household(kk) or household
     raise ReviewVersionChanged()
 
 
@@ -425,10 +395,10 @@ def decide_many(caller: Caller, area: str, body: str | bytes | None, *, now: dat
     for item in request.households:
         try:
             kk = validate_kk(item.kk)
-            household = storage.load_household(kk)
+            household = store.load_household(kk)
             if household is None or not household.register.sls_code.startswith(area):
                 raise Forbidden()
             decided.append(_decide_with_retry(caller, household, request.decision, item.version, request.note, now))
-        except (ValidationFailed, Forbidden, NotAwaitingReview, ReviewVersionChanged) as error:
+        except (ValidationFailed, Forbidden, ReviewNotPending, ReviewVersionChanged) as error:
             refused.append({"kk": item.kk, "code": error.code})
     return {"area_code": area, "decision": request.decision, "decided": decided, "refused": refused}

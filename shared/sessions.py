@@ -21,19 +21,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.errors import CensusError, SessionError, SessionExpired, SessionRequired
+from shared.errors import SessionError, SessionExpired, SessionRequired, SessionsUnavailable
 from shared.settings import Settings, session_signing_key
 
 _HEADER = {"alg": "HS256", "typ": "JWT"}
 _AUDIENCE = "census-resident"
 _ISSUER = "census"
 _LEEWAY_SECONDS = 5  # clock skew between Lambda hosts
-
-
-class SessionsUnavailable(CensusError):
-    status = 503
-    code = "sessions_unavailable"
-    message = "Signing in is not available right now."
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-from shared import assignment_store, audit, audit_store, storage
+from shared import audit, store
 from shared.areas import area_code_parameter, is_within
-from shared.errors import CensusError, FieldProblem, ValidationFailed
+from shared.errors import FieldProblem, Forbidden, NothingToReassign, ValidationFailed, WorklistsChanged
 from shared.household_access import validate_kk
 from shared.intake import iso_utc
-from shared.officers import OFFICER, Caller, Forbidden, require_supervisor_of
+from shared.officers import OFFICER, Caller, require_supervisor_of
 from shared.validation import parse_json
 from shared.worklists import REASONS, villages_of
 
@@ -21,18 +21,6 @@ _Id = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
 ]
 _Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-
-
-class NothingToReassign(CensusError):
-    status = 409
-    code = "nothing_to_reassign"
-    message = "No worklist assignment matches: nothing was moved."
-
-
-class WorklistsChanged(CensusError):
-    status = 409
-    code = "worklists_changed"
-    message = "The worklists changed meanwhile (a generation ran); reload and try again."
 
 
 class ReassignRequest(BaseModel):
@@ -50,10 +38,8 @@ class ReassignRequest(BaseModel):
         return self
 
 
-def _assignments_within(area: str) -> list[storage.Assignment]:
-    return [
-        a for village in villages_of(area) for a in storage.area_assignments(village) if a.sls_code.startswith(area)
-    ]
+def _assignments_within(area: str) -> list[store.AssignmentRecord]:
+    return [a for village in villages_of(area) for a in store.area_assignments(village) if a.sls_code.startswith(area)]
 
 
 def officer_loads(caller: Caller, area: str) -> dict[str, Any]:
@@ -63,7 +49,7 @@ def officer_loads(caller: Caller, area: str) -> dict[str, Any]:
         raise ValidationFailed([FieldProblem("area_too_large", "Open a regency or anything inside it.", "area_code")])
     require_supervisor_of(caller, area)
     assignments = _assignments_within(area)
-    states = storage.household_states([a.kk for a in assignments]) if assignments else {}
+    states = store.worklist_live_status(assignments) if assignments else {}
     officers: dict[str, dict[str, Any]] = {}
     for a in assignments:
         state = states.get(a.kk)
@@ -74,7 +60,7 @@ def officer_loads(caller: Caller, area: str) -> dict[str, Any]:
         sls = row["sls"].setdefault(a.sls_code, {"sls_code": a.sls_code, "households": 0, "done": 0})
         sls["households"] += 1
         sls["done"] += done
-    generation = assignment_store.last_generation(area)
+    generation = store.last_generation(area)
     rows = [
         {**row, "sls": sorted(row["sls"].values(), key=lambda s: s["sls_code"])} for _, row in sorted(officers.items())
     ]
@@ -95,7 +81,7 @@ def reassign(caller: Caller, area: str, body: str | bytes | None, *, now: dateti
     area = area_code_parameter(area)
     require_supervisor_of(caller, area)
     request = parse_json(ReassignRequest, body)
-    target = storage.get_officer(request.to_officer)
+    target = store.get_officer(request.to_officer)
     covers = target is not None and any(is_within(str(a), area) or is_within(area, str(a)) for a in target.areas)
     if target is None or target.role != OFFICER or not covers:
         raise ValidationFailed(
@@ -109,14 +95,14 @@ def reassign(caller: Caller, area: str, body: str | bytes | None, *, now: dateti
             )
         if not sls.startswith(area):
             raise Forbidden()
-        found = [a for a in storage.area_assignments(sls[:10]) if a.sls_code == sls]
+        found = [a for a in store.area_assignments(sls[:10]) if a.sls_code == sls]
         where = sls
     else:
         kk = validate_kk(str(request.kk))
-        household = storage.load_household(kk)
+        household = store.load_household(kk)
         if household is None or not household.register.sls_code.startswith(area):
             raise Forbidden()
-        assignment = storage.get_assignment(household.register.sls_code, kk)
+        assignment = store.get_assignment(household.register.sls_code, kk)
         found = [assignment] if assignment is not None else []
         where = household.register.sls_code
     moves = [
@@ -127,8 +113,8 @@ def reassign(caller: Caller, area: str, body: str | bytes | None, *, now: dateti
     if not moves:
         raise NothingToReassign()
     at = iso_utc(now or datetime.now(UTC))
-    for start in range(0, len(moves), assignment_store.CHUNK):
-        chunk = moves[start : start + assignment_store.CHUNK]
+    for start in range(0, len(moves), store.CHUNK):
+        chunk = moves[start : start + store.CHUNK]
         froms = sorted({a.officer_id for a in chunk})
         record = audit.record(
             audit.WORKLIST_REASSIGNED,
@@ -141,8 +127,8 @@ def reassign(caller: Caller, area: str, body: str | bytes | None, *, now: dateti
             households=len(chunk),
         )
         try:
-            assignment_store.move_assignments(chunk, request.to_officer, audit_store.audit_items(record))
-        except assignment_store.AssignmentMoved:
+            store.move_assignments(chunk, request.to_officer, record)
+        except store.AssignmentMoved:
             raise WorklistsChanged() from None
     return {
         "area_code": area,

@@ -10,15 +10,16 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import audit, storage
+from shared import audit, store
+from shared.errors import SupervisorOnly
 from shared.http import claims, common_headers, json_body, json_response, query_parameter, register_error_handlers
 from shared.observability import logger, metrics
-from shared.officers import Forbidden, identify
+from shared.officers import SUPERVISOR, identify
 from shared.review import decide_many, decide_one, household_review, review_queue
 from shared.settings import settings
 from shared.snapshots import progress_history, take_snapshots
 
-storage.bind(settings())  # once per container
+store.bind(settings())  # once per container
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 
@@ -35,8 +36,8 @@ def _csv(text: str, name: str) -> Response:
 @app.get("/v1/staff/me")
 def me() -> Response:
     caller = _caller()
-    if "supervisor" not in caller.roles:
-        raise Forbidden("Only a supervisor may do this.", code="supervisor_only")
+    if SUPERVISOR not in caller.roles:
+        raise SupervisorOnly()
     return json_response(
         200, {"officer_id": caller.officer_id, "roles": sorted(caller.roles), "areas": list(caller.areas)}
     )

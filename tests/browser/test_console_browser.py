@@ -80,7 +80,7 @@ def _preload(data_dir: Path) -> None:
     from census_ops.roster import write_demo_roster
     from census_ops.runtime import LOCAL_TABLE, configure_environment
     from census_ops.template import create_table
-    from shared import storage
+    from shared import store
     from shared.settings import settings
 
     register, roster = data_dir / "demo-register.csv", data_dir / "demo-roster.csv"
@@ -91,7 +91,7 @@ def _preload(data_dir: Path) -> None:
         with DynamoDBLocal(data_dir=data_dir / "dynamodb", log_path=data_dir / "dynamodb-local.log") as engine:
             configure_environment(LOCAL_TABLE, engine.endpoint_url)
             create_table(engine.client(), LOCAL_TABLE)
-            storage.bind(settings(), connect_timeout_seconds=10, read_timeout_seconds=60)
+            store.bind(settings(), connect_timeout_seconds=10, read_timeout_seconds=60)
             assert not import_register(register, workers=1, fresh_table=True).errors
             assert not import_roster(roster).errors
     finally:
@@ -109,8 +109,22 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     _preload(data_dir)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"TABLE_NAME", "DYNAMODB_ENDPOINT_URL"}}
-    command = [sys.executable, "-m", "census_ops.cli", "serve", "--store", "dynamodb-local", "--port", str(port),
-               "--households", str(HOUSEHOLDS), "--officers", str(OFFICERS), "--data-dir", str(data_dir)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "census_ops.cli",
+        "serve",
+        "--store",
+        "dynamodb-local",
+        "--port",
+        str(port),
+        "--households",
+        str(HOUSEHOLDS),
+        "--officers",
+        str(OFFICERS),
+        "--data-dir",
+        str(data_dir),
+    ]
     for _ in range(8):
         proc, output, ready = _start(command, env)
         if ready.is_set():
@@ -151,8 +165,16 @@ def _activity(service: dict[str, Any]) -> dict[str, Any]:
     flagged = multi[:8]
     passwords = multi[8:10]
     online = [h for h in households if h not in flagged and h not in passwords]
-    snapshot_base = [sys.executable, "-m", "census_ops.cli", "snapshot", "--endpoint-url", service["endpoint"],
-                     "--table", "census-local"]  # fmt: skip
+    snapshot_base = [
+        sys.executable,
+        "-m",
+        "census_ops.cli",
+        "snapshot",
+        "--endpoint-url",
+        service["endpoint"],
+        "--table",
+        "census-local",
+    ]
     today = datetime.now(UTC).date()
     thirds = [
         online[: len(online) // 5],

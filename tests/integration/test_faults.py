@@ -4,23 +4,18 @@ cancelled for throttling or conflicts. Every route answers 503 JSON with Retry-A
 a bare 500), and the table is exactly as it was (nothing half-written); the same request
 without the fault then succeeds, so the fault - not the request - made the difference.
 
-The injecting proxy speaks DynamoDB's wire protocol (JSON 1.0 over HTTP): it forwards every
-call to DynamoDB Local unless a fault matches the call's X-Amz-Target operation, so the
-handlers, PynamoDB and botocore all run unchanged."""
+The injecting proxy (census_ops/faultproxy.py, also used by `census soak`) speaks DynamoDB's
+wire protocol (JSON 1.0 over HTTP): it forwards every call to DynamoDB Local unless a fault
+matches the call's X-Amz-Target operation, so the handlers, PynamoDB and botocore all run
+unchanged."""
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import secrets
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from botocore.exceptions import (
@@ -30,8 +25,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from census_ops.faultproxy import Fault, FaultProxy
 from census_ops.template import api_routes
-from shared import storage
+from shared import store
 from shared.settings import settings
 from tests.conftest import submission_body, table_items, use_table
 from tests.integration.scenario import CITY, CITY_SUPERVISOR, Field, call, handler, populate, who
@@ -40,124 +36,10 @@ pytestmark = pytest.mark.dynamodb_local
 
 FUNCTIONS = sorted({r.code_uri.strip("/").split("/")[-1] for r in api_routes()})
 
-_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 # Generous enough that a busy CI machine never times out a call the proxy did not hang.
 TEST_READ_TIMEOUT = 1.0
-HANG_SECONDS = 1.6  # longer than the read timeout
+HANG_SECONDS = FaultProxy.hang_seconds  # longer than the read timeout
 ONE_ATTEMPT = {"mode": "standard", "total_max_attempts": 1}
-
-
-@dataclass
-class Fault:
-    kind: str  # an error code, "timeout", "reset", or "cancel:<reason>" (TransactWriteItems)
-    operation: str | None = None  # None: every operation
-    times: int | None = None  # None: every matching call
-
-
-class FaultProxy:
-    """Forwards DynamoDB calls to `upstream`, failing those a fault matches."""
-
-    def __init__(self, upstream: str) -> None:
-        parts = urlsplit(upstream)
-        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
-        self.faults: list[Fault] = []
-        self.calls: list[tuple[str, str | None]] = []  # (operation, injected fault or None)
-        self._lock = threading.Lock()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                operation = (self.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
-                fault = proxy._take(operation)
-                if fault is None:
-                    self._forward(body)
-                elif fault.kind == "timeout":
-                    time.sleep(HANG_SECONDS)
-                    self.close_connection = True
-                elif fault.kind == "lost_answer":  # DynamoDB did it; the answer never arrives
-                    self._forward(body, deliver=False)
-                    time.sleep(HANG_SECONDS)
-                    self.close_connection = True
-                elif fault.kind == "reset":
-                    self.close_connection = True
-                elif fault.kind.startswith("cancel:"):
-                    count = len(json.loads(body).get("TransactItems", [])) or 1
-                    reasons = [{"Code": "None"}] * (count - 1) + [{"Code": fault.kind[7:], "Message": "injected"}]
-                    self._answer(
-                        400,
-                        {
-                            "__type": _PREFIX + "TransactionCanceledException",
-                            "message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
-                            "CancellationReasons": reasons,
-                        },
-                    )
-                else:
-                    status = 500 if fault.kind == "InternalServerError" else 400
-                    self._answer(status, {"__type": _PREFIX + fault.kind, "message": "injected"})
-
-            def _answer(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.0")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _forward(self, body: bytes, deliver: bool = True) -> None:
-                upstream = http.client.HTTPConnection(*proxy.upstream, timeout=30)
-                try:
-                    headers = {k: v for k, v in self.headers.items() if k.lower() not in {"connection", "keep-alive"}}
-                    upstream.request("POST", self.path, body=body, headers=headers)
-                    answer = upstream.getresponse()
-                    data = answer.read()
-                    if not deliver:
-                        return
-                    self.send_response(answer.status)
-                    for name, value in answer.getheaders():
-                        if name.lower() not in {"transfer-encoding", "connection", "content-length"}:
-                            self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                finally:
-                    upstream.close()
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def _take(self, operation: str) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.operation in (None, operation) and (fault.times is None or fault.times > 0):
-                    if fault.times is not None:
-                        fault.times -= 1
-                    self.calls.append((operation, fault.kind))
-                    return fault
-            self.calls.append((operation, None))
-            return None
-
-    def inject(self, *faults: Fault) -> None:
-        with self._lock:
-            self.faults = list(faults)
-            self.calls = []
-
-    def clear(self) -> None:
-        self.inject()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 # ---------------------------------------------------------------- the census behind the proxy
@@ -251,12 +133,12 @@ def faulty(world: World) -> Iterator[World]:
     os.environ.update(TABLE_NAME=world.table, DYNAMODB_ENDPOINT_URL=world.proxy.url)
     settings.cache_clear()
     if (
-        storage.CensusItem.Meta.host != world.proxy.url
-        or storage.CensusItem.Meta.read_timeout_seconds != TEST_READ_TIMEOUT
-        or storage.pynamodb_retries() != ONE_ATTEMPT
+        store.CensusItem.Meta.host != world.proxy.url
+        or store.CensusItem.Meta.read_timeout_seconds != TEST_READ_TIMEOUT
+        or store.pynamodb_retries() != ONE_ATTEMPT
     ):
         # Rebinding drops every client: done once for the module's cases, not per case.
-        storage.bind(
+        store.bind(
             settings(),
             connect_timeout_seconds=TEST_READ_TIMEOUT,
             read_timeout_seconds=TEST_READ_TIMEOUT,
@@ -458,17 +340,17 @@ def test_a_refused_connection_is_a_clean_503(world: World) -> None:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     use_table(world.table, f"http://127.0.0.1:{closed_port}")
-    storage.bind(settings(), retries={"mode": "standard", "total_max_attempts": 1})
+    store.bind(settings(), retries={"mode": "standard", "total_max_attempts": 1})
     for route in ("submit", "receipt", "officer_worklist"):
         function, method, resource, params, kwargs = ROUTES[route](world)
         _assert_busy(*call(function, method, resource, params, **kwargs))
 
 
 def test_retries_absorb_a_transient_throttle_and_give_up_after_three_attempts(world: World) -> None:
-    """The production retry settings (storage.RETRIES): two throttled attempts and the third
+    """The production retry settings (store.RETRIES): two throttled attempts and the third
     succeeds; three throttled attempts and the client gets the 503, after exactly three."""
     use_table(world.table, world.proxy.url)
-    storage.bind(settings())  # production settings: standard mode, 3 attempts
+    store.bind(settings())  # production settings: standard mode, 3 attempts
     try:
         world.proxy.inject(Fault("ProvisionedThroughputExceededException", "GetItem", times=2))
         status, _, body = call(*_receipt(world)[:4])
@@ -480,7 +362,7 @@ def test_retries_absorb_a_transient_throttle_and_give_up_after_three_attempts(wo
         ]
         world.proxy.inject(Fault("ThrottlingException", "GetItem"))
         _assert_busy(*call(*_receipt(world)[:4]))
-        assert len([c for c in world.proxy.calls if c[0] == "GetItem"]) == storage.RETRIES["total_max_attempts"]
+        assert len([c for c in world.proxy.calls if c[0] == "GetItem"]) == store.RETRIES["total_max_attempts"]
     finally:
         world.proxy.clear()
 
@@ -498,14 +380,14 @@ def test_retries_absorb_a_transient_throttle_and_give_up_after_three_attempts(wo
 def test_network_faults_are_busy_whatever_wraps_them(error: Exception) -> None:
     from pynamodb.exceptions import GetError
 
-    assert storage.store_busy(error) is not None
+    assert store.store_busy(error) is not None
     wrapped = GetError("Failed to get item", cause=error)
-    assert storage.store_busy(wrapped) is not None
+    assert store.store_busy(wrapped) is not None
     try:
         raise RuntimeError("outer") from wrapped
     except RuntimeError as outer:
-        assert storage.store_busy(outer) is not None
-    assert storage.store_busy(ValueError("a bug")) is None, "a bug stays a 500"
+        assert store.store_busy(outer) is not None
+    assert store.store_busy(ValueError("a bug")) is None, "a bug stays a 500"
 
 
 def test_a_write_whose_answer_is_lost_is_answered_once_its_retry_comes(faulty: World) -> None:

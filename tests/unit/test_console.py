@@ -14,9 +14,11 @@ import pytest
 from pynamodb.exceptions import TransactWriteError
 
 from census_ops.register import RegisterHousehold
-from shared import audit_store, storage
+from shared import store
 from shared.review import compare_with_register, version_changes
 from shared.snapshots import take_snapshots
+from shared.store.audit import audit_items
+from shared.store.client import transaction_connection
 from tests.conftest import submission_body
 from tests.integration.scenario import Field, call, moto_field, who
 
@@ -150,10 +152,10 @@ def test_flagged_households_queue_oldest_first_and_decisions_move_progress_once(
     assert after["needs_review"] == flagged["needs_review"] - 1  # the one sent to the field still needs it
     assert after["clean"] == flagged["clean"] + 1
     assert after["to_visit"] == flagged["to_visit"] - 1
-    receipt = storage.get_receipt(storage.load_household(first.kk).state.receipt_code)  # type: ignore[union-attr]
+    receipt = store.get_receipt(store.load_household(first.kk).state.receipt_code)  # type: ignore[union-attr]
     assert receipt is not None and receipt.status == "clean"
     # The officer's worklist shows the accepted household as done, the other still to visit.
-    assignment = storage.get_assignment(first.sls_code, first.kk)
+    assignment = store.get_assignment(first.sls_code, first.kk)
     assert assignment is not None
     page = call(
         "fieldwork", "GET", "/v1/officers/me/worklist", {}, claims=who(assignment.officer_id), query={"limit": "200"}
@@ -176,16 +178,16 @@ def test_a_correction_wins_over_a_stale_decision(w: World) -> None:
         claims=who(w.supervisor, "supervisor"),
     )
     assert (status, answer["error"]["code"]) == (409, "review_version_changed")
-    state = storage.load_household(household.kk).state  # type: ignore[union-attr]
-    assert (state.status, int(state.version)) == ("needs_review", 2)
+    state = store.load_household(household.kk).state  # type: ignore[union-attr]
+    assert (state.status, state.version) == ("needs_review", 2)
     assert w.progress()["awaiting_review"] == progress["awaiting_review"], "still one queue entry, counted once"
 
 
 def test_preview_writes_nothing_and_reassignment_reaches_the_other_officers_worklist(w: World) -> None:
-    before = audit_store.area_trail(w.district, storage_day(), 1000, None)[0]
+    before = store.area_trail(w.district, storage_day(), 1000, None)[0]
     preview = w.sup("worklists", "GET", "/v1/areas/{area_code}/worklists/preview", {"area_code": w.district})
     assert preview["written"] is False and preview["households"] > 0
-    assert audit_store.area_trail(w.district, storage_day(), 1000, None)[0] == before
+    assert store.area_trail(w.district, storage_day(), 1000, None)[0] == before
     loads = w.sup("worklists", "GET", "/v1/areas/{area_code}/worklists", {"area_code": w.district})
     giver = next(o for o in loads["officers"] if o["sls"])
     sls = giver["sls"][0]["sls_code"]
@@ -265,13 +267,13 @@ def test_every_action_is_audited_with_identifiers_only_and_never_replaced(w: Wor
         assert person.nik not in everything and person.name not in everything
     assert household.address not in everything
     # Append-only: the store's audit Put refuses to replace an existing record.
-    record = audit_store.AuditRecord(**{k: v for k, v in trail[0].items() if k != "id"}, record_id=trail[0]["id"])
+    record = store.AuditRecord(**{k: v for k, v in trail[0].items() if k != "id"}, record_id=trail[0]["id"])
     with pytest.raises(TransactWriteError):
         from pynamodb.transactions import TransactWrite
 
-        with TransactWrite(connection=storage._transaction_connection()) as tx:
-            for item in audit_store.audit_items(record):
-                tx.save(item, condition=storage.CensusItem.pk.does_not_exist())
+        with TransactWrite(connection=transaction_connection()) as tx:
+            for item in audit_items(record):
+                tx.save(item, condition=store.CensusItem.pk.does_not_exist())
 
 
 def test_snapshots_give_the_history_and_today_is_live(w: World) -> None:

@@ -135,7 +135,7 @@ def test_the_table_is_protected(template: dict[str, Any]) -> None:
 
 
 def test_ttl_is_on_the_attribute_idempotency_and_lockout_records_expire_by(template: dict[str, Any]) -> None:
-    from shared.storage import GuessCounter, IdempotencyRecord
+    from shared.store import GuessCounter, IdempotencyRecord
 
     ttl = template["Resources"]["CensusTable"]["Properties"]["TimeToLiveSpecification"]
     assert ttl["Enabled"] is True

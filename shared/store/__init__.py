@@ -1,0 +1,262 @@
+"""The store: all DynamoDB access, and the single-table layout it writes.
+
+One table, keys `pk`/`sk` (see `template.yaml`). A household's partition holds
+everything about it, so one Query reads what intake needs and no national peak
+funnels onto a shared key:
+
+    pk=HH#<kk>        sk=META                 mutable state: status, version, receipt code,
+                                              the Idempotency-Keys of recent versions
+    pk=HH#<kk>        sk=META#CREDENTIAL      the household's password hash, once it set one
+    pk=HH#<kk>        sk=META#DRAFT           the resident's saved draft (ETag, TTL at the
+                                              end of the online phase)
+    pk=HH#<kk>        sk=REGISTER             the register extract (address, SLS, members)
+    pk=HH#<kk>        sk=V#<version:010d>     each stored response version, kept forever,
+                                              with its Idempotency-Key and request hash
+    pk=RECEIPT#<code> sk=RECEIPT              status by receipt: no personal data, one GetItem
+    pk=LOCK#<kk>      sk=LOCK                 failed KK/NIK attempts in the current window
+                                              (TTL); its own partition so that read-only
+                                              functions may be granted writes to LOCK#* only
+    pk=HH#<kk>        sk=VISIT#<id>           a field visit (outcome, note, officer)
+    pk=HH#<kk>        sk=RESET#<time>         a supervisor's password reset (who, when)
+    pk=HH#<kk>        sk=META#RESET           the pending reset's one-time code (hash, expiry)
+    pk=HH#<kk>        sk=REVIEW#<time>#<id>   a supervisor's review decision, with its note
+    pk=AUDIT#HH#<kk>  sk=<time>#<id>          audit trail of one household (append-only)
+    pk=AUDIT#<reg>#<day> sk=<area>#<time>#<id> audit trail by area, one partition per regency
+                                              and day (append-only; store/audit.py)
+    pk=SNAP#<area>    sk=<day>                the area's progress figures at the end of a day
+    pk=OFFICER#<id>   sk=PROFILE              roster entry: role and covered areas
+    pk=ROSTER#<reg>   sk=<area>#<officer>     who covers what, by regency (or province)
+    pk=ASSIGN#<vill>  sk=<sls>#<kk>           worklist assignment; `officer_id` feeds the
+                                              sparse `by_officer` index
+    pk=AREA#<area>    sk=WORKLISTS            the area's last generation and its summary
+    pk=PROGRESS#<reg> sk=<sls>                counters per SLS, updated in the same
+                                              transaction as every status change
+    pk=PROGRESS#<prov> sk=<regency>           which regencies have counters
+    pk=IMPORT#<id>    sk=IMPORT               register-import checkpoint (resume)
+
+META, META#CREDENTIAL, META#DRAFT, META#RESET and REGISTER sort together, so the one Query that
+proves a household also reads its password hash and draft (and nothing else: RESET#,
+V#, VISIT# sort after REGISTER).
+
+META carries `visit_area`/`visit_order` only while the household needs a field visit,
+which makes the `needs_visit` index sparse; `review_area`/`review_order` only while it
+awaits a supervisor's review (the sparse `review_queue` index).
+
+Where to look: `schema` (the items and every key format), `client` (bind(), retries,
+timeouts), `faults` (DynamoDB faults -> the retryable 503), `records` (what the domain
+gets back), then one module per concern: `households`, `submissions`, `guesses`,
+`credentials`, `fieldwork`, `progress`, `imports`; for the supervisors' console `review`, `audit`,
+`assignments`, `snapshots`. Domain code imports from here.
+"""
+
+from shared.store.assignments import CHUNK, AssignmentMoved, move_assignments
+from shared.store.audit import area_trail, area_trail_start, household_trail, write_with_audit
+from shared.store.client import RETRIES, bind, pynamodb_retries
+from shared.store.credentials import (
+    AlreadyExists,
+    DraftConflict,
+    claim_with_reset_code,
+    list_password_resets,
+    reset_password,
+    save_draft,
+    set_password,
+)
+from shared.store.faults import ConditionFailed, store_busy
+from shared.store.fieldwork import (
+    VisitChange,
+    area_assignments,
+    get_assignment,
+    get_officer,
+    get_visit,
+    households_needing_visit,
+    last_generation,
+    list_visits,
+    officer_worklist_page,
+    replace_assignments,
+    roster_within,
+    save_generation,
+    save_officers,
+    save_visit,
+    visit_backlog,
+    worklist_live_status,
+    worklist_start,
+)
+from shared.store.guesses import Guesses, clear_failed_guesses, get_guesses, record_failed_guess
+from shared.store.households import (
+    HouseholdSnapshot,
+    get_receipt,
+    household_states,
+    latest_version,
+    list_versions,
+    load_household,
+)
+from shared.store.imports import (
+    count_new_households,
+    create_households,
+    get_checkpoint,
+    households_present,
+    save_checkpoint,
+    write_registers,
+)
+from shared.store.progress import progress_counts, progress_rows, regencies_with_households
+from shared.store.records import (
+    AssignmentRecord,
+    AuditRecord,
+    CredentialRecord,
+    DecisionRecord,
+    DraftRecord,
+    GenerationRecord,
+    HouseholdRecord,
+    HouseholdTally,
+    LiveStatus,
+    MemberRecord,
+    OfficerRecord,
+    ProgressRecord,
+    QueueEntry,
+    ReceiptRecord,
+    RegisterRecord,
+    ReplayRecord,
+    ResetCodeRecord,
+    RosterRecord,
+    VersionRecord,
+    VisitDue,
+    VisitRecord,
+)
+from shared.store.review import DecisionConflict, ReviewChange, decisions_of, queue_page, queue_start, save_decision
+from shared.store.schema import (
+    META_SK,
+    PROGRESS_FIELDS,
+    REGISTER_SK,
+    CensusItem,
+    GuessCounter,
+    HouseholdRegister,
+    HouseholdState,
+    IdempotencyRecord,
+    OfficerProfile,
+    RegisterMember,
+    ResponseVersion,
+    WorklistGeneration,
+    household_pk,
+    officer_pk,
+    version_sk,
+    visit_keys,
+)
+from shared.store.snapshots import FIGURES as SNAPSHOT_FIGURES
+from shared.store.snapshots import history as snapshot_history
+from shared.store.snapshots import save_snapshots
+from shared.store.submissions import (
+    NewVersion,
+    VersionConflict,
+    VisitReplay,
+    find_replay,
+    save_version,
+)
+
+__all__ = [
+    "CHUNK",
+    "META_SK",
+    "PROGRESS_FIELDS",
+    "REGISTER_SK",
+    "RETRIES",
+    "SNAPSHOT_FIGURES",
+    "AlreadyExists",
+    "AssignmentMoved",
+    "AssignmentRecord",
+    "AuditRecord",
+    "CensusItem",
+    "ConditionFailed",
+    "CredentialRecord",
+    "DecisionConflict",
+    "DecisionRecord",
+    "DraftConflict",
+    "DraftRecord",
+    "GenerationRecord",
+    "GuessCounter",
+    "Guesses",
+    "HouseholdRecord",
+    "HouseholdRegister",
+    "HouseholdSnapshot",
+    "HouseholdState",
+    "HouseholdTally",
+    "IdempotencyRecord",
+    "LiveStatus",
+    "MemberRecord",
+    "NewVersion",
+    "OfficerProfile",
+    "OfficerRecord",
+    "ProgressRecord",
+    "QueueEntry",
+    "ReceiptRecord",
+    "RegisterMember",
+    "RegisterRecord",
+    "ReplayRecord",
+    "ResetCodeRecord",
+    "ResponseVersion",
+    "ReviewChange",
+    "RosterRecord",
+    "VersionConflict",
+    "VersionRecord",
+    "VisitChange",
+    "VisitDue",
+    "VisitRecord",
+    "VisitReplay",
+    "WorklistGeneration",
+    "area_assignments",
+    "area_trail",
+    "area_trail_start",
+    "bind",
+    "claim_with_reset_code",
+    "clear_failed_guesses",
+    "count_new_households",
+    "create_households",
+    "decisions_of",
+    "find_replay",
+    "get_assignment",
+    "get_checkpoint",
+    "get_guesses",
+    "get_officer",
+    "get_receipt",
+    "get_visit",
+    "household_pk",
+    "household_states",
+    "household_trail",
+    "households_needing_visit",
+    "households_present",
+    "last_generation",
+    "latest_version",
+    "list_password_resets",
+    "list_versions",
+    "list_visits",
+    "load_household",
+    "move_assignments",
+    "officer_pk",
+    "officer_worklist_page",
+    "progress_counts",
+    "progress_rows",
+    "pynamodb_retries",
+    "queue_page",
+    "queue_start",
+    "record_failed_guess",
+    "regencies_with_households",
+    "replace_assignments",
+    "reset_password",
+    "roster_within",
+    "save_checkpoint",
+    "save_decision",
+    "save_draft",
+    "save_generation",
+    "save_officers",
+    "save_snapshots",
+    "save_version",
+    "save_visit",
+    "set_password",
+    "snapshot_history",
+    "store_busy",
+    "version_sk",
+    "visit_backlog",
+    "visit_keys",
+    "worklist_live_status",
+    "worklist_start",
+    "write_registers",
+    "write_with_audit",
+]
