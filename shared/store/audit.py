@@ -1,7 +1,7 @@
 """The audit trail's items: every staff action as an append-only record, identifiers only.
 
 Keys (schema.py; the audit partitions start with `AUDIT#`, so IAM can refuse updates and
-deletes of them to every function: template.yaml, `AuditAppendOnlyPolicy`):
+deletes of them to every function: template.yaml, `AuditRecordsAreAppendOnly`):
 
     pk=AUDIT#HH#<kk>         sk=<at>#<id>           one household's trail (a household action)
     pk=AUDIT#<reg>#<day>     sk=<area>#<at>#<id>    every action by area: one partition per
