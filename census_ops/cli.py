@@ -161,12 +161,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from census_ops.roster import write_demo_roster
 
         write_demo_roster(roster, sls_codes_of(register), officers=args.officers)
+    areas = data_dir / "demo-areas.csv"
+    if not areas.exists():
+        from census_ops.area_list import write_demo_areas
+        from census_ops.fieldwork_cli import sls_codes_of
+
+        write_demo_areas(areas, sls_codes_of(register))
     secret = tokens.local_secret(data_dir)
     # Residents' session tokens get a key of their own, derived from the local secret (in AWS
     # it is a Secrets Manager secret); set before local_store() reads the settings.
     os.environ.setdefault("SESSION_SIGNING_KEY", hmac.new(secret, b"resident-sessions", "sha256").hexdigest())
     with local_store(args.store, data_dir, LOCAL_TABLE) as fresh_table:
         _load_handlers()
+        from census_ops.area_list import import_areas_file
+
+        import_areas_file(areas)  # a few hundred names: before serving, so the report form has its lists
         importing = _start_imports(register, roster, store=args.store, fresh_table=fresh_table)
         api = LocalApi(
             api_routes(),
@@ -239,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.set_defaults(func=cmd_snapshot)
     tokens.register(commands)
     fieldwork_cli.register(commands)
+    from census_ops import area_list  # the area master list by name
+
+    area_list.register(commands)
     from census_ops import export, smoke  # deployment operations: their own modules
 
     export.register(commands)

@@ -27,9 +27,11 @@ from shared.errors import (
     CensusError,
     DraftChanged,
     Forbidden,
+    HouseholdExists,
     IdempotencyKeyReused,
     InvalidCredentials,
     InvalidReceiptCode,
+    InvalidReportReference,
     InvalidTransition,
     MalformedRequest,
     NoOfficers,
@@ -44,6 +46,8 @@ from shared.errors import (
     ReceiptNotFound,
     ResetCodeExpired,
     ResetCodeRequired,
+    ReportClosed,
+    ReportNotFound,
     RetryableError,
     ReviewNotPending,
     ReviewVersionChanged,
@@ -55,6 +59,7 @@ from shared.errors import (
     StoreBusy,
     SupervisorOnly,
     TooManyAttempts,
+    TooManyReports,
     Unauthorized,
     UnsupportedMediaType,
     ValidationFailed,
@@ -293,6 +298,55 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         csv=True,
         errors=(*_OFFICER, SupervisorOnly, ValidationFailed),
     ),
+    ("POST", "/v1/reports"): Operation(
+        "shared.reports:ReportRequest",
+        (202,),
+        "ReportFiled",
+        "A household missing from the register reports itself (the same answer whether or not the KK exists)",
+        headers=("Idempotency-Key",),
+        errors=(IdempotencyKeyReused, TooManyReports, WriteConflict),
+    ),
+    ("GET", "/v1/reports/{reference}"): Operation(
+        NO_BODY,
+        (200,),
+        "ReportStatus",
+        "Where a report stands, by its reference (no personal data)",
+        errors=(InvalidReportReference, ReportNotFound),
+    ),
+    ("GET", "/v1/areas"): Operation(
+        NO_BODY, (200,), "AreaChildren", "The provinces of the area master list, by name (cacheable)"
+    ),
+    ("GET", "/v1/areas/{area_code}/children"): Operation(
+        NO_BODY,
+        (200,),
+        "AreaChildren",
+        "The named areas directly inside an area, for the report form's lists (cacheable)",
+        errors=(ValidationFailed,),
+    ),
+    ("POST", "/v1/reports/{reference}/resolution"): Operation(
+        "shared.field_cases:ResolutionRequest",
+        (200, 201),
+        "ReportResolved",
+        "An officer resolves a report: enrolled (from the interview), matched to a register household, or not found",
+        headers=("Idempotency-Key",),
+        errors=(
+            *_OFFICER,
+            InvalidReportReference,
+            ReportClosed,
+            HouseholdExists,
+            InvalidTransition,
+            IdempotencyKeyReused,
+            WriteConflict,
+        ),
+    ),
+    ("POST", "/v1/households"): Operation(
+        "shared.field_cases:NewHouseholdRequest",
+        (200, 201),
+        "HouseholdEnrolled",
+        "An officer enrols a household found on no list, from the interview",
+        headers=("Idempotency-Key",),
+        errors=(*_OFFICER, HouseholdExists, InvalidTransition, IdempotencyKeyReused, WriteConflict),
+    ),
 }
 
 _PATH_PARAMETERS: dict[str, dict[str, Any]] = {
@@ -301,6 +355,11 @@ _PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "type": "string",
         "pattern": "^[0-9A-Za-z -]{13,64}$",
         "description": "13 Crockford base32 characters; any case, hyphens and spaces ignored.",
+    },
+    "reference": {
+        "type": "string",
+        "pattern": "^[0-9A-Za-z -]{13,64}$",
+        "description": "A report's reference: 13 Crockford base32 characters; any case, hyphens ignored.",
     },
     "area_code": {
         "type": "string",
@@ -429,6 +488,8 @@ _ANSWERS: dict[str, dict[str, Any]] = {
             "expires_in": _INT,
             "kk": _STRING,
             "password_set": {"type": "boolean"},
+            # The household as GET /v1/session/household answers it: the page needs no second request.
+            "household": {"$ref": "#/components/schemas/SessionHousehold"},
         }
     ),
     "SessionHousehold": _object(
@@ -471,6 +532,30 @@ _ANSWERS: dict[str, dict[str, Any]] = {
     "Decision": _object({"kk": _STRING, "decision": _STRING, "status": _STRING, "version": _INT}),
     "BulkDecision": _object({"decided": {"type": "array"}, "refused": {"type": "array"}}),
     "AuditTrail": _object({"records": {"type": "array", "items": {"type": "object"}}}),
+    "ReportFiled": _object({"reference": _STRING, "status": {"const": "received"}}),
+    "ReportStatus": _object(
+        {
+            "reference": _STRING,
+            "status": {"enum": ["received", "visit_planned", "resolved"]},
+            "filed_at": _STRING,
+            "resolution": {"enum": ["enrolled", "matched", "not_found", None]},
+            "resolved_at": _NULLABLE_STRING,
+            "next_step": {"enum": ["wait_for_visit", "sign_in", "sign_in_register_kk", "contact_office"]},
+        }
+    ),
+    "AreaChildren": _object(
+        {
+            "area_code": _NULLABLE_STRING,
+            "children": {
+                "type": "array",
+                "items": _object({"code": _STRING, "name": _STRING}),
+            },
+        }
+    ),
+    "ReportResolved": _object({"reference": _STRING, "outcome": _STRING}),
+    "HouseholdEnrolled": _object(
+        {"kk": _STRING, "outcome": _STRING, "status": _STRING, "version": _INT, "receipt_code": _STRING}
+    ),
 }
 
 _PROBLEM = {
@@ -553,7 +638,7 @@ def _error_responses(spec: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, errors in by_status.items():
         codes = [e.code for e in errors]
-        retry = any(issubclass(e, RetryableError | TooManyAttempts) for e in errors)
+        retry = any(issubclass(e, RetryableError | TooManyAttempts | TooManyReports) for e in errors)
         answer = _error_response(f"{'Retry after Retry-After: ' if retry else ''}{', '.join(codes)}", retry)
         answer["x-error-codes"] = codes
         responses[str(status)] = answer
@@ -580,6 +665,8 @@ def _operation(route: ApiRoute, spec: Operation, models: dict[str, Any]) -> dict
             if spec.csv:
                 content["text/csv"] = {"schema": {"type": "string"}}
         responses[str(status)] = {"description": "OK" if status == 200 else "Created", "content": content}
+        description = {200: "OK", 201: "Created", 202: "Accepted"}[status]
+        responses[str(status)] = {"description": description, "content": content}
     responses.update(_error_responses(spec))
     operation: dict[str, Any] = {
         "operationId": f"{route.function_id}.{route.method.lower()}{route.path.replace('/', '_').strip('_')}",

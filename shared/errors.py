@@ -260,6 +260,41 @@ class SessionsUnavailable(CensusError):
     message = "Signing in is not available right now."
 
 
+class InvalidReportReference(CensusError):
+    status = 400
+    code = "invalid_report_reference"
+    message = "That is not a report reference: 13 characters, for example 7K3M-9QXT-2WAB-1."
+
+
+class ReportNotFound(NotFound):
+    code = "report_not_found"
+    message = "No report has this reference."
+
+
+class ReportClosed(CensusError):
+    status = 409
+    code = "report_already_resolved"
+    message = "This report has already been resolved."
+
+
+class HouseholdExists(CensusError):
+    status = 409
+    code = "household_exists"
+    message = "This KK already has a household; resolve the report as matched to it."
+
+
+class TooManyReports(CensusError):
+    """429: too many reports for this KK number, or from this client, in the window."""
+
+    status = 429
+    code = "too_many_reports"
+    message = "Too many reports; try again after the Retry-After delay."
+
+    def __init__(self, retry_after: int):
+        super().__init__()
+        self.headers = {"Retry-After": str(max(1, retry_after))}
+
+
 # Every error the API answers with (NotFound and RetryableError are only their bases).
 class ResetCodeRequired(CensusError):
     """A supervisor reset the household's password: only KK + NIK + the one-time code they
@@ -310,6 +345,7 @@ CATALOGUE: tuple[type[CensusError], ...] = (
     WorklistsChanged,
     MalformedRequest,
     InvalidReceiptCode,
+    InvalidReportReference,
     InvalidCredentials,
     PasswordRequired,
     PasswordSetupRequired,
@@ -324,7 +360,10 @@ CATALOGUE: tuple[type[CensusError], ...] = (
     SupervisorOnly,
     RouteNotFound,
     ReceiptNotFound,
+    ReportNotFound,
     InvalidTransition,
+    ReportClosed,
+    HouseholdExists,
     NoOfficers,
     PasswordNotSet,
     DraftChanged,
@@ -334,6 +373,7 @@ CATALOGUE: tuple[type[CensusError], ...] = (
     IdempotencyKeyReused,
     PreconditionRequired,
     TooManyAttempts,
+    TooManyReports,
     StoreBusy,
     WriteConflict,
     SessionsUnavailable,
@@ -378,6 +418,9 @@ FIELD_PROBLEMS: dict[str, str] = {
     "unknown_officer": "a receiving officer not on the roster of the area",
     "invalid_day": "a day that is not a date (YYYY-MM-DD)",
     "invalid_format": "a format other than json or csv",
+    "unknown_area": "an area code that is not on the area master list",
+    "invalid_phone": "a phone number that is not 8 to 15 digits (a leading + allowed)",
+    "unknown_household": "a KK that has no household (to match a report to)",
 }
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from shared import audit, store
-from shared.errors import Forbidden, PasswordNotSet, WriteConflict
+from shared.errors import FieldProblem, Forbidden, PasswordNotSet, ValidationFailed, WriteConflict
 from shared.household_access import validate_kk
 from shared.intake import iso_utc, store_response, validate_idempotency_key
 from shared.officers import SUPERVISOR, Caller, require_supervisor_of
@@ -27,7 +27,7 @@ from shared.text import has_control_characters
 from shared.validation import parse_json
 from shared.vocabulary import Channel
 
-Outcome = Literal["interviewed", "not_home", "refused", "moved"]
+Outcome = Literal["interviewed", "not_home", "refused", "moved", "address_not_found", "not_residential", "duplicate"]
 _FAILED_VISITS_STAYING = {Status.NOT_HOME, Status.REFUSED}
 
 
@@ -37,11 +37,15 @@ class VisitRequest(BaseModel):
     outcome: Outcome
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
     response: Submission | None = None
+    # `duplicate`: the household on the register this one duplicates.
+    duplicate_of: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
 
     @model_validator(mode="after")
     def _response_iff_interviewed(self) -> VisitRequest:
         if (self.outcome == "interviewed") != (self.response is not None):
             raise ValueError("an interview carries the response; other outcomes carry none")
+        if (self.outcome == "duplicate") != (self.duplicate_of is not None):
+            raise ValueError("a duplicate, and only a duplicate, names the household it duplicates (duplicate_of)")
         if self.note is not None and has_control_characters(self.note):
             raise ValueError("the note contains control characters")
         return self
@@ -112,6 +116,7 @@ def record_visit(
         check_rules(request.response, now)
     household = _household_for(caller, kk, supervisors_too=False)
     kk = household.state.kk
+    note = _with_duplicate(request, kk)
     visit_id = key or f"{iso_utc(now)}#{uuid.uuid4().hex[:8]}"
     if key is not None and request.response is None:
         stored = store.get_visit(kk, visit_id)
@@ -123,7 +128,7 @@ def record_visit(
             visit_id=visit_id,
             officer_id=caller.officer_id,
             outcome=request.outcome,
-            note=request.note,
+            note=note,
             visited_at=iso_utc(now),
             attempt=attempt,
             status=status,
@@ -160,6 +165,21 @@ def record_visit(
         }
         return RecordedVisit(answer, created=result.created)
     return _record_failed_visit(household, request.outcome, visit_entry, settings, record)
+
+
+def _with_duplicate(request: VisitRequest, kk: str) -> str | None:
+    """The visit's note; for a duplicate it starts with the household it duplicates
+    (`duplicate_of=<kk>`), which must be another household on the register."""
+    if request.duplicate_of is None:
+        return request.note
+    try:
+        original = validate_kk(request.duplicate_of)
+    except ValidationFailed as exc:
+        raise ValidationFailed([FieldProblem(p.code, p.message, "duplicate_of") for p in exc.problems]) from None
+    if original == kk or not store.household_states([original]):
+        why = "duplicate_of must be another household on the register."
+        raise ValidationFailed([FieldProblem("unknown_household", why, "duplicate_of")])
+    return f"duplicate_of={original}" + (f"; {request.note}" if request.note else "")
 
 
 def _record_failed_visit(

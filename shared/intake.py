@@ -157,7 +157,7 @@ def store_response(
             if channel is Channel.INTERVIEW
             else [Status.SUBMITTED, Status.NEEDS_REVIEW if reasons else Status.CLEAN]
         )
-        final = check_transition(Status(state.status), *path)
+        final = check_transition(Status(state.status), *path, enrolled_in_field=state.enrolled_in_field)
         needs_visit = final in NEEDS_VISIT
         new = store.NewVersion(
             kk=kk,

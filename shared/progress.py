@@ -94,6 +94,11 @@ def _figures(rows: list[store.ProgressRecord]) -> dict[str, int]:
         "moved": totals["moved"],
         "to_visit": totals["to_visit"],
         "awaiting_review": totals["awaiting_review"],
+        "address_not_found": totals["address_not_found"],
+        "not_residential": totals["not_residential"],
+        "duplicate": totals["duplicate"],
+        "reported": totals["reported"],
+        "enrolled": totals["enrolled"],
     }
 
 

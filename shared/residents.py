@@ -59,6 +59,7 @@ def sign_in(body: str | bytes | None, *, settings: Settings, now: datetime) -> d
         except store.AlreadyExists:
             raise PasswordRequired() from None  # another family member set it a moment ago
         password_set = True
+    respondent_nik = str(household.register.members[member].nik)
     return {
         "token": issued.token,
         "token_type": "Bearer",
@@ -66,6 +67,9 @@ def sign_in(body: str | bytes | None, *, settings: Settings, now: datetime) -> d
         "expires_in": settings.session_ttl_seconds,
         "kk": kk,
         "password_set": password_set,
+        # What GET /v1/session/household would answer now, from the household already read to
+        # prove it: the page needs no second round trip to pre-fill the form.
+        "household": _view_of(household, respondent_nik, settings=settings, now=now)[0],
     }
 
 
@@ -78,6 +82,13 @@ def _live_draft(household: store.HouseholdSnapshot, now: datetime) -> store.Draf
 def household_view(session: Session, *, settings: Settings, now: datetime) -> tuple[dict[str, Any], str | None]:
     """The register's members, the draft and the latest submitted version; and the draft's ETag."""
     household, respondent_nik = session_household(session)
+    return _view_of(household, respondent_nik, settings=settings, now=now)
+
+
+def _view_of(
+    household: store.HouseholdSnapshot, respondent_nik: str, *, settings: Settings, now: datetime
+) -> tuple[dict[str, Any], str | None]:
+    kk = household.state.kk
     state = household.state
     draft = _live_draft(household, now)
     draft_view = None
@@ -88,7 +99,7 @@ def household_view(session: Session, *, settings: Settings, now: datetime) -> tu
             "etag": format_etag(draft.etag),
         }
     latest = None
-    stored = store.latest_version(session.kk) if state.version > 0 else None
+    stored = store.latest_version(kk) if state.version > 0 else None
     if stored is not None:
         # What was sent last, so that a correction starts from it rather than from the register.
         latest = {
@@ -101,7 +112,7 @@ def household_view(session: Session, *, settings: Settings, now: datetime) -> tu
             "departed": stored.departed,
         }
     view = {
-        "kk": session.kk,
+        "kk": kk,
         "respondent_nik": respondent_nik,
         "register": {
             "members": [asdict(m) for m in household.register.members]  # nik, name, sex, birth_date, relationship

@@ -55,6 +55,12 @@ class Settings:
     session_ttl_seconds: int = 1800
     # Drafts are kept until the online phase closes, or this long when it has no end.
     draft_ttl_seconds: int = 30 * 24 * 3600
+    # Reports of households the register missed: per KK number, and per client (source IP;
+    # generous, since a household may share an address with many: a village office, a
+    # mobile network's NAT; WAF's per-IP rule on POST /v1/reports stands in front in AWS).
+    reports_per_kk: int = 3
+    reports_per_client: int = 300
+    report_window_seconds: int = 24 * 3600
 
     def online_phase_open(self, now: datetime) -> bool:
         if self.online_phase_start and now < self.online_phase_start:
@@ -80,6 +86,9 @@ def load_settings() -> Settings:
         session_signing_secret_arn=os.environ.get("SESSION_SIGNING_SECRET_ARN", "").strip() or None,
         session_ttl_seconds=_int("SESSION_TTL_SECONDS", 1800),
         draft_ttl_seconds=_int("DRAFT_TTL_SECONDS", 30 * 24 * 3600),
+        reports_per_kk=_int("REPORTS_PER_KK", 3),
+        reports_per_client=_int("REPORTS_PER_CLIENT", 300),
+        report_window_seconds=_int("REPORT_WINDOW_SECONDS", 24 * 3600),
     )
 
 

@@ -17,9 +17,15 @@ class Status(StrEnum):
     NOT_HOME = "not_home"  # failed visits: stay on the worklist while attempts are left
     REFUSED = "refused"
     MOVED = "moved"
+    # What field work meets at addresses: the household is not there to count.
+    ADDRESS_NOT_FOUND = "address_not_found"
+    NOT_RESIDENTIAL = "not_residential"  # demolished, or not a dwelling
+    DUPLICATE = "duplicate"  # the same household as another one on the register
 
 
-_FIELD_OUTCOMES = frozenset({Status.INTERVIEWED, Status.NOT_HOME, Status.REFUSED, Status.MOVED})
+# A visit finds nobody to count at the address: off the worklist, like `moved`.
+ADDRESS_OUTCOMES = frozenset({Status.ADDRESS_NOT_FOUND, Status.NOT_RESIDENTIAL, Status.DUPLICATE})
+_FIELD_OUTCOMES = frozenset({Status.INTERVIEWED, Status.NOT_HOME, Status.REFUSED, Status.MOVED}) | ADDRESS_OUTCOMES
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.PENDING: frozenset({Status.SUBMITTED}) | _FIELD_OUTCOMES,
@@ -31,16 +37,21 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.REFUSED: frozenset({Status.SUBMITTED}) | _FIELD_OUTCOMES,
     Status.INTERVIEWED: frozenset({Status.INTERVIEWED}),
     Status.MOVED: frozenset({Status.INTERVIEWED}),
+    **{outcome: frozenset({Status.INTERVIEWED}) for outcome in ADDRESS_OUTCOMES},
 }
+# A household enrolled in the field (not on the register: reported, or found by an officer)
+# starts as `interviewed`; like any other it may then sign in and correct its response online.
+_ENROLLED_IN_FIELD: dict[Status, frozenset[Status]] = {Status.INTERVIEWED: frozenset({Status.SUBMITTED})}
 
 # Statuses that keep a household on the field worklist (failed visits only while attempts remain).
 NEEDS_VISIT = frozenset({Status.PENDING, Status.NEEDS_REVIEW, Status.NOT_HOME, Status.REFUSED})
 
 
-def check_transition(current: Status, *path: Status) -> Status:
+def check_transition(current: Status, *path: Status, enrolled_in_field: bool = False) -> Status:
     """Walk `current` through `path` (e.g. submitted then clean) and return the final status."""
     for new in path:
-        if new not in TRANSITIONS[current]:
+        allowed = TRANSITIONS[current] | (_ENROLLED_IN_FIELD.get(current, frozenset()) if enrolled_in_field else set())
+        if new not in allowed:
             raise InvalidTransition(f"A household in status '{current}' cannot move to '{new}'.")
         current = new
     return current

@@ -26,6 +26,8 @@ from shared.nik import PROVINCE_CODES
 from shared.officers import OFFICER, Caller, require_supervisor_of
 from shared.status import Status
 
+# Why a report's case is on a worklist: the household is not on the register.
+CASE_REASON = "not_on_register"
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 # Why a household is on a worklist, from its status; anything else is done.
@@ -77,7 +79,12 @@ def _generate(area: str, *, generated_by: str, now: datetime | None, write: bool
     generated_at = now.isoformat(timespec="seconds").replace("+00:00", "Z")
     within = area if len(area) > 10 else None
     villages = villages_of(area)
-    backlog = {due.kk: due for village in villages for due in store.visit_backlog(village, within)}
+    # Households needing a visit, and the open report cases of the area (their own backlog).
+    backlog = {
+        due.kk: due
+        for village in villages
+        for due in (*store.visit_backlog(village, within), *store.case_backlog(village, within))
+    }
     visits = [Visit(kk=due.kk, sls_code=due.sls_code) for due in backlog.values()]
     coverage: dict[str, list[str]] = {}
     for entry in store.roster_within(area):
@@ -96,6 +103,7 @@ def _generate(area: str, *, generated_by: str, now: datetime | None, write: bool
             generated_at=generated_at,
             address=backlog[visit.kk].address,
             head_name=backlog[visit.kk].head_name,
+            reference=backlog[visit.kk].reference,
         )
         for officer_id, assigned in split.items()
         for visit in assigned
@@ -209,9 +217,15 @@ def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> d
     assignments, last_key = store.officer_worklist_page(
         caller.officer_id, limit, _decode_cursor(cursor, caller.officer_id)
     )
-    states = store.worklist_live_status(assignments) if assignments else {}
+    households = [a for a in assignments if a.reference is None]
+    states = store.worklist_live_status(households) if households else {}
+    cases = [a.reference for a in assignments if a.reference is not None]
+    reports = store.get_reports(cases) if cases else {}
     entries = []
     for item in assignments:
+        if item.reference is not None:
+            entries.append(_case_entry(item, reports.get(item.reference)))
+            continue
         state = states.get(item.kk)
         status = state.status if state else "unknown"
         entries.append(
@@ -228,3 +242,21 @@ def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> d
             }
         )
     return {"officer_id": caller.officer_id, "households": entries, "next_cursor": _encode_cursor(last_key)}
+
+
+def _case_entry(item: store.AssignmentRecord, report: store.ReportRecord | None) -> dict[str, Any]:
+    """A report's field case on the worklist: the household as the resident described it."""
+    open_ = report is not None and report.status == "open"
+    return {
+        "kk": report.kk if report else None,
+        "reference": item.reference,
+        "sls_code": item.sls_code,
+        "address": report.address if report else None,
+        "head_name": report.head_name if report else None,
+        "phone": report.phone if report else None,
+        "status": "reported" if open_ else (report.resolution if report else "unknown"),
+        "reason": CASE_REASON,
+        "done": not open_,
+        "visit_attempts": report.visit_attempts if report else 0,
+        "assigned_at": item.generated_at,
+    }

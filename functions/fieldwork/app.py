@@ -9,9 +9,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import store
+from shared import snapstart, store
 from shared.areas import area_code_parameter
 from shared.errors import FieldProblem, ValidationFailed
+from shared.field_cases import enrol_found_household, resolve_report
 from shared.fieldwork import household_for_interview, record_visit, reset_household_password
 from shared.http import claims, header, json_body, json_response, query_parameter, register_error_handlers
 from shared.observability import logger, metrics
@@ -21,6 +22,7 @@ from shared.settings import settings
 from shared.worklists import officer_worklist
 
 store.bind(settings())  # once per container
+snapstart.register()  # and again after a SnapStart restore
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 
@@ -68,6 +70,32 @@ def password_reset(kk: str) -> Response:
     metrics.add_metric(name="PasswordResets", unit="Count", value=1)
     logger.info("household password reset", extra={"reset_by": answer["reset_by"]})
     return json_response(200, answer)
+
+
+@app.post("/v1/reports/<reference>/resolution")
+def report_resolution(reference: str) -> Response:
+    config = settings()
+    event = app.current_event.raw_event
+    caller = identify(claims(event))
+    result = resolve_report(
+        caller, reference, json_body(event, config.max_body_bytes), header(event, "Idempotency-Key"), settings=config
+    )
+    metrics.add_metric(name=f"Reports_{result.answer['outcome']}", unit="Count", value=1)
+    logger.info("report resolved", extra={"outcome": result.answer["outcome"], "officer": caller.officer_id})
+    return json_response(201 if result.created else 200, result.answer)
+
+
+@app.post("/v1/households")
+def new_household() -> Response:
+    config = settings()
+    event = app.current_event.raw_event
+    caller = identify(claims(event))
+    result = enrol_found_household(
+        caller, json_body(event, config.max_body_bytes), header(event, "Idempotency-Key"), settings=config
+    )
+    metrics.add_metric(name="HouseholdsFound", unit="Count", value=1)
+    logger.info("new household enrolled", extra={"officer": caller.officer_id, "status": result.answer["status"]})
+    return json_response(201 if result.created else 200, result.answer)
 
 
 @app.get("/v1/areas/<area_code>/progress")

@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import store
+from shared import snapstart, store
 from shared.http import header, json_body, json_response, register_error_handlers
 from shared.intake import submit_response
 from shared.observability import logger, metrics
@@ -17,6 +17,7 @@ from shared.sessions import session_from_header
 from shared.settings import settings
 
 store.bind(settings())  # once per container
+snapstart.register()  # and again after a SnapStart restore
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 

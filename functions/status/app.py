@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import store
+from shared import snapstart, store
 from shared.http import common_headers, header, json_body, json_response, register_error_handlers
 from shared.observability import logger, metrics
 from shared.sessions import session_from_header
@@ -17,6 +17,7 @@ from shared.settings import settings
 from shared.status_lookup import household_status, proof_of_filling, receipt_status
 
 store.bind(settings())  # once per container
+snapstart.register()  # and again after a SnapStart restore
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 

@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import store
+from shared import snapstart, store
 from shared.http import claims, json_body, json_response, register_error_handlers
 from shared.observability import logger, metrics
 from shared.officers import identify
@@ -22,6 +22,7 @@ from shared.worklist_admin import officer_loads, reassign
 from shared.worklists import generate_for_supervisor, generate_regency, plan_national, preview
 
 store.bind(settings())  # once per container
+snapstart.register()  # and again after a SnapStart restore
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 

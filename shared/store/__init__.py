@@ -33,6 +33,12 @@ funnels onto a shared key:
                                               transaction as every status change
     pk=PROGRESS#<prov> sk=<regency>           which regencies have counters
     pk=IMPORT#<id>    sk=IMPORT               register-import checkpoint (resume)
+    pk=AREAS#<parent> sk=<code>               the area master list by name (ROOT: provinces)
+    pk=REPORT#<ref>   sk=REPORT               a household's report that the register missed it;
+                                              while open it carries the needs_visit keys
+                                              (`CASE#<village>`, `<sls>#<ref>`): a field case
+    pk=REPORT#KEY#<h> sk=REPORT               a report's Idempotency-Key (TTL)
+    pk=RATE#<scope>#<who> sk=RATE             report rate counters per KK and per client (TTL)
 
 META, META#CREDENTIAL, META#DRAFT, META#RESET and REGISTER sort together, so the one Query that
 proves a household also reads its password hash and draft (and nothing else: RESET#,
@@ -51,6 +57,7 @@ gets back), then one module per concern: `households`, `submissions`, `guesses`,
 
 from shared.store.assignments import CHUNK, AssignmentMoved, move_assignments
 from shared.store.audit import area_trail, area_trail_start, household_trail, write_with_audit
+from shared.store.areas import area_children, get_area, save_areas
 from shared.store.client import RETRIES, bind, pynamodb_retries
 from shared.store.credentials import (
     AlreadyExists,
@@ -100,6 +107,7 @@ from shared.store.imports import (
 )
 from shared.store.progress import progress_counts, progress_rows, regencies_with_households
 from shared.store.records import (
+    AreaRecord,
     AssignmentRecord,
     AuditRecord,
     CredentialRecord,
@@ -117,12 +125,31 @@ from shared.store.records import (
     RegisterRecord,
     ReplayRecord,
     ResetCodeRecord,
+    ReportRecord,
     RosterRecord,
     VersionRecord,
     VisitDue,
     VisitRecord,
 )
 from shared.store.review import DecisionConflict, ReviewChange, decisions_of, queue_page, queue_start, save_decision
+from shared.store.reports import (
+    EnrolledHousehold,
+    HouseholdExists,
+    NewReport,
+    ReferenceTaken,
+    ReportAlreadyResolved,
+    ReportReplay,
+    Resolution,
+    ResolveConflict,
+    case_backlog,
+    file_report,
+    get_report,
+    get_report_key,
+    get_reports,
+    resolve,
+    sls_assignment,
+    take_rate,
+)
 from shared.store.schema import (
     META_SK,
     PROGRESS_FIELDS,
@@ -161,6 +188,7 @@ __all__ = [
     "SNAPSHOT_FIGURES",
     "AlreadyExists",
     "AssignmentMoved",
+    "AreaRecord",
     "AssignmentRecord",
     "AuditRecord",
     "CensusItem",
@@ -170,9 +198,11 @@ __all__ = [
     "DecisionRecord",
     "DraftConflict",
     "DraftRecord",
+    "EnrolledHousehold",
     "GenerationRecord",
     "GuessCounter",
     "Guesses",
+    "HouseholdExists",
     "HouseholdRecord",
     "HouseholdRegister",
     "HouseholdSnapshot",
@@ -181,16 +211,23 @@ __all__ = [
     "IdempotencyRecord",
     "LiveStatus",
     "MemberRecord",
+    "NewReport",
     "NewVersion",
     "OfficerProfile",
     "OfficerRecord",
     "ProgressRecord",
     "QueueEntry",
     "ReceiptRecord",
+    "ReferenceTaken",
     "RegisterMember",
     "RegisterRecord",
     "ReplayRecord",
     "ResetCodeRecord",
+    "ReportAlreadyResolved",
+    "ReportRecord",
+    "ReportReplay",
+    "Resolution",
+    "ResolveConflict",
     "ResponseVersion",
     "ReviewChange",
     "RosterRecord",
@@ -210,12 +247,23 @@ __all__ = [
     "count_new_households",
     "create_households",
     "decisions_of",
+    "area_children",
+    "bind",
+    "case_backlog",
+    "clear_failed_guesses",
+    "count_new_households",
+    "create_households",
+    "file_report",
     "find_replay",
+    "get_area",
     "get_assignment",
     "get_checkpoint",
     "get_guesses",
     "get_officer",
     "get_receipt",
+    "get_report",
+    "get_report_key",
+    "get_reports",
     "get_visit",
     "household_pk",
     "household_states",
@@ -240,7 +288,9 @@ __all__ = [
     "regencies_with_households",
     "replace_assignments",
     "reset_password",
+    "resolve",
     "roster_within",
+    "save_areas",
     "save_checkpoint",
     "save_decision",
     "save_draft",
@@ -251,7 +301,9 @@ __all__ = [
     "save_visit",
     "set_password",
     "snapshot_history",
+    "sls_assignment",
     "store_busy",
+    "take_rate",
     "version_sk",
     "visit_backlog",
     "visit_keys",

@@ -59,6 +59,7 @@ class HouseholdRecord:
     in_review: bool = False
     flagged_at: str | None = None
     review_reasons: tuple[str, ...] = ()
+    enrolled_in_field: bool = False
     # Idempotency-Keys of recent versions as stored (key digest -> "<version>:<expires>"):
     # read by shared.store.submissions only.
     idempotency: dict[str, str] = field(default_factory=dict, repr=False)
@@ -82,6 +83,7 @@ class HouseholdRecord:
             in_review=item.review_area is not None,
             flagged_at=None if item.review_order is None else schema.flagged_at_of(item.review_order),
             review_reasons=tuple(str(r) for r in item.review_reasons or ()),
+            enrolled_in_field=bool(item.enrolled_in_field),
             idempotency={}
             if item.idempotency is None
             else {str(k): str(v) for k, v in item.idempotency.as_dict().items()},
@@ -231,10 +233,11 @@ class VisitRecord:
 
 @dataclass(frozen=True)
 class VisitDue:
-    """A household on a village's backlog (the needs_visit index)."""
+    """A household (or an open report's case) on a village's backlog (the needs_visit index)."""
 
-    kk: str
+    kk: str  # for a case: its reference
     sls_code: str
+    reference: str | None = None
     address: str | None = None
     head_name: str | None = None
 
@@ -261,10 +264,20 @@ class AssignmentRecord:
     generated_at: str
     address: str | None = None  # copied from the household when the assignment is made
     head_name: str | None = None
+    reference: str | None = None  # a report's field case (then `kk` is the reference too)
 
     @classmethod
     def of(cls, item: schema.Assignment) -> AssignmentRecord:
-        return cls(item.kk, item.sls_code, item.officer_id, item.area, item.generated_at, item.address, item.head_name)
+        return cls(
+            item.kk,
+            item.sls_code,
+            item.officer_id,
+            item.area,
+            item.generated_at,
+            item.address,
+            item.head_name,
+            item.reference,
+        )
 
     def item(self) -> schema.Assignment:
         pk, sk = schema.assignment_key(self.sls_code, self.kk)
@@ -277,6 +290,7 @@ class AssignmentRecord:
             sls_code=self.sls_code,
             area=self.area,
             generated_at=self.generated_at,
+            reference=self.reference,
             address=self.address,
             head_name=self.head_name,
         )
@@ -315,6 +329,56 @@ class ProgressRecord:
 
     sls_code: str
     counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class AreaRecord:
+    """An entry of the area master list."""
+
+    code: str
+    name: str
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    """A household's report that the register missed it, and how the field resolved it."""
+
+    reference: str
+    kk: str
+    reporter_nik: str
+    head_name: str
+    address: str
+    sls_code: str
+    phone: str | None
+    filed_at: str
+    status: str  # open | resolved
+    resolution: str | None = None
+    resolution_reason: str | None = None
+    resolved_kk: str | None = None
+    resolved_at: str | None = None
+    resolved_by: str | None = None
+    visit_attempts: int = 0
+
+    @classmethod
+    def of(cls, item: schema.MissingReport) -> ReportRecord:
+        return cls(
+            reference=item.pk.removeprefix(schema.report_pk("")),
+            kk=item.kk,
+            reporter_nik=item.reporter_nik,
+            head_name=item.head_name,
+            address=item.address,
+            sls_code=item.sls_code,
+            phone=item.phone,
+            filed_at=item.filed_at,
+            status=item.status,
+            resolution=item.resolution,
+            resolution_reason=item.resolution_reason,
+            resolved_kk=item.resolved_kk,
+            resolved_at=item.resolved_at,
+            resolved_by=item.resolved_by,
+            visit_attempts=int(item.visit_attempts or 0),
+        )
 
 
 @dataclass(frozen=True)

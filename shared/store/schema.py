@@ -88,6 +88,8 @@ class HouseholdState(CensusItem, discriminator="household"):
     address = UnicodeAttribute(null=True)
     head_name = UnicodeAttribute(null=True)
     import_batch = UnicodeAttribute(null=True)  # the register-import batch that created it
+    # Not on the register: enrolled by an officer (from a resident's report, or found in the field).
+    enrolled_in_field = BooleanAttribute(null=True)
     # The Idempotency-Keys of this household's recent versions: key digest -> "<version>:<expires
     # epoch>". Replaces a separate idempotency item (docs/decisions/0012): the version's own
     # conditional write makes concurrent retries collide, and a retry finds its version here.
@@ -250,6 +252,7 @@ class Assignment(CensusItem, discriminator="assignment"):
     sls_code = UnicodeAttribute()
     area = UnicodeAttribute()  # the area whose generation made it
     generated_at = UnicodeAttribute()
+    reference = UnicodeAttribute(null=True)  # a field case from a resident's report: its reference
     # Copied from the needs_visit index at generation: the page shows them without reading META.
     address = UnicodeAttribute(null=True)
     head_name = UnicodeAttribute(null=True)
@@ -276,6 +279,14 @@ PROGRESS_FIELDS = (
     "responded_online",
     "to_visit",
     "awaiting_review",
+    # Field outcomes at addresses (statuses of register households).
+    "address_not_found",
+    "not_residential",
+    "duplicate",
+    # Open reports of households the register missed (a gauge: +1 filed, -1 resolved), and
+    # households enrolled in the field (from a report or found on the spot).
+    "reported",
+    "enrolled",
 )
 
 
@@ -291,11 +302,71 @@ class ProgressCounter(CensusItem, discriminator="progress"):
     responded_online = NumberAttribute(default=0)
     to_visit = NumberAttribute(default=0)
     awaiting_review = NumberAttribute(default=0)  # in the review queue (needs_review, undecided)
+    address_not_found = NumberAttribute(default=0)
+    not_residential = NumberAttribute(default=0)
+    duplicate = NumberAttribute(default=0)
+    reported = NumberAttribute(default=0)
+    enrolled = NumberAttribute(default=0)
     imports = UnicodeSetAttribute(null=True)  # register-import batches already counted
 
 
 class AreaMarker(CensusItem, discriminator="area_marker"):
     pass
+
+
+class AreaName(CensusItem, discriminator="area_name"):
+    """One entry of the area master list, in its parent's partition: children are one Query."""
+
+    name = UnicodeAttribute()
+
+
+class CaseIndex(GlobalSecondaryIndex["MissingReport"]):
+    """The needs_visit index, as open report cases use it (their own `CASE#<village>` partitions)."""
+
+    class Meta:
+        index_name = "needs_visit"
+        projection = IncludeProjection(["kind", "status", "visit_attempts"])
+
+    visit_area = UnicodeAttribute(hash_key=True)
+    visit_order = UnicodeAttribute(range_key=True)
+
+
+class MissingReport(CensusItem, discriminator="report"):
+    """A household's report that it is missing from the register (`REPORT#<reference>`).
+    Open reports carry the needs_visit keys (`CASE#<village>`, `<sls>#<reference>`)."""
+
+    kk = UnicodeAttribute()  # as printed on the family card: maybe on the register, maybe not
+    reporter_nik = UnicodeAttribute()
+    head_name = UnicodeAttribute()
+    address = UnicodeAttribute()
+    sls_code = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    filed_at = UnicodeAttribute()
+    status = UnicodeAttribute()  # open | resolved
+    resolution = UnicodeAttribute(null=True)  # enrolled | matched | not_found
+    resolution_reason = UnicodeAttribute(null=True)
+    resolved_kk = UnicodeAttribute(null=True)  # the household enrolled or matched
+    resolved_at = UnicodeAttribute(null=True)
+    resolved_by = UnicodeAttribute(null=True)
+    visit_attempts = NumberAttribute(default=0)
+    visit_area = UnicodeAttribute(null=True)
+    visit_order = UnicodeAttribute(null=True)
+    needs_visit = CaseIndex()
+
+
+class ReportKey(CensusItem, discriminator="report_key"):
+    """A report's Idempotency-Key (`REPORT#KEY#<hash of KK and key>`): retries file once."""
+
+    request_hash = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    expires_at = NumberAttribute()  # the table's TTL attribute
+
+
+class RateCounter(CensusItem, discriminator="rate"):
+    """Requests in the current window (`RATE#<what>#<whom>`), for the reports' rate limits."""
+
+    requests = NumberAttribute(default=0)
+    expires_at = NumberAttribute()  # end of the window; the table's TTL attribute
 
 
 class ImportCheckpoint(CensusItem, discriminator="import"):
@@ -327,6 +398,10 @@ MODELS: tuple[type[CensusItem], ...] = (
     ProgressCounter,
     AreaMarker,
     ImportCheckpoint,
+    AreaName,
+    MissingReport,
+    ReportKey,
+    RateCounter,
 )
 
 
@@ -488,3 +563,37 @@ def audit_id_of(sk: str) -> str:
 
 def snapshot_pk(area: str) -> str:
     return f"{SNAPSHOT_PREFIX}{area}"
+# ---------------------------------------------------------------- areas by name, reports
+
+AREAS_ROOT = "ROOT"  # the parent of the provinces
+REPORT_SK, RATE_SK = "REPORT", "RATE"
+_CASE = "CASE#"
+
+
+def areas_pk(parent: str | None) -> str:
+    """`AREAS#<parent>` holds the parent's children, sort key the child's code."""
+    return f"AREAS#{parent or AREAS_ROOT}"
+
+
+def report_pk(reference: str) -> str:
+    return f"REPORT#{reference}"
+
+
+def report_key_pk(digest: str) -> str:
+    """An Idempotency-Key record of a report; `digest` is hex, never a reference's shape."""
+    return f"REPORT#KEY#{digest}"
+
+
+def rate_pk(scope: str, subject: str) -> str:
+    """A rate counter: `RATE#<scope>#<subject>` (scope e.g. `REPORT-KK`, `REPORT-CLIENT`)."""
+    return f"RATE#{scope}#{subject}"
+
+
+def case_visit_keys(sls_code: str, reference: str) -> tuple[str, str]:
+    """The needs_visit keys of an open report case: its village's own `CASE#` partition
+    (households' backlog queries never read cases), sorted by SLS then reference."""
+    return f"{_CASE}{village_of(sls_code)}", worklist_order(sls_code, reference)
+
+
+def case_area(village: str) -> str:
+    return f"{_CASE}{village}"

@@ -233,6 +233,14 @@ async function fiveMembers(browser, household) {
   const page = await newPage(browser);
   const started = Date.now();
   actions = 0;
+  // Every API request the page makes, by route: what a household costs (docs/performance.md).
+  const requests = {};
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (!url.pathname.startsWith("/v1/")) return;
+    const route = request.method() + " " + url.pathname.replace(/\/[0-9]{16}(?=\/|$)/, "/{kk}").replace(/\/receipts\/[^/]+/, "/receipts/{code}");
+    requests[route] = (requests[route] || 0) + 1;
+  });
   await page.goto(BASE + "/");
   const respondent = household.members[household.members.length - 1];
   await fill(page, "#kk", household.kk);
@@ -323,6 +331,12 @@ async function fiveMembers(browser, household) {
   assert.match(receipt, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]$/);
   figures.five_member_seconds = (Date.now() - started) / 1000;
   figures.five_member_actions = actions;
+  figures.five_member_requests = Object.assign({}, requests);
+  // Sign-in: KK + NIK (the household has no password yet), the refused common password, then
+  // the new one, whose answer carries the household: no GET /v1/session/household.
+  assert.equal(requests["POST /v1/sessions"], 3);
+  assert.equal(requests["GET /v1/session/household"], undefined, "the sign-in answer pre-fills the form");
+  assert.equal(requests["POST /v1/households/{kk}/responses"], 2, "the lost answer and its retry");
   // From here on nothing is changed, so nothing may be saved as a draft (the server filed the
   // draft with the version; a copy of the answers sent would later hide them).
   const draftSaves = [];

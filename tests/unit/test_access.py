@@ -439,3 +439,87 @@ def test_reassignment_is_only_for_a_supervisor_of_the_area(w: World) -> None:
     _supervisors_only(
         w, "worklists", "POST", "/v1/areas/{area_code}/worklists/reassign", area_route=True, body=body, ok=409
     )
+# ---------------------------------------------------------------- households the register missed
+
+REPORTS, REPORT = "/v1/reports", "/v1/reports/{reference}"
+RESOLUTION, FOUND = "/v1/reports/{reference}/resolution", "/v1/households"
+PROVINCES, CHILDREN = "/v1/areas", "/v1/areas/{area_code}/children"
+
+
+def _areas(w: World, tmp: Any) -> None:
+    from census_ops.area_list import import_areas, write_demo_areas
+
+    path = tmp / "areas.csv"
+    write_demo_areas(path, {h.sls_code for h in w.field.households})
+    assert not import_areas(path).errors
+
+
+def _report(w: World, household: RegisterHousehold, tmp: Any) -> str:
+    _areas(w, tmp)
+    body = {"kk": household.kk, "nik": household.members[0].nik, "head_name": "X Y", "address": "Jl. Z 1",
+            "sls_code": household.sls_code}  # fmt: skip
+    status, _, answer = call("reports", "POST", REPORTS, body=body)
+    assert status == 202
+    return str(answer["reference"]).replace("-", "")
+
+
+def test_a_report_reads_and_changes_no_household_and_answers_nothing_about_it(w: World, tmp_path: Any) -> None:
+    household = w.residents[20]
+    before = [i for i in w.items() if i["pk"]["S"].startswith("HH#")]
+    _areas(w, tmp_path)
+    status, _, answer = call("reports", "POST", REPORTS, body={"kk": household.kk, "nik": household.members[0].nik,
+                             "head_name": "X Y", "address": "Jl. Z 1", "sls_code": household.sls_code})  # fmt: skip
+    assert status == 202 and set(answer) == {"reference", "status"}
+    assert [i for i in w.items() if i["pk"]["S"].startswith("HH#")] == before
+
+
+def test_a_report_lookup_shows_no_personal_data(w: World, tmp_path: Any) -> None:
+    household = w.residents[21]
+    reference = _report(w, household, tmp_path)
+    status, _, answer = call("reports", "GET", REPORT, {"reference": reference})
+    assert status == 200
+    text = json.dumps(answer)
+    assert not [s for s in [household.kk, household.address, *(m.nik for m in household.members)] if s in text]
+
+
+def test_the_area_lists_are_public_and_hold_names_only(w: World, tmp_path: Any) -> None:
+    _areas(w, tmp_path)
+    status, _, provinces = call("reports", "GET", PROVINCES)
+    assert status == 200 and all(set(c) == {"code", "name"} for c in provinces["children"])
+    status, _, regencies = call("reports", "GET", CHILDREN, {"area_code": "16"})
+    assert status == 200 and all(set(c) == {"code", "name"} for c in regencies["children"])
+
+
+def test_a_report_is_resolved_only_by_its_areas_officer_or_supervisor(w: World, tmp_path: Any) -> None:
+    household = next(h for h in w.residents[22:] if not h.sls_code.startswith(w.district))
+    reference = _report(w, household, tmp_path)
+    before = w.items()
+    body = {"outcome": "not_found", "reason": "address_not_found"}
+    stranger = next(
+        r["officer_id"]
+        for r in w.field.roster
+        if r["role"] == "officer" and not any(household.sls_code.startswith(a) for a in r["area_codes"].split(";"))
+    )
+    for claims, expected in ((None, 401), (who(stranger), 403), (who(w.supervisor, "supervisor"), 403)):
+        status, _, answer = call("fieldwork", "POST", RESOLUTION, {"reference": reference}, body=body, claims=claims)
+        assert status == expected, (claims, answer)
+    _unchanged(w, before)
+
+
+def test_an_officer_enrols_a_found_household_only_in_their_own_areas(w: World) -> None:
+    elsewhere = next(h for h in w.residents if not h.sls_code.startswith(w.district))
+    from datetime import date
+
+    from shared.nik import make_kk, make_nik
+
+    nik = make_nik("167101", "male", date(1970, 1, 2), 9001)
+    member = {"nik": nik, "name": "A B", "relationship": "head", "sex": "male", "birth_date": "1970-01-02",
+              "marital_status": "married", "religion": "islam", "education": "primary", "citizenship": "WNI",
+              "lives_at_kk_address": True, "current_area_code": None}  # fmt: skip
+    body = {"kk": make_kk("167101", date(2025, 1, 2), 9001), "sls_code": elsewhere.sls_code, "address": "Jl. Q 2",
+            "response": {"respondent_nik": nik, "members": [member]}}  # fmt: skip
+    before = w.items()
+    for claims, expected in ((None, 401), (who(w.supervisor, "supervisor"), 403), (who("OFC-NOBODY"), 403)):
+        status, _, answer = call("fieldwork", "POST", FOUND, body=body, claims=claims)
+        assert status == expected, (claims, answer)
+    _unchanged(w, before)

@@ -122,3 +122,70 @@ def test_the_layer_check_refuses_an_unpinned_distribution(layers: dict[str, Path
     problems = check_layer(copy, lambda_target())
     assert any(p.startswith("surprise 1.0: not pinned") for p in problems)
     assert "shared/ is not in the layer" in problems
+
+
+# ---------------------------------------------------------------- bytecode
+
+
+def _tiny_layer(tmp_path: Path) -> Path:
+    layer = tmp_path / "python"
+    (layer / "pkg").mkdir(parents=True)
+    (layer / "pkg" / "__init__.py").write_text("X = 1\n")
+    return layer
+
+
+def test_bytecode_is_compiled_unchecked_by_the_runtimes_own_python(tmp_path: Path) -> None:
+    """The host Python pretends to be the target: the build finds it, compiles the layer with
+    it, and the .pyc is the unchecked-hash kind, used even when the source's mtime changes."""
+    import subprocess
+    import sys
+
+    from census_ops.build import compile_bytecode
+
+    host = Target(f"{sys.version_info[0]}.{sys.version_info[1]}", "arm64")
+    layer = _tiny_layer(tmp_path)
+    found = compile_bytecode(layer, host)
+    assert found.interpreter is not None and found.files == 1
+    assert "NO BYTECODE" not in found.describe(host)
+    pyc = layer / "pkg" / "__pycache__" / f"__init__.cpython-{host.python_version.replace('.', '')}.pyc"
+    assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01  # hash-based, not checked against the source
+    (layer / "pkg" / "__init__.py").write_text("X = 2\n")  # what Python would see if it looked at the source
+    seen = subprocess.run(
+        [sys.executable, "-S", "-c", "import pkg; print(pkg.X)"],
+        env={"PYTHONPATH": str(layer), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert seen.stdout.strip() == "1"
+
+
+def test_without_the_runtimes_python_the_build_ships_no_bytecode_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from census_ops import build
+
+    monkeypatch.setattr(build, "PYENV_VERSIONS", tmp_path / "no-pyenv")
+    monkeypatch.delenv(build.TARGET_PYTHON_VARIABLE, raising=False)
+    absent = Target("3.99", "arm64")
+    assert build.target_interpreter(absent) is None
+    layer = _tiny_layer(tmp_path)
+    found = build.compile_bytecode(layer, absent)
+    assert (found.interpreter, found.files) == (None, 0)
+    assert list(layer.rglob("*.pyc")) == []
+    assert found.describe(absent).startswith("NO BYTECODE: no Python 3.99")
+
+
+def test_a_candidate_of_another_version_is_not_taken_for_the_runtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CENSUS_TARGET_PYTHON (or a pyenv shim) is run and asked its version, never trusted by name."""
+    import sys
+
+    from census_ops import build
+
+    monkeypatch.setattr(build, "PYENV_VERSIONS", tmp_path / "no-pyenv")
+    monkeypatch.setenv(build.TARGET_PYTHON_VARIABLE, sys.executable)
+    assert build.target_interpreter(Target("3.99", "arm64")) is None
+    host = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert build.target_interpreter(Target(host, "arm64")) == sys.executable

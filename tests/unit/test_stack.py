@@ -31,6 +31,11 @@ PUBLIC_ROUTES = {
     ("POST", "/v1/sessions"),
     ("GET", "/v1/session/household"),
     ("PUT", "/v1/session/household/draft"),
+    # Households the register missed: anyone may report, look a report up, read the area lists.
+    ("POST", "/v1/reports"),
+    ("GET", "/v1/reports/{reference}"),
+    ("GET", "/v1/areas"),
+    ("GET", "/v1/areas/{area_code}/children"),
 }
 AUTHORIZER = "CognitoAuthorizer"
 # AWS-managed policies SAM attaches; each grants named actions only (no "*" action):
@@ -574,6 +579,19 @@ def test_no_role_grants_a_wildcard_action(cfn: dict[str, Any]) -> None:
     assert checked > 0
 
 
+def test_the_reports_function_never_touches_a_household(cfn: dict[str, Any]) -> None:
+    """Filing a report cannot read whether a KK exists: every table grant of the reports
+    function is confined to its own partitions, none to HH#."""
+    role = cfn["Resources"]["ReportsFunctionRole"]["Properties"]
+    statements = [
+        s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if "dynamodb" in str(s["Action"])
+    ]
+    assert statements
+    for statement in statements:
+        keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert not [k for k in keys if k.startswith("HH#") or k == "*"], keys
+
+
 def test_status_lookup_writes_only_failed_attempt_counters(cfn: dict[str, Any]) -> None:
     role = cfn["Resources"]["StatusFunctionRole"]["Properties"]
     writes = 0
@@ -603,6 +621,60 @@ def test_every_function_runs_the_template_runtime_with_the_layer(cfn: dict[str, 
         assert env["POWERTOOLS_SERVICE_NAME"] == "census", name
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}, name
         assert env["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}, name
+
+
+def test_everything_invokes_the_published_alias_and_snapstart_is_off_unless_asked(cfn: dict[str, Any]) -> None:
+    """SnapStart applies to published versions only: every caller (the API's integrations,
+    their permissions, the schedule, the queue's poller) must call the alias "live", never
+    $LATEST; and the functions carry SnapStart only under the FunctionSnapStart condition."""
+    functions = _of_type(cfn, "AWS::Lambda::Function")
+    aliases = {a["Properties"]["FunctionName"]["Ref"]: name for name, a in _of_type(cfn, "AWS::Lambda::Alias").items()}
+    assert set(aliases) == set(functions)
+    assert all(_of_type(cfn, "AWS::Lambda::Alias")[a]["Properties"]["Name"] == "live" for a in aliases.values())
+    for name, function in functions.items():
+        assert function["Properties"]["SnapStart"] == {
+            "Fn::If": ["SnapStartOn", {"ApplyOn": "PublishedVersions"}, {"Ref": "AWS::NoValue"}]
+        }, name
+    assert cfn["Conditions"]["SnapStartOn"] == {"Fn::Equals": [{"Ref": "FunctionSnapStart"}, "PublishedVersions"]}
+    assert cfn["Parameters"]["FunctionSnapStart"]["Default"] == "None"
+
+    callers = [
+        r["Properties"].get("FunctionName") or r["Properties"]["Target"]["Arn"]
+        for kind in ("AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping", "AWS::Scheduler::Schedule")
+        for r in _of_type(cfn, kind).values()
+    ]
+    body = json.dumps(cfn["Resources"]["CensusApi"]["Properties"]["Body"])
+    integrations = re.findall(r"/functions/\$\{([A-Za-z0-9.]+)\}/invocations", body)
+    assert len(callers) >= len(functions) and len(integrations) >= len(functions)
+    assert all(c in [{"Ref": a} for a in aliases.values()] for c in callers), callers
+    assert set(integrations) <= set(aliases.values()), integrations
+
+
+def test_a_new_layer_or_new_code_publishes_a_new_version_behind_the_alias() -> None:
+    """The domain lives in the layer and the functions' own folders rarely change: were the
+    version named after the function's code alone, a deploy of a fix in shared/ would leave
+    the alias (what the API calls) on the old layer."""
+
+    def versions(layer_key: str, code_key: str) -> dict[str, str]:
+        template = load_template()  # CodeUri/ContentUri as `sam package` writes them, keyed by content
+        for name, resource in template["Resources"].items():
+            properties = resource.get("Properties") or {}
+            if resource["Type"] == "AWS::Serverless::LayerVersion":
+                properties["ContentUri"] = f"s3://artifacts/{layer_key}.zip"
+            elif resource["Type"] == "AWS::Serverless::Function":
+                properties["CodeUri"] = f"s3://artifacts/{name}-{code_key}.zip"
+        cfn = transform(template, {"AWS::Region": "ap-southeast-3"}, _NoManagedPolicies())  # type: ignore[arg-type]
+        return {
+            r["Properties"]["FunctionName"]["Ref"]: name for name, r in _of_type(cfn, "AWS::Lambda::Version").items()
+        }
+
+    before = versions("layer-1", "code-1")
+    assert len(before) >= 5
+    assert versions("layer-1", "code-1") == before  # deterministic: an unchanged deploy publishes nothing
+    new_layer = versions("layer-2", "code-1")
+    assert all(new_layer[f] != before[f] for f in before), (before, new_layer)
+    new_code = versions("layer-1", "code-2")
+    assert all(new_code[f] != before[f] for f in before), (before, new_code)
 
 
 def test_api_functions_answer_within_api_gateways_time(template: dict[str, Any]) -> None:

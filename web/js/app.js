@@ -253,7 +253,9 @@
       si.step = "id";
       si.errors = {};
       S.notice = result.data.password_set ? { key: "notice.password_set" } : null;
-      await loadHousehold();
+      // The sign-in answer carries the household (register, draft, latest): no second request.
+      if (result.data.household) showHousehold(result.data.household, null);
+      else await loadHousehold();
       return;
     }
     if (result.code === "password_setup_required") si.step = "setup";
@@ -371,14 +373,18 @@
       go("signin");
       return;
     }
-    const data = result.data;
+    showHousehold(result.data, result.headers.get("ETag"), reason);
+  }
+
+  /* The household as GET /v1/session/household (or the sign-in answer) gives it. */
+  function showHousehold(data, etagHeader, reason) {
     // What was sent from this tab, unchanged, is reloaded from the server like any other visit.
     const keepTyped = S.household && S.household.kk === data.kk && S.members.length && reason !== "draft_changed" &&
       S.sent !== JSON.stringify(submissionBody());
     // A correction starts from the draft, else from what was last sent, else from the register.
     const latest = data.latest && data.latest.members ? { members: data.latest.members, departed: data.latest.departed } : null;
     S.household = data;
-    S.etag = data.draft ? data.draft.etag || result.headers.get("ETag") : null;
+    S.etag = data.draft ? data.draft.etag || etagHeader : null;
     S.save.rejected = {};
     if (keepTyped) {
       // Signed in again after the session ran out: keep what was typed, save it over the draft.
@@ -841,7 +847,8 @@
         ] : null,
         h("button", { type: "submit", class: "primary", id: "signin-submit", disabled: si.busy },
           si.busy ? t("busy") : si.step === "id" ? t("signin.next") : t("signin.submit"))),
-      h("p", {}, h("a", { href: "#status" }, t("signin.status_link"))));
+      h("p", {}, h("a", { href: "#status" }, t("signin.status_link"))),
+      h("p", {}, h("a", { href: "#report", id: "report-link" }, t("signin.report_link"))));
   }
 
   function resetStep() {
@@ -1038,11 +1045,29 @@
   }
 
   const VIEWS = { signin: viewSignin, household: viewHousehold, review: viewReview, receipt: viewReceipt, status: viewStatus };
+  // Households the register missed (web/js/report.js): loaded on first use (the first load stays
+  // small), its views drawn with the page's helpers.
+  const REPORT_VIEWS = ["report", "report-status"];
+  function withReportViews(then) {
+    if (VIEWS.report) { then(); return; }
+    const added = () => {
+      const ctx = { h, t, field, summaryBox, api, errorText, $, R, wib, render: () => render(), focusFirstError: () => focusFirstError() };
+      const views = window.CensusReport(ctx);
+      for (const name of REPORT_VIEWS) VIEWS[name] = views[name];
+      then();
+    };
+    if (window.CensusReport) { added(); return; }
+    const script = document.createElement("script");
+    script.src = "js/report.js";
+    script.onload = added;
+    document.head.append(script);
+  }
 
   // ---------------------------------------------------------------- start
 
   function route() {
     const wanted = location.hash.replace("#", "") || "signin";
+    if (REPORT_VIEWS.includes(wanted) && !VIEWS.report) { withReportViews(route); return; }
     let view = VIEWS[wanted] ? wanted : "signin";
     if ((view === "household" || view === "review") && !S.household) view = S.session ? "household" : "signin";
     if (view === "receipt" && !(S.receipt && S.receipt.status)) view = "status";
