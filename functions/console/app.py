@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import audit, store
+from shared import audit, snapstart, store
 from shared.errors import SupervisorOnly
 from shared.http import claims, common_headers, json_body, json_response, query_parameter, register_error_handlers
 from shared.observability import logger, metrics
@@ -20,6 +20,7 @@ from shared.settings import settings
 from shared.snapshots import progress_history, take_snapshots
 
 store.bind(settings())  # once per container
+snapstart.register()  # and again after a SnapStart restore
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 

@@ -55,9 +55,9 @@ gets back), then one module per concern: `households`, `submissions`, `guesses`,
 `assignments`, `snapshots`. Domain code imports from here.
 """
 
+from shared.store.areas import area_children, get_area, save_areas
 from shared.store.assignments import CHUNK, AssignmentMoved, move_assignments
 from shared.store.audit import area_trail, area_trail_start, household_trail, write_with_audit
-from shared.store.areas import area_children, get_area, save_areas
 from shared.store.client import RETRIES, bind, pynamodb_retries
 from shared.store.credentials import (
     AlreadyExists,
@@ -124,14 +124,13 @@ from shared.store.records import (
     ReceiptRecord,
     RegisterRecord,
     ReplayRecord,
-    ResetCodeRecord,
     ReportRecord,
+    ResetCodeRecord,
     RosterRecord,
     VersionRecord,
     VisitDue,
     VisitRecord,
 )
-from shared.store.review import DecisionConflict, ReviewChange, decisions_of, queue_page, queue_start, save_decision
 from shared.store.reports import (
     EnrolledHousehold,
     HouseholdExists,
@@ -150,6 +149,7 @@ from shared.store.reports import (
     sls_assignment,
     take_rate,
 )
+from shared.store.review import DecisionConflict, ReviewChange, decisions_of, queue_page, queue_start, save_decision
 from shared.store.schema import (
     META_SK,
     PROGRESS_FIELDS,
@@ -187,8 +187,8 @@ __all__ = [
     "RETRIES",
     "SNAPSHOT_FIGURES",
     "AlreadyExists",
-    "AssignmentMoved",
     "AreaRecord",
+    "AssignmentMoved",
     "AssignmentRecord",
     "AuditRecord",
     "CensusItem",
@@ -222,10 +222,10 @@ __all__ = [
     "RegisterMember",
     "RegisterRecord",
     "ReplayRecord",
-    "ResetCodeRecord",
     "ReportAlreadyResolved",
     "ReportRecord",
     "ReportReplay",
+    "ResetCodeRecord",
     "Resolution",
     "ResolveConflict",
     "ResponseVersion",
@@ -239,20 +239,16 @@ __all__ = [
     "VisitReplay",
     "WorklistGeneration",
     "area_assignments",
+    "area_children",
     "area_trail",
     "area_trail_start",
     "bind",
+    "case_backlog",
     "claim_with_reset_code",
     "clear_failed_guesses",
     "count_new_households",
     "create_households",
     "decisions_of",
-    "area_children",
-    "bind",
-    "case_backlog",
-    "clear_failed_guesses",
-    "count_new_households",
-    "create_households",
     "file_report",
     "find_replay",
     "get_area",
@@ -300,8 +296,8 @@ __all__ = [
     "save_version",
     "save_visit",
     "set_password",
-    "snapshot_history",
     "sls_assignment",
+    "snapshot_history",
     "store_busy",
     "take_rate",
     "version_sk",

@@ -563,6 +563,8 @@ def audit_id_of(sk: str) -> str:
 
 def snapshot_pk(area: str) -> str:
     return f"{SNAPSHOT_PREFIX}{area}"
+
+
 # ---------------------------------------------------------------- areas by name, reports
 
 AREAS_ROOT = "ROOT"  # the parent of the provinces

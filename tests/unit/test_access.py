@@ -439,6 +439,8 @@ def test_reassignment_is_only_for_a_supervisor_of_the_area(w: World) -> None:
     _supervisors_only(
         w, "worklists", "POST", "/v1/areas/{area_code}/worklists/reassign", area_route=True, body=body, ok=409
     )
+
+
 # ---------------------------------------------------------------- households the register missed
 
 REPORTS, REPORT = "/v1/reports", "/v1/reports/{reference}"
