@@ -45,6 +45,16 @@ def cmd_import_register(args: argparse.Namespace) -> int:
         return import_register_file(path, args.restart)
 
 
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    """The daily progress snapshot the schedule takes in AWS (ConsoleFunction), taken now."""
+    from shared.snapshots import take_snapshots
+
+    with target_store(args):
+        result = take_snapshots(args.day)
+    print(f"snapshot {result['day']}: {result['areas']} areas", file=sys.stderr)
+    return 0
+
+
 def _example_submission(register_path: Path, data_dir: Path) -> tuple[str, Path] | None:
     """A ready-to-send body for the register's first household, for the printed curl."""
     from census_ops.examples import example_submission
@@ -274,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_target_arguments(imp)
     imp.add_argument("--restart", action="store_true", help="ignore the checkpoint and import from line 1")
     imp.set_defaults(func=cmd_import_register)
+    snapshot = commands.add_parser("snapshot", help="take the daily progress snapshot of every area now")
+    snapshot.add_argument("--day", help="the day to file it under (YYYY-MM-DD; default today, UTC)")
+    add_target_arguments(snapshot)
+    snapshot.set_defaults(func=cmd_snapshot)
     tokens.register(commands)
     fieldwork_cli.register(commands)
     from census_ops import area_list  # the area master list by name
@@ -289,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     soak.register(commands)
     recount.register(commands)
     openapi.register(commands)
+    from census_ops import progress_timing
+
+    progress_timing.register(commands)
     from census_ops import site  # the static site (web/ + the API reference) for the bucket
 
     site.register(commands)

@@ -35,6 +35,7 @@ from shared.errors import (
     InvalidTransition,
     MalformedRequest,
     NoOfficers,
+    NothingToReassign,
     NotOnRoster,
     OnlinePhaseClosed,
     PasswordNotSet,
@@ -45,7 +46,11 @@ from shared.errors import (
     ReceiptNotFound,
     ReportClosed,
     ReportNotFound,
+    ResetCodeExpired,
+    ResetCodeRequired,
     RetryableError,
+    ReviewNotPending,
+    ReviewVersionChanged,
     SessionError,
     SessionExpired,
     SessionRequired,
@@ -59,6 +64,7 @@ from shared.errors import (
     UnsupportedMediaType,
     ValidationFailed,
     VisitAttemptsExhausted,
+    WorklistsChanged,
     WriteConflict,
 )
 
@@ -93,6 +99,7 @@ class Operation:
     pdf: bool = False
     session: bool = False  # needs a resident's session token (checked by the function, not API Gateway)
     errors: Errors = ()  # what the route answers besides _ANY_ROUTE, _BODY (with a body) and 429 (lockout)
+    csv: bool = False  # ?format=csv answers text/csv
 
 
 # (METHOD, path) -> the operation. Every route of the template must be here.
@@ -107,6 +114,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(
             InvalidCredentials,
             PasswordRequired,
+            ResetCodeRequired,
             *_OPTIONAL_SESSION,
             OnlinePhaseClosed,
             InvalidTransition,
@@ -127,7 +135,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "HouseholdStatus",
         "Status by KK + a member's NIK, for a lost receipt",
         lockout=True,
-        errors=(InvalidCredentials, PasswordRequired, *_OPTIONAL_SESSION),
+        errors=(InvalidCredentials, PasswordRequired, ResetCodeRequired, *_OPTIONAL_SESSION),
     ),
     ("GET", "/v1/receipts/{receipt_code}/proof"): Operation(
         NO_BODY,
@@ -180,7 +188,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "SessionToken",
         "A resident signs in with KK + a member's NIK + the household password (the first sign-in sets it)",
         lockout=True,
-        errors=(InvalidCredentials, PasswordRequired, PasswordSetupRequired, SessionsUnavailable),
+        errors=(
+            InvalidCredentials,
+            PasswordRequired,
+            PasswordSetupRequired,
+            ResetCodeRequired,
+            ResetCodeExpired,
+            SessionsUnavailable,
+        ),
     ),
     ("GET", "/v1/session/household"): Operation(
         NO_BODY,
@@ -203,8 +218,86 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         EMPTY_OBJECT,
         (200,),
         "PasswordReset",
-        "Clear a household's password (supervisor of its area)",
-        errors=(*_OFFICER, SupervisorOnly, PasswordNotSet),
+        "Clear a household's password and get a one-time reset code for the family (supervisor of its area)",
+        errors=(*_OFFICER, SupervisorOnly, PasswordNotSet, WriteConflict),
+    ),
+    ("GET", "/v1/staff/me"): Operation(
+        NO_BODY, (200,), "StaffMe", "The signed-in supervisor and their areas", errors=(*_OFFICER, SupervisorOnly)
+    ),
+    ("GET", "/v1/areas/{area_code}/progress/history"): Operation(
+        NO_BODY,
+        (200,),
+        "ProgressHistory",
+        "An area's figures by day: daily snapshots, then today's (supervisor)",
+        errors=(*_OFFICER, SupervisorOnly, ValidationFailed),
+    ),
+    ("GET", "/v1/areas/{area_code}/worklists/preview"): Operation(
+        NO_BODY,
+        (200,),
+        "WorklistGeneration",
+        "The split a generation would make now, without writing (supervisor)",
+        errors=(*_OFFICER, SupervisorOnly, NoOfficers, ValidationFailed),
+    ),
+    ("GET", "/v1/areas/{area_code}/worklists"): Operation(
+        NO_BODY,
+        (200,),
+        "OfficerLoads",
+        "Each officer's load in the area and how much is done (supervisor)",
+        errors=(*_OFFICER, SupervisorOnly, ValidationFailed),
+    ),
+    ("POST", "/v1/areas/{area_code}/worklists/reassign"): Operation(
+        "shared.worklist_admin:ReassignRequest",
+        (200,),
+        "Reassigned",
+        "Move an SLS's or a household's assignments to another officer (supervisor of the area)",
+        errors=(*_OFFICER, SupervisorOnly, NothingToReassign, WorklistsChanged),
+    ),
+    ("GET", "/v1/areas/{area_code}/review"): Operation(
+        NO_BODY,
+        (200,),
+        "ReviewQueue",
+        "Households awaiting review, oldest flag first, by area and reason (supervisor)",
+        query=("reason", "limit", "cursor"),
+        errors=(*_OFFICER, SupervisorOnly, ValidationFailed),
+    ),
+    ("POST", "/v1/areas/{area_code}/review/decisions"): Operation(
+        "shared.review:BulkDecisionRequest",
+        (200,),
+        "BulkDecision",
+        "The same decision for many households, each conditional on the version seen (supervisor)",
+        errors=(*_OFFICER, SupervisorOnly),
+    ),
+    ("GET", "/v1/households/{kk}/review"): Operation(
+        NO_BODY,
+        (200,),
+        "HouseholdReview",
+        "The response beside the register, and every version (supervisor)",
+        errors=(*_OFFICER, SupervisorOnly, ValidationFailed),
+    ),
+    ("POST", "/v1/households/{kk}/review"): Operation(
+        "shared.review:DecisionRequest",
+        (200,),
+        "Decision",
+        "Accept as clean or send to the field; refused (409) if a correction arrived (supervisor)",
+        errors=(*_OFFICER, SupervisorOnly, ReviewNotPending, ReviewVersionChanged),
+    ),
+    ("GET", "/v1/households/{kk}/audit"): Operation(
+        NO_BODY,
+        (200,),
+        "AuditTrail",
+        "A household's audit trail (supervisor of its area)",
+        query=("format",),
+        csv=True,
+        errors=(*_OFFICER, SupervisorOnly, ValidationFailed),
+    ),
+    ("GET", "/v1/areas/{area_code}/audit"): Operation(
+        NO_BODY,
+        (200,),
+        "AuditTrail",
+        "An area's audit trail on one day (supervisor of the area)",
+        query=("day", "format", "limit", "cursor"),
+        csv=True,
+        errors=(*_OFFICER, SupervisorOnly, ValidationFailed),
     ),
     ("POST", "/v1/reports"): Operation(
         "shared.reports:ReportRequest",
@@ -307,6 +400,27 @@ _QUERY: dict[str, dict[str, Any]] = {
     },
 }
 
+_QUERY["reason"] = {
+    "name": "reason",
+    "in": "query",
+    "required": False,
+    "description": "Only households flagged for this review reason.",
+    "schema": {"type": "string", "maxLength": 64},
+}
+_QUERY["day"] = {
+    "name": "day",
+    "in": "query",
+    "required": False,
+    "description": "A day (UTC), YYYY-MM-DD; today by default.",
+    "schema": {"type": "string", "maxLength": 32},
+}
+_QUERY["format"] = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+}
+
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _INT = {"type": "integer"}
@@ -388,7 +502,37 @@ _ANSWERS: dict[str, dict[str, Any]] = {
         }
     ),
     "DraftSaved": _object({"etag": _STRING, "saved_at": _STRING, "expires_at": _NULLABLE_STRING}),
-    "PasswordReset": _object({"kk": _STRING, "reset_at": _STRING, "reset_by": _STRING}),
+    "PasswordReset": _object(
+        {"kk": _STRING, "reset_at": _STRING, "reset_by": _STRING, "reset_code": _STRING, "expires_at": _STRING}
+    ),
+    "StaffMe": _object({"officer_id": _STRING, "roles": {"type": "array"}, "areas": {"type": "array"}}),
+    "ProgressHistory": _object({"area_code": _STRING, "days": {"type": "array", "items": {"type": "object"}}}),
+    "OfficerLoads": _object(
+        {"area_code": _STRING, "households": _INT, "done": _INT, "officers": {"type": "array"}},
+        {"generated_at": _NULLABLE_STRING, "generated_by": _NULLABLE_STRING},
+    ),
+    "Reassigned": _object(
+        {"area_code": _STRING, "to_officer": _STRING, "moved": _INT, "households": {"type": "array"}}
+    ),
+    "ReviewQueue": _object(
+        {
+            "area_code": _STRING,
+            "households": {"type": "array", "items": {"type": "object"}},
+            "next_cursor": _NULLABLE_STRING,
+        }
+    ),
+    "HouseholdReview": _object(
+        {
+            "kk": _STRING,
+            "status": _STRING,
+            "version": _INT,
+            "comparison": {"type": "array"},
+            "versions": {"type": "array"},
+        }
+    ),
+    "Decision": _object({"kk": _STRING, "decision": _STRING, "status": _STRING, "version": _INT}),
+    "BulkDecision": _object({"decided": {"type": "array"}, "refused": {"type": "array"}}),
+    "AuditTrail": _object({"records": {"type": "array", "items": {"type": "object"}}}),
     "ReportFiled": _object({"reference": _STRING, "status": {"const": "received"}}),
     "ReportStatus": _object(
         {
@@ -519,6 +663,9 @@ def _operation(route: ApiRoute, spec: Operation, models: dict[str, Any]) -> dict
         else:
             schema = {"$ref": f"#/components/schemas/{spec.answer}"} if spec.answer else {"type": "object"}
             content = {"application/json": {"schema": schema}}
+            if spec.csv:
+                content["text/csv"] = {"schema": {"type": "string"}}
+        responses[str(status)] = {"description": "OK" if status == 200 else "Created", "content": content}
         description = {200: "OK", 201: "Created", 202: "Accepted"}[status]
         responses[str(status)] = {"description": description, "content": content}
     responses.update(_error_responses(spec))

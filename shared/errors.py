@@ -302,8 +302,53 @@ class TooManyReports(CensusError):
 
 
 # Every error the API answers with (NotFound and RetryableError are only their bases).
+class ResetCodeRequired(CensusError):
+    """A supervisor reset the household's password: only KK + NIK + the one-time code they
+    gave the family can set a new one."""
+
+    status = 401
+    code = "reset_code_required"
+    message = "This household's password was reset; give the reset code from the supervisor with a new password."
+
+
+class ResetCodeExpired(CensusError):
+    status = 401
+    code = "reset_code_expired"
+    message = "This reset code has expired; ask the supervisor for a new one."
+
+
+class ReviewNotPending(CensusError):
+    status = 409
+    code = "review_not_pending"
+    message = "This household is not awaiting review (already decided, or not flagged)."
+
+
+class ReviewVersionChanged(CensusError):
+    status = 409
+    code = "review_version_changed"
+    message = "The household sent a correction since you opened it; the decision was not saved. Review the new version."
+
+
+class NothingToReassign(CensusError):
+    status = 409
+    code = "nothing_to_reassign"
+    message = "No worklist assignment matches: nothing was moved."
+
+
+class WorklistsChanged(CensusError):
+    status = 409
+    code = "worklists_changed"
+    message = "The worklists changed meanwhile (a generation ran); reload and try again."
+
+
 CATALOGUE: tuple[type[CensusError], ...] = (
     CensusError,
+    ResetCodeRequired,
+    ResetCodeExpired,
+    ReviewNotPending,
+    ReviewVersionChanged,
+    NothingToReassign,
+    WorklistsChanged,
     MalformedRequest,
     InvalidReceiptCode,
     InvalidReportReference,
@@ -376,6 +421,10 @@ FIELD_PROBLEMS: dict[str, str] = {
     "area_too_large": "worklists asked for a province (the schedule generates those)",
     "invalid_cursor": "a worklist cursor not from the caller's own worklist",
     "invalid_limit": "a page size that is not a whole number from 1 to 200",
+    "invalid_reset_code": "a password-reset code that is not 8 letters and digits",
+    "unknown_officer": "a receiving officer not on the roster of the area",
+    "invalid_day": "a day that is not a date (YYYY-MM-DD)",
+    "invalid_format": "a format other than json or csv",
     "unknown_area": "an area code that is not on the area master list",
     "invalid_phone": "a phone number that is not 8 to 15 digits (a leading + allowed)",
     "unknown_household": "a KK that has no household (to match a report to)",

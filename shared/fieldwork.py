@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from shared import store
+from shared import audit, store
 from shared.errors import (
     FieldProblem,
     Forbidden,
@@ -26,6 +26,7 @@ from shared.household_access import validate_kk
 from shared.intake import iso_utc, store_response, validate_idempotency_key
 from shared.officers import SUPERVISOR, Caller, require_supervisor_of
 from shared.progress import status_delta
+from shared.reset_codes import RESET_CODE_TTL_SECONDS, format_reset_code, hash_reset_code, new_reset_code
 from shared.responses import Submission, check_rules
 from shared.settings import Settings
 from shared.status import Status, check_transition
@@ -182,6 +183,14 @@ def record_visit(
             position=request.position.model_dump() if request.position is not None else None,
         )
 
+    record = audit.record(
+        audit.INTERVIEW if request.response is not None else audit.VISIT,
+        caller.officer_id,
+        household.register.sls_code,
+        iso_utc(now),
+        kk=kk,
+        outcome=request.outcome,
+    )
     if request.response is not None:
         result = store_response(
             kk,
@@ -192,6 +201,7 @@ def record_visit(
             now=now,
             channel=Channel.INTERVIEW,
             visit=lambda attempt, version: visit_entry(attempt, Status.INTERVIEWED.value, version),
+            audit=record,
         )
         answer = {
             "kk": kk,
@@ -202,7 +212,7 @@ def record_visit(
             "submitted_at": result.submitted_at,
         }
         return RecordedVisit(answer, created=result.created)
-    return _record_failed_visit(household, request.outcome, visit_entry, settings)
+    return _record_failed_visit(household, request.outcome, visit_entry, settings, record)
 
 
 def _with_duplicate(request: VisitRequest, kk: str) -> str | None:
@@ -225,6 +235,7 @@ def _record_failed_visit(
     outcome: str,
     visit_entry: Callable[[int, str, int], store.VisitRecord],
     settings: Settings,
+    record: store.AuditRecord | None = None,
 ) -> RecordedVisit:
     kk = household.state.kk
     for _ in range(settings.write_attempts):
@@ -245,7 +256,14 @@ def _record_failed_visit(
             visit=entry,
             stays_on_worklist=stays,
             receipt_code=state.receipt_code,
-            progress=status_delta(state.status, new.value, was_on_worklist=state.on_worklist, on_worklist=stays),
+            progress=status_delta(
+                state.status,
+                new.value,
+                was_on_worklist=state.on_worklist,
+                on_worklist=stays,
+                was_in_review=state.in_review,
+            ),
+            audit=record,
         )
         try:
             store.save_visit(change)
@@ -276,19 +294,42 @@ def _visit_answer(kk: str, visit: store.VisitRecord, settings: Settings) -> dict
 
 def reset_household_password(caller: Caller, kk: str, *, now: datetime | None = None) -> dict[str, Any]:
     """A supervisor of the household's area, having checked the family card in person,
-    removes the household's password: its next sign-in sets a new one. Recorded (who,
-    when) in the household's partition; the guessing lockout is lifted with it."""
+    removes the household's password and gets a one-time code for the family
+    (shared/reset_codes.py): the household's next sign-in needs KK + NIK + that code to set a
+    new password; KK + NIK alone no longer claim it. Recorded (who, when) in the household's
+    partition and the audit trail; the guessing lockout is lifted with it. A second reset
+    before the family has used the code replaces the code."""
     kk = validate_kk(kk)
     household = store.load_household(kk)
     if household is None:
         raise Forbidden()  # an unknown KK looks like one of another area
     require_supervisor_of(caller, household.register.sls_code)
-    reset_at = iso_utc(now or datetime.now(UTC))
+    if household.credential is None and household.reset is None:
+        raise PasswordNotSet()
+    moment = now or datetime.now(UTC)
+    reset_at = iso_utc(moment)
+    expires_at = iso_utc(moment + timedelta(seconds=RESET_CODE_TTL_SECONDS))
+    code = new_reset_code()
     try:
-        store.reset_password(kk, reset_by=caller.officer_id, reset_at=reset_at)
+        store.reset_password(
+            kk,
+            reset_by=caller.officer_id,
+            reset_at=reset_at,
+            code_hash=hash_reset_code(code),
+            expires_at=expires_at,
+            credential_set_at=household.credential.set_at if household.credential is not None else None,
+            replaced_code_hash=household.reset.code_hash if household.reset is not None else None,
+            audit=audit.record(audit.PASSWORD_RESET, caller.officer_id, household.register.sls_code, reset_at, kk=kk),
+        )
     except store.ConditionFailed:
-        raise PasswordNotSet() from None
+        raise WriteConflict("The household changed during the reset; retry.") from None
     guesses = store.get_guesses(kk)
     if guesses is not None and guesses.failures:
         store.clear_failed_guesses(kk)
-    return {"kk": kk, "reset_at": reset_at, "reset_by": caller.officer_id}
+    return {
+        "kk": kk,
+        "reset_at": reset_at,
+        "reset_by": caller.officer_id,
+        "reset_code": format_reset_code(code),
+        "expires_at": expires_at,
+    }

@@ -17,6 +17,8 @@ from shared.errors import (
     FieldProblem,
     InvalidCredentials,
     PasswordRequired,
+    ResetCodeExpired,
+    ResetCodeRequired,
     SessionError,
     SessionWrongHousehold,
     TooManyAttempts,
@@ -24,6 +26,7 @@ from shared.errors import (
 )
 from shared.nik import InvalidIdentifier, parse_kk
 from shared.passwords import MAX_LENGTH, verify_password
+from shared.reset_codes import reset_code_matches
 from shared.sessions import Session
 from shared.settings import Settings
 
@@ -43,9 +46,11 @@ def authenticate(
     *,
     settings: Settings,
     now: datetime,
+    reset_code: str | None = None,
 ) -> store.HouseholdSnapshot:
     """The household (META, REGISTER, password hash, draft) if `respondent_nik` is on KK
-    `kk`'s register and, once the household has a password, `password` is it."""
+    `kk`'s register and, once the household has a password, `password` is it (after a
+    supervisor's reset: `reset_code` is the one-time code they gave the family)."""
     epoch = int(now.timestamp())
     window, limit = settings.lockout_window_seconds, settings.lockout_max_failures
     household = store.load_household(kk)
@@ -56,6 +61,9 @@ def authenticate(
     if guesses and guesses.failures >= limit and guesses.window_ends > epoch:
         raise TooManyAttempts(retry_after=guesses.window_ends - epoch)
     nik_on_register = household is not None and respondent_nik in {m.nik for m in household.register.members}
+    if household is not None and household.credential is None and household.reset is not None:
+        _check_reset_code(household, kk, nik_on_register, reset_code, window=window, limit=limit, epoch=epoch, now=now)
+        return household
     if household is None or (household.credential is None and not nik_on_register):
         # A wrong KK/NIK is counted before it is answered, and only while the window has
         # room (atomically): a burst of parallel guesses gets exactly `limit` 401s and then
@@ -81,6 +89,35 @@ def authenticate(
     elif guesses and guesses.failures:
         store.clear_failed_guesses(kk)
     return household
+
+
+def _check_reset_code(
+    household: store.HouseholdSnapshot,
+    kk: str,
+    nik_on_register: bool,
+    reset_code: str | None,
+    *,
+    window: int,
+    limit: int,
+    epoch: int,
+    now: datetime,
+) -> None:
+    """A household whose password a supervisor reset is proven by KK + NIK + the one-time
+    code (shared/reset_codes.py): without the code `reset_code_required` whether or not the
+    NIK is right; the code is guessed under the same per-KK lockout as a password (each
+    check takes one of the window's attempts first), and a wrong NIK and a wrong code answer
+    alike."""
+    assert household.reset is not None
+    if reset_code is None:
+        if not nik_on_register:
+            _take_attempt(kk, epoch, window, limit)
+        raise ResetCodeRequired()
+    _take_attempt(kk, epoch, window, limit)
+    if not (reset_code_matches(reset_code, household.reset.code_hash) and nik_on_register):
+        raise InvalidCredentials()
+    store.clear_failed_guesses(kk)
+    if datetime.fromisoformat(household.reset.expires_at.replace("Z", "+00:00")) <= now:
+        raise ResetCodeExpired()
 
 
 def _take_attempt(kk: str, epoch: int, window: int, limit: int) -> None:

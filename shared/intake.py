@@ -132,6 +132,7 @@ def store_response(
     now: datetime,
     channel: Channel,
     visit: Callable[[int, int], store.VisitRecord] | None = None,
+    audit: store.AuditRecord | None = None,
 ) -> SubmissionResult:
     """Store a checked response (online, or an interview with its `visit(attempt, version)` record)
     as the household's next version, retrying lost races, replaying idempotent retries."""
@@ -188,8 +189,12 @@ def store_response(
                 was_on_worklist=state.on_worklist,
                 on_worklist=needs_visit,
                 first_online=channel is Channel.ONLINE and state.version == 0,
+                was_in_review=state.in_review,
+                in_review=final is Status.NEEDS_REVIEW,
             ),
             visit=visit(state.visit_attempts + 1, state.version + 1) if visit else None,
+            in_review=final is Status.NEEDS_REVIEW,
+            audit=audit,
         )
         try:
             store.save_version(new)

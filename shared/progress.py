@@ -16,10 +16,20 @@ _COUNTED = {s.value for s in Status} - {Status.SUBMITTED.value}
 
 
 def status_delta(
-    old: str, new: str, *, was_on_worklist: bool, on_worklist: bool, first_online: bool = False
+    old: str,
+    new: str,
+    *,
+    was_on_worklist: bool,
+    on_worklist: bool,
+    first_online: bool = False,
+    was_in_review: bool = False,
+    in_review: bool = False,
 ) -> dict[str, int]:
-    """Counter changes for one household moving from `old` to `new`."""
+    """Counter changes for one household moving from `old` to `new` (and into or out of the
+    worklist backlog and the review queue)."""
     delta: dict[str, int] = {}
+    if was_in_review != in_review:
+        delta["awaiting_review"] = 1 if in_review else -1
     if old != new:
         if old in _COUNTED:
             delta[old] = -1
@@ -45,6 +55,7 @@ def recount(households: Iterable[store.HouseholdTally]) -> dict[str, dict[str, i
             was_on_worklist=False,
             on_worklist=household.on_worklist,
             first_online=household.responded_online,
+            in_review=household.in_review,
         )
         for name, value in delta.items():
             row[name] += value
@@ -82,6 +93,7 @@ def _figures(rows: list[store.ProgressRecord]) -> dict[str, int]:
         "refused": totals["refused"],
         "moved": totals["moved"],
         "to_visit": totals["to_visit"],
+        "awaiting_review": totals["awaiting_review"],
         "address_not_found": totals["address_not_found"],
         "not_residential": totals["not_residential"],
         "duplicate": totals["duplicate"],

@@ -17,6 +17,7 @@ from shared.errors import DraftChanged, OnlinePhaseClosed, PasswordRequired, Pas
 from shared.household_access import authenticate, session_household, validate_kk
 from shared.intake import iso_utc
 from shared.passwords import hash_password, password_problems
+from shared.reset_codes import normalize_reset_code
 from shared.sessions import Session, issue_token
 from shared.settings import Settings
 from shared.validation import Password, parse_json
@@ -30,13 +31,15 @@ class SignInRequest(BaseModel):
     kk: _Code
     nik: _Code
     password: Password | None = None  # once the household has one
-    new_password: Password | None = None  # on the household's first sign-in
+    new_password: Password | None = None  # on the household's first sign-in, or after a reset
+    reset_code: _Code | None = None  # the supervisor's one-time code, after a password reset
 
 
 def sign_in(body: str | bytes | None, *, settings: Settings, now: datetime) -> dict[str, Any]:
     request = parse_json(SignInRequest, body)
     kk = validate_kk(request.kk)
-    household = authenticate(kk, request.nik, request.password, settings=settings, now=now)
+    reset_code = None if request.reset_code is None else normalize_reset_code(request.reset_code)
+    household = authenticate(kk, request.nik, request.password, settings=settings, now=now, reset_code=reset_code)
     member = [m.nik for m in household.register.members].index(request.nik)
     set_at = household.credential.set_at if household.credential is not None else iso_utc(now)
     issued = issue_token(Session(kk, member, set_at), settings=settings, now=now)  # before any write: it may fail
@@ -49,7 +52,10 @@ def sign_in(body: str | bytes | None, *, settings: Settings, now: datetime) -> d
         if problems:
             raise ValidationFailed(problems)
         try:
-            store.set_password(kk, hash_password(request.new_password), set_at)
+            if household.reset is not None:  # the code was checked: it is used up with this
+                store.claim_with_reset_code(kk, hash_password(request.new_password), set_at, household.reset.code_hash)
+            else:
+                store.set_password(kk, hash_password(request.new_password), set_at)
         except store.AlreadyExists:
             raise PasswordRequired() from None  # another family member set it a moment ago
         password_set = True

@@ -17,10 +17,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import store
+from shared import audit, store
 from shared.areas import area_code_parameter, village_of
 from shared.assignment import FieldOfficer, Visit, balance_bound, covers, sls_splits, split_worklist, summarize
 from shared.errors import FieldProblem, NoOfficers, ValidationFailed
+from shared.intake import iso_utc
 from shared.nik import PROVINCE_CODES
 from shared.officers import OFFICER, Caller, require_supervisor_of
 from shared.status import Status
@@ -64,6 +65,17 @@ def villages_of(area: str) -> list[str]:
 def generate(area: str, *, generated_by: str, now: datetime | None = None) -> dict[str, Any]:
     """Split `area`'s households needing a visit among its officers and store the result,
     replacing the area's previous assignments (recorded visits stay on the households)."""
+    return _generate(area, generated_by=generated_by, now=now, write=True)
+
+
+def preview(area: str, caller: Caller) -> dict[str, Any]:
+    """The split `generate` would make now, without writing anything."""
+    area = validate_generation_area(area)
+    require_supervisor_of(caller, area)
+    return _generate(area, generated_by=caller.officer_id, now=None, write=False)
+
+
+def _generate(area: str, *, generated_by: str, now: datetime | None, write: bool) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     generated_at = now.isoformat(timespec="seconds").replace("+00:00", "Z")
     within = area if len(area) > 10 else None
@@ -97,13 +109,14 @@ def generate(area: str, *, generated_by: str, now: datetime | None = None) -> di
         for officer_id, assigned in split.items()
         for visit in assigned
     ]
-    old = [
-        a
-        for village in villages
-        for a in store.area_assignments(village)
-        if within is None or a.sls_code.startswith(within)
-    ]
-    store.replace_assignments(old, new)
+    if write:
+        old = [
+            a
+            for village in villages
+            for a in store.area_assignments(village)
+            if within is None or a.sls_code.startswith(within)
+        ]
+        store.replace_assignments(old, new)
     per_officer = [row for row in summarize(split) if row["households"]]
     summary = {
         "area_code": area,
@@ -120,7 +133,10 @@ def generate(area: str, *, generated_by: str, now: datetime | None = None) -> di
         else None,
         "sls_split": sls_splits(split),
         "per_officer": per_officer,
+        "written": write,
     }
+    if not write:
+        return summary
     store.save_generation(
         store.GenerationRecord(
             area=area,
@@ -129,7 +145,10 @@ def generate(area: str, *, generated_by: str, now: datetime | None = None) -> di
             households=len(visits),
             officers=len(officers),
             summary=[{"officer_id": r["officer_id"], "households": r["households"]} for r in per_officer],
-        )
+        ),
+        audit.record(
+            audit.WORKLISTS_GENERATED, generated_by, area, iso_utc(now), households=len(visits), officers=len(officers)
+        ),
     )
     return summary
 

@@ -14,16 +14,38 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import snapstart, store
-from shared.http import claims, json_response, register_error_handlers
+from shared.http import claims, json_body, json_response, register_error_handlers
 from shared.observability import logger, metrics
 from shared.officers import identify
 from shared.settings import settings
-from shared.worklists import generate_for_supervisor, generate_regency, plan_national
+from shared.worklist_admin import officer_loads, reassign
+from shared.worklists import generate_for_supervisor, generate_regency, plan_national, preview
 
 store.bind(settings())  # once per container
 snapstart.register()  # and again after a SnapStart restore
 app = APIGatewayRestResolver()
 register_error_handlers(app)
+
+
+@app.get("/v1/areas/<area_code>/worklists/preview")
+def preview_split(area_code: str) -> Response:
+    caller = identify(claims(app.current_event.raw_event))
+    return json_response(200, preview(area_code, caller))
+
+
+@app.get("/v1/areas/<area_code>/worklists")
+def loads(area_code: str) -> Response:
+    caller = identify(claims(app.current_event.raw_event))
+    return json_response(200, officer_loads(caller, area_code))
+
+
+@app.post("/v1/areas/<area_code>/worklists/reassign")
+def move(area_code: str) -> Response:
+    event = app.current_event.raw_event
+    caller = identify(claims(event))
+    answer = reassign(caller, area_code, json_body(event, settings().max_body_bytes))
+    logger.info("worklist reassigned", extra={"moved": answer["moved"], "to_officer": answer["to_officer"]})
+    return json_response(200, answer)
 
 
 @app.post("/v1/areas/<area_code>/worklists")

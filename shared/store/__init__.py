@@ -18,6 +18,12 @@ funnels onto a shared key:
                                               functions may be granted writes to LOCK#* only
     pk=HH#<kk>        sk=VISIT#<id>           a field visit (outcome, note, officer)
     pk=HH#<kk>        sk=RESET#<time>         a supervisor's password reset (who, when)
+    pk=HH#<kk>        sk=META#RESET           the pending reset's one-time code (hash, expiry)
+    pk=HH#<kk>        sk=REVIEW#<time>#<id>   a supervisor's review decision, with its note
+    pk=AUDIT#HH#<kk>  sk=<time>#<id>          audit trail of one household (append-only)
+    pk=AUDIT#<reg>#<day> sk=<area>#<time>#<id> audit trail by area, one partition per regency
+                                              and day (append-only; store/audit.py)
+    pk=SNAP#<area>    sk=<day>                the area's progress figures at the end of a day
     pk=OFFICER#<id>   sk=PROFILE              roster entry: role and covered areas
     pk=ROSTER#<reg>   sk=<area>#<officer>     who covers what, by regency (or province)
     pk=ASSIGN#<vill>  sk=<sls>#<kk>           worklist assignment; `officer_id` feeds the
@@ -34,24 +40,29 @@ funnels onto a shared key:
     pk=REPORT#KEY#<h> sk=REPORT               a report's Idempotency-Key (TTL)
     pk=RATE#<scope>#<who> sk=RATE             report rate counters per KK and per client (TTL)
 
-META, META#CREDENTIAL, META#DRAFT and REGISTER sort together, so the one Query that
+META, META#CREDENTIAL, META#DRAFT, META#RESET and REGISTER sort together, so the one Query that
 proves a household also reads its password hash and draft (and nothing else: RESET#,
 V#, VISIT# sort after REGISTER).
 
 META carries `visit_area`/`visit_order` only while the household needs a field visit,
-which makes the `needs_visit` index sparse.
+which makes the `needs_visit` index sparse; `review_area`/`review_order` only while it
+awaits a supervisor's review (the sparse `review_queue` index).
 
 Where to look: `schema` (the items and every key format), `client` (bind(), retries,
 timeouts), `faults` (DynamoDB faults -> the retryable 503), `records` (what the domain
 gets back), then one module per concern: `households`, `submissions`, `guesses`,
-`credentials`, `fieldwork`, `progress`, `imports`. Domain code imports from here.
+`credentials`, `fieldwork`, `progress`, `imports`; for the supervisors' console `review`, `audit`,
+`assignments`, `snapshots`. Domain code imports from here.
 """
 
 from shared.store.areas import area_children, get_area, save_areas
+from shared.store.assignments import CHUNK, AssignmentMoved, move_assignments
+from shared.store.audit import area_trail, area_trail_start, household_trail, write_with_audit
 from shared.store.client import RETRIES, bind, pynamodb_retries
 from shared.store.credentials import (
     AlreadyExists,
     DraftConflict,
+    claim_with_reset_code,
     list_password_resets,
     reset_password,
     save_draft,
@@ -65,6 +76,7 @@ from shared.store.fieldwork import (
     get_officer,
     get_visit,
     households_needing_visit,
+    last_generation,
     list_visits,
     officer_worklist_page,
     replace_assignments,
@@ -97,7 +109,9 @@ from shared.store.progress import progress_counts, progress_rows, regencies_with
 from shared.store.records import (
     AreaRecord,
     AssignmentRecord,
+    AuditRecord,
     CredentialRecord,
+    DecisionRecord,
     DraftRecord,
     GenerationRecord,
     HouseholdRecord,
@@ -106,10 +120,12 @@ from shared.store.records import (
     MemberRecord,
     OfficerRecord,
     ProgressRecord,
+    QueueEntry,
     ReceiptRecord,
     RegisterRecord,
     ReplayRecord,
     ReportRecord,
+    ResetCodeRecord,
     RosterRecord,
     VersionRecord,
     VisitDue,
@@ -133,6 +149,7 @@ from shared.store.reports import (
     sls_assignment,
     take_rate,
 )
+from shared.store.review import DecisionConflict, ReviewChange, decisions_of, queue_page, queue_start, save_decision
 from shared.store.schema import (
     META_SK,
     PROGRESS_FIELDS,
@@ -151,6 +168,9 @@ from shared.store.schema import (
     version_sk,
     visit_keys,
 )
+from shared.store.snapshots import FIGURES as SNAPSHOT_FIGURES
+from shared.store.snapshots import history as snapshot_history
+from shared.store.snapshots import save_snapshots
 from shared.store.submissions import (
     NewVersion,
     VersionConflict,
@@ -160,16 +180,22 @@ from shared.store.submissions import (
 )
 
 __all__ = [
+    "CHUNK",
     "META_SK",
     "PROGRESS_FIELDS",
     "REGISTER_SK",
     "RETRIES",
+    "SNAPSHOT_FIGURES",
     "AlreadyExists",
     "AreaRecord",
+    "AssignmentMoved",
     "AssignmentRecord",
+    "AuditRecord",
     "CensusItem",
     "ConditionFailed",
     "CredentialRecord",
+    "DecisionConflict",
+    "DecisionRecord",
     "DraftConflict",
     "DraftRecord",
     "EnrolledHousehold",
@@ -190,6 +216,7 @@ __all__ = [
     "OfficerProfile",
     "OfficerRecord",
     "ProgressRecord",
+    "QueueEntry",
     "ReceiptRecord",
     "ReferenceTaken",
     "RegisterMember",
@@ -198,9 +225,11 @@ __all__ = [
     "ReportAlreadyResolved",
     "ReportRecord",
     "ReportReplay",
+    "ResetCodeRecord",
     "Resolution",
     "ResolveConflict",
     "ResponseVersion",
+    "ReviewChange",
     "RosterRecord",
     "VersionConflict",
     "VersionRecord",
@@ -211,11 +240,15 @@ __all__ = [
     "WorklistGeneration",
     "area_assignments",
     "area_children",
+    "area_trail",
+    "area_trail_start",
     "bind",
     "case_backlog",
+    "claim_with_reset_code",
     "clear_failed_guesses",
     "count_new_households",
     "create_households",
+    "decisions_of",
     "file_report",
     "find_replay",
     "get_area",
@@ -230,18 +263,23 @@ __all__ = [
     "get_visit",
     "household_pk",
     "household_states",
+    "household_trail",
     "households_needing_visit",
     "households_present",
+    "last_generation",
     "latest_version",
     "list_password_resets",
     "list_versions",
     "list_visits",
     "load_household",
+    "move_assignments",
     "officer_pk",
     "officer_worklist_page",
     "progress_counts",
     "progress_rows",
     "pynamodb_retries",
+    "queue_page",
+    "queue_start",
     "record_failed_guess",
     "regencies_with_households",
     "replace_assignments",
@@ -250,13 +288,16 @@ __all__ = [
     "roster_within",
     "save_areas",
     "save_checkpoint",
+    "save_decision",
     "save_draft",
     "save_generation",
     "save_officers",
+    "save_snapshots",
     "save_version",
     "save_visit",
     "set_password",
     "sls_assignment",
+    "snapshot_history",
     "store_busy",
     "take_rate",
     "version_sk",
@@ -265,4 +306,5 @@ __all__ = [
     "worklist_live_status",
     "worklist_start",
     "write_registers",
+    "write_with_audit",
 ]

@@ -5,16 +5,20 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from shared.store.audit import put_audit
 from shared.store.client import transaction_connection
 from shared.store.faults import ConditionFailed, cancelled_by_condition, conditional, mapped_faults
+from shared.store.records import AuditRecord
 from shared.store.schema import (
     CREDENTIAL_SK,
     DRAFT_SK,
+    RESET_CODE_SK,
     RESET_PREFIX,
     CensusItem,
     Credential,
     Draft,
     PasswordReset,
+    ResetCode,
     household_pk,
     reset_sk,
 )
@@ -52,18 +56,57 @@ def save_draft(kk: str, body: str, *, expected_etag: str | None, new_etag: str, 
 
 
 @mapped_faults
-def reset_password(kk: str, *, reset_by: str, reset_at: str) -> None:
-    """Remove the password (the household is unclaimed again) and record who did it, at once;
-    `ConditionFailed` if it had none."""
+def reset_password(
+    kk: str,
+    *,
+    reset_by: str,
+    reset_at: str,
+    code_hash: str,
+    expires_at: str,
+    credential_set_at: str | None,
+    replaced_code_hash: str | None,
+    audit: AuditRecord | None = None,
+) -> None:
+    """Remove the password (conditional on the one read, `credential_set_at`) or replace a
+    pending reset's code (conditional on the code read), store the new code's hash, and
+    record who did it, with its audit record, at once; `ConditionFailed` if the household
+    changed meanwhile."""
     pk = household_pk(kk)
     record = PasswordReset(pk, reset_sk(reset_at), reset_by=reset_by, reset_at=reset_at)
+    code = ResetCode(
+        pk, RESET_CODE_SK, code_hash=code_hash, expires_at_iso=expires_at, reset_by=reset_by, reset_at=reset_at
+    )
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
-            tx.delete(Credential(pk, CREDENTIAL_SK), condition=Credential.pk.exists())
+            if credential_set_at is not None:
+                tx.delete(Credential(pk, CREDENTIAL_SK), condition=Credential.set_at == credential_set_at)
             tx.save(record, condition=PasswordReset.pk.does_not_exist())
+            if replaced_code_hash is not None:
+                tx.save(code, condition=ResetCode.code_hash == replaced_code_hash)
+            else:
+                tx.save(code, condition=ResetCode.pk.does_not_exist())
+            put_audit(tx, audit)
     except TransactWriteError as exc:
         if cancelled_by_condition(exc):
             raise ConditionFailed() from None
+        raise
+
+
+@mapped_faults
+def claim_with_reset_code(kk: str, password_hash: str, set_at: str, code_hash: str) -> None:
+    """Set the new password and use up the reset code, at once: the code works once (a
+    concurrent second claim gets `AlreadyExists`)."""
+    pk = household_pk(kk)
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.delete(ResetCode(pk, RESET_CODE_SK), condition=ResetCode.code_hash == code_hash)
+            tx.save(
+                Credential(pk, CREDENTIAL_SK, password_hash=password_hash, set_at=set_at),
+                condition=Credential.pk.does_not_exist(),
+            )
+    except TransactWriteError as exc:
+        if cancelled_by_condition(exc):
+            raise AlreadyExists() from None
         raise
 
 

@@ -12,11 +12,13 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.areas import ancestors, village_of
+from shared.store.audit import audit_items, put_audit
 from shared.store.client import transaction_connection
 from shared.store.faults import mapped_faults
 from shared.store.progress import progress_actions, progress_item
 from shared.store.records import (
     AssignmentRecord,
+    AuditRecord,
     GenerationRecord,
     LiveStatus,
     OfficerRecord,
@@ -53,7 +55,7 @@ from shared.store.schema import (
     visit_sk,
     worklist_order,
 )
-from shared.store.submissions import classify_cancellation
+from shared.store.submissions import classify_cancellation, review_queue_actions
 
 # ---------------------------------------------------------------- roster
 
@@ -141,15 +143,35 @@ def replace_assignments(old: Sequence[AssignmentRecord], new: Sequence[Assignmen
 
 
 @mapped_faults
-def save_generation(generation: GenerationRecord) -> None:
-    WorklistGeneration(
+def save_generation(generation: GenerationRecord, audit: AuditRecord | None = None) -> None:
+    """The generation's summary, with its audit record in the same transaction (the
+    assignments themselves are a batch: too many for one transaction)."""
+    item = WorklistGeneration(
         *generation_key(generation.area),
         generated_at=generation.generated_at,
         generated_by=generation.generated_by,
         households=generation.households,
         officers=generation.officers,
         summary=generation.summary,
-    ).save()
+    )
+    if audit is None:
+        item.save()
+        return
+    with TransactWrite(connection=transaction_connection()) as tx:
+        tx.save(item)
+        put_audit(tx, audit)
+
+
+@mapped_faults
+def last_generation(area: str) -> GenerationRecord | None:
+    try:
+        item = WorklistGeneration.get(*generation_key(area))
+    except WorklistGeneration.DoesNotExist:
+        return None
+    summary = [dict(s) if not hasattr(s, "as_dict") else s.as_dict() for s in item.summary]
+    return GenerationRecord(
+        area, item.generated_at, item.generated_by, int(item.households), int(item.officers), summary
+    )
 
 
 @mapped_faults
@@ -233,6 +255,7 @@ class VisitChange:
     stays_on_worklist: bool
     receipt_code: str | None
     progress: dict[str, int]
+    audit: AuditRecord | None = None  # the visit's audit record, in the same transaction
 
 
 @mapped_faults
@@ -243,14 +266,23 @@ def save_visit(change: VisitChange) -> None:
     ]
     if not change.stays_on_worklist:
         meta_actions += [HouseholdState.visit_area.remove(), HouseholdState.visit_order.remove()]
+    meta_actions += review_queue_actions(None, ())  # a visit's outcome takes it out of the review queue
     progress = progress_actions(change.progress)
-    items = ["visit", "meta", *(["receipt"] if change.receipt_code else []), *(["progress"] if progress else [])]
+    audited = 0 if change.audit is None else len(audit_items(change.audit))
+    items = [
+        "visit",
+        *(["audit"] * audited),
+        "meta",
+        *(["receipt"] if change.receipt_code else []),
+        *(["progress"] if progress else []),
+    ]
     attempts_condition = HouseholdState.visit_attempts == change.expected_attempts
     if change.expected_attempts == 0:
         attempts_condition |= HouseholdState.visit_attempts.does_not_exist()
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             tx.save(change.visit.item(change.kk), condition=VisitEntry.pk.does_not_exist())
+            put_audit(tx, change.audit)
             tx.update(
                 HouseholdState(household_pk(change.kk), META_SK),
                 actions=meta_actions,

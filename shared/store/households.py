@@ -12,6 +12,7 @@ from shared.store.records import (
     HouseholdRecord,
     ReceiptRecord,
     RegisterRecord,
+    ResetCodeRecord,
     VersionRecord,
 )
 from shared.store.schema import (
@@ -25,6 +26,7 @@ from shared.store.schema import (
     HouseholdRegister,
     HouseholdState,
     Receipt,
+    ResetCode,
     ResponseVersion,
     household_pk,
     kk_of,
@@ -38,6 +40,7 @@ class HouseholdSnapshot:
     register: RegisterRecord
     credential: CredentialRecord | None = None
     draft: DraftRecord | None = None
+    reset: ResetCodeRecord | None = None  # a supervisor's pending reset: claimed only with its code
 
 
 @mapped_faults
@@ -57,11 +60,15 @@ def load_household(kk: str) -> HouseholdSnapshot | None:
         return None
     credential = next((i for i in items if isinstance(i, Credential)), None)
     draft = next((i for i in items if isinstance(i, Draft)), None)
+    reset = next((i for i in items if isinstance(i, ResetCode)), None)
     return HouseholdSnapshot(
         HouseholdRecord.of(state),
         RegisterRecord.of(register),
         None if credential is None else CredentialRecord(credential.password_hash, credential.set_at),
         None if draft is None else DraftRecord(draft.body, draft.etag, draft.saved_at, int(draft.expires_at)),
+        None
+        if reset is None
+        else ResetCodeRecord(reset.code_hash, reset.expires_at_iso, reset.reset_by, reset.reset_at),
     )
 
 

@@ -3,6 +3,7 @@ names (a KK, a visit id, an SLS code), never keys or raw DynamoDB attributes."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,10 @@ class HouseholdRecord:
     on_worklist: bool = False  # needs a field visit (it is in the needs_visit index)
     address: str | None = None
     head_name: str | None = None
+    # Awaiting a supervisor's review (in the review_queue index): since when, and why.
+    in_review: bool = False
+    flagged_at: str | None = None
+    review_reasons: tuple[str, ...] = ()
     enrolled_in_field: bool = False
     # Idempotency-Keys of recent versions as stored (key digest -> "<version>:<expires>"):
     # read by shared.store.submissions only.
@@ -75,6 +80,9 @@ class HouseholdRecord:
             on_worklist=item.visit_area is not None,
             address=item.address,
             head_name=item.head_name,
+            in_review=item.review_area is not None,
+            flagged_at=None if item.review_order is None else schema.flagged_at_of(item.review_order),
+            review_reasons=tuple(str(r) for r in item.review_reasons or ()),
             enrolled_in_field=bool(item.enrolled_in_field),
             idempotency={}
             if item.idempotency is None
@@ -86,6 +94,16 @@ class HouseholdRecord:
 class CredentialRecord:
     password_hash: str
     set_at: str
+
+
+@dataclass(frozen=True)
+class ResetCodeRecord:
+    """A supervisor's pending password reset: the one-time code's hash and expiry."""
+
+    code_hash: str
+    expires_at: str
+    reset_by: str
+    reset_at: str
 
 
 @dataclass(frozen=True)
@@ -378,6 +396,7 @@ class HouseholdTally:
     status: str
     on_worklist: bool  # META carries the needs_visit index keys
     responded_online: bool  # its first version came in online
+    in_review: bool = False  # META carries the review_queue index keys
 
 
 @dataclass
@@ -389,3 +408,48 @@ class TableCount:
     items_read: int = 0
     responded: int = 0  # households (in the area) with at least one version
     receipts: int = 0  # RECEIPT items (the whole table: a receipt names no area)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One staff action: identifiers and counts only (shared/audit.py builds them)."""
+
+    at: str  # ISO 8601 UTC, milliseconds
+    action: str
+    actor: str  # officer id, or "schedule"
+    area_code: str  # the SLS of a household action, the area of an area action
+    kk: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    record_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "action": self.action,
+            "actor": self.actor,
+            "area_code": self.area_code,
+            "kk": self.kk,
+            "details": dict(self.details),
+            "id": self.record_id,
+        }
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A household awaiting review, as the review_queue index has it."""
+
+    kk: str
+    sls_code: str
+    flagged_at: str
+    version: int
+    status: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    decision: str
+    version: int
+    decided_by: str
+    decided_at: str
+    note: str | None

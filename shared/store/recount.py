@@ -90,6 +90,7 @@ def count_table(
             status=state.status,
             on_worklist=state.visit_area is not None,
             responded_online=pk in online,
+            in_review=state.review_area is not None,
         )
         for pk, state in states
     ]

@@ -51,6 +51,18 @@ class NeedsVisitIndex(GlobalSecondaryIndex["HouseholdState"]):
     visit_order = UnicodeAttribute(range_key=True)
 
 
+class ReviewQueueIndex(GlobalSecondaryIndex["HouseholdState"]):
+    """Sparse: only households awaiting a supervisor's review carry `review_area` (their
+    regency) and `review_order` (`<flagged_at>#<kk>`): the queue, oldest first, is one Query."""
+
+    class Meta:
+        index_name = "review_queue"
+        projection = IncludeProjection(["kind", "status", "version", "sls_code", "review_reasons"])
+
+    review_area = UnicodeAttribute(hash_key=True)
+    review_order = UnicodeAttribute(range_key=True)
+
+
 class ByOfficerIndex(GlobalSecondaryIndex["Assignment"]):
     class Meta:
         index_name = "by_officer"
@@ -82,7 +94,13 @@ class HouseholdState(CensusItem, discriminator="household"):
     # epoch>". Replaces a separate idempotency item (docs/decisions/0012): the version's own
     # conditional write makes concurrent retries collide, and a retry finds its version here.
     idempotency = MapAttribute[str, str](null=True)
+    # While the household awaits a supervisor's review (shared/review.py): the sparse
+    # review_queue index's keys, and why it was flagged (for filtering the queue).
+    review_area = UnicodeAttribute(null=True)
+    review_order = UnicodeAttribute(null=True)
+    review_reasons = ListAttribute(of=UnicodeAttribute, null=True)
     needs_visit = NeedsVisitIndex()
+    review_queue = ReviewQueueIndex()
 
 
 class RegisterMember(MapAttribute[str, Any]):
@@ -128,6 +146,53 @@ class Draft(CensusItem, discriminator="draft"):
 class PasswordReset(CensusItem, discriminator="password_reset"):
     reset_by = UnicodeAttribute()  # officer id
     reset_at = UnicodeAttribute()
+
+
+class ResetCode(CensusItem, discriminator="reset_code"):
+    """A supervisor's pending password reset (`META#RESET`): the one-time code's hash and
+    expiry. While it exists the household can be claimed only with the code."""
+
+    code_hash = UnicodeAttribute()
+    expires_at_iso = UnicodeAttribute()
+    reset_by = UnicodeAttribute()
+    reset_at = UnicodeAttribute()
+
+
+class ReviewDecision(CensusItem, discriminator="review_decision"):
+    """A supervisor's decision on a flagged response (`REVIEW#<at>`), with their note: in the
+    household's own partition, beside its personal data (the audit record carries no note)."""
+
+    decision = UnicodeAttribute()
+    version = NumberAttribute()
+    decided_by = UnicodeAttribute()
+    decided_at = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+
+
+class AuditEntry(CensusItem, discriminator="audit"):
+    """One staff action, append-only: identifiers only (officer ids, KK, area codes, counts),
+    never a name, NIK, address or free text. Keys: `audit_keys` below."""
+
+    at = UnicodeAttribute()
+    action = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    area_code = UnicodeAttribute()
+    kk = UnicodeAttribute(null=True)
+    details = UnicodeAttribute(default="{}")  # JSON object of identifiers and counts
+
+
+class ProgressSnapshot(CensusItem, discriminator="snapshot"):
+    """An area's progress figures at the end of a day (`SNAP#<area>`, sk the day)."""
+
+    households = NumberAttribute(default=0)
+    responded_online = NumberAttribute(default=0)
+    clean = NumberAttribute(default=0)
+    needs_review = NumberAttribute(default=0)
+    interviewed = NumberAttribute(default=0)
+    pending = NumberAttribute(default=0)
+    to_visit = NumberAttribute(default=0)
+    awaiting_review = NumberAttribute(default=0)
+    taken_at = UnicodeAttribute()
 
 
 class Receipt(CensusItem, discriminator="receipt"):
@@ -217,6 +282,7 @@ PROGRESS_FIELDS = (
     "moved",
     "responded_online",
     "to_visit",
+    "awaiting_review",
     # Field outcomes at addresses (statuses of register households).
     "address_not_found",
     "not_residential",
@@ -239,6 +305,7 @@ class ProgressCounter(CensusItem, discriminator="progress"):
     moved = NumberAttribute(default=0)
     responded_online = NumberAttribute(default=0)
     to_visit = NumberAttribute(default=0)
+    awaiting_review = NumberAttribute(default=0)  # in the review queue (needs_review, undecided)
     address_not_found = NumberAttribute(default=0)
     not_residential = NumberAttribute(default=0)
     duplicate = NumberAttribute(default=0)
@@ -320,6 +387,10 @@ MODELS: tuple[type[CensusItem], ...] = (
     Credential,
     Draft,
     PasswordReset,
+    ResetCode,
+    ReviewDecision,
+    AuditEntry,
+    ProgressSnapshot,
     Receipt,
     IdempotencyRecord,
     GuessCounter,
@@ -341,7 +412,7 @@ MODELS: tuple[type[CensusItem], ...] = (
 # ---------------------------------------------------------------- keys
 
 META_SK, REGISTER_SK, RECEIPT_SK = "META", "REGISTER", "RECEIPT"
-CREDENTIAL_SK, DRAFT_SK = "META#CREDENTIAL", "META#DRAFT"
+CREDENTIAL_SK, DRAFT_SK, RESET_CODE_SK = "META#CREDENTIAL", "META#DRAFT", "META#RESET"
 LOCK_SK, PROFILE_SK, WORKLISTS_SK, IMPORT_SK = "LOCK", "PROFILE", "WORKLISTS", "IMPORT"
 _HOUSEHOLD, _RECEIPT, _OFFICER = "HH#", "RECEIPT#", "OFFICER#"
 VERSION_PREFIX, VISIT_PREFIX, RESET_PREFIX = "V#", "VISIT#", "RESET#"
@@ -454,6 +525,48 @@ def regency_marker_key(sls_code: str) -> tuple[str, str]:
 
 def import_key(import_id: str) -> tuple[str, str]:
     return f"IMPORT#{import_id}", IMPORT_SK
+
+
+# ---------------------------------------------------------------- the supervisors' console
+
+REVIEW_PREFIX, AUDIT_PREFIX, SNAPSHOT_PREFIX = "REVIEW#", "AUDIT#", "SNAP#"
+
+
+def review_queue_keys(sls_code: str, kk: str, flagged_at: str) -> tuple[str, str]:
+    """The sparse `review_queue` index keys: partitioned by regency, sorted by flag time, so a
+    city's queue is one Query, oldest first. (A regency's flags arrive at a few a second at the
+    national peak; an index partition takes 1,000 writes a second.)"""
+    return sls_code[:4], f"{flagged_at}#{kk}"
+
+
+def flagged_at_of(review_order: str) -> str:
+    return review_order.split("#", 1)[0]
+
+
+def review_decision_sk(decided_at: str, unique: str) -> str:
+    return f"{REVIEW_PREFIX}{decided_at}#{unique}"
+
+
+def household_audit_pk(kk: str) -> str:
+    """One household's audit trail: `AUDIT#HH#<kk>`, sk `<at>#<id>`."""
+    return f"{AUDIT_PREFIX}HH#{kk}"
+
+
+def area_audit_pk(area: str, day: str) -> str:
+    """Every action by area: one partition per regency and day, sk `<area>#<at>#<id>`."""
+    return f"{AUDIT_PREFIX}{area[:4]}#{day}"
+
+
+def area_audit_sk(area: str, at: str, record_id: str) -> str:
+    return f"{area}#{at}#{record_id}"
+
+
+def audit_id_of(sk: str) -> str:
+    return sk.rsplit("#", 1)[-1]
+
+
+def snapshot_pk(area: str) -> str:
+    return f"{SNAPSHOT_PREFIX}{area}"
 
 
 # ---------------------------------------------------------------- areas by name, reports

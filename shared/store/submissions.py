@@ -13,10 +13,11 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from shared.store.audit import audit_items, put_audit
 from shared.store.client import transaction_connection
 from shared.store.faults import mapped_faults
 from shared.store.progress import progress_actions, progress_item
-from shared.store.records import HouseholdRecord, ReplayRecord, VisitRecord
+from shared.store.records import AuditRecord, HouseholdRecord, ReplayRecord, VisitRecord
 from shared.store.schema import (
     DRAFT_SK,
     META_SK,
@@ -28,6 +29,7 @@ from shared.store.schema import (
     VisitEntry,
     household_pk,
     receipt_pk,
+    review_queue_keys,
     version_sk,
     visit_keys,
 )
@@ -97,6 +99,9 @@ class NewVersion:
     visit: VisitRecord | None = None  # an interview also records the visit
     departed: list[dict[str, Any]] | None = None
     delete_draft: bool = False  # the household's draft is filed with this version
+    # Awaits a supervisor's review (into the review_queue index, flagged at submitted_at).
+    in_review: bool = False
+    audit: AuditRecord | None = None  # a staff action (an interview) is audited with it
 
 
 @mapped_faults
@@ -159,6 +164,9 @@ def save_version(new: NewVersion) -> None:
         meta_actions.append(HouseholdState.idempotency.set({d: f"{v}:{e}" for d, (v, e) in keys.items()}))
     elif new.recent_keys:
         meta_actions.append(HouseholdState.idempotency.remove())
+    meta_actions += review_queue_actions(
+        review_queue_keys(new.sls_code, new.kk, new.submitted_at) if new.in_review else None, new.review_reasons
+    )
     meta_condition = (HouseholdState.version == new.expected_version) & (HouseholdState.status == new.expected_status)
     receipt_condition = Receipt.pk.does_not_exist() if new.receipt_is_new else (Receipt.kk == new.kk)
 
@@ -170,6 +178,7 @@ def save_version(new: NewVersion) -> None:
         "version",
         "receipt",
         *(["visit"] if new.visit else []),
+        *(["audit"] * (0 if new.audit is None else len(audit_items(new.audit)))),
         "meta",
         *(["progress"] if progress else []),
     ]
@@ -181,11 +190,27 @@ def save_version(new: NewVersion) -> None:
             tx.save(receipt, condition=receipt_condition)
             if new.visit is not None:
                 tx.save(new.visit.item(new.kk), condition=VisitEntry.pk.does_not_exist())
+            put_audit(tx, new.audit)
             tx.update(meta, actions=meta_actions, condition=meta_condition)
             if progress:
                 tx.update(progress_item(new.sls_code), actions=progress)
     except TransactWriteError as exc:
         classify_cancellation(exc, items)
+
+
+def review_queue_actions(keys: tuple[str, str] | None, reasons: Sequence[str]) -> list[Action]:
+    """META's review-queue attributes: set while it awaits review, removed otherwise."""
+    if keys is None:
+        return [
+            HouseholdState.review_area.remove(),
+            HouseholdState.review_order.remove(),
+            HouseholdState.review_reasons.remove(),
+        ]
+    return [
+        HouseholdState.review_area.set(keys[0]),
+        HouseholdState.review_order.set(keys[1]),
+        HouseholdState.review_reasons.set(list(reasons)),  # type: ignore[arg-type]
+    ]
 
 
 def classify_cancellation(exc: TransactWriteError, items: Sequence[str]) -> None:

@@ -362,6 +362,85 @@ def test_password_reset_is_only_for_a_supervisor_of_the_area(w: World) -> None:
     _unchanged(w, before)
 
 
+# ---------------------------------------------------------------- supervisors' console routes
+
+
+def _supervisors_only(
+    w: World, function: str, method: str, resource: str, *, area_route: bool, body: Any = None, ok: int = 200
+) -> None:
+    """Another area's supervisor gets 403 forbidden, an officer 403 supervisor_only, no token
+    401; nothing is written; the area's own supervisor gets `ok`."""
+    household = next(h for h in w.residents if h.sls_code.startswith(w.district))
+    params = {"area_code": w.district} if area_route else {"kk": household.kk}
+    if body is None and method == "POST":
+        body = {}
+    before = w.items()
+    for claims, expected in (
+        (who(w.other_supervisor, "supervisor"), (403, "forbidden")),
+        (who(w.officer), (403, "supervisor_only")),
+        (None, (401, "unauthorized")),
+    ):
+        status, _, answer = call(function, method, resource, params, body=body, claims=claims)
+        assert (status, answer["error"]["code"]) == expected, (resource, claims, answer)
+    _unchanged(w, before)
+    status, _, answer = call(function, method, resource, params, body=body, claims=who(w.supervisor, "supervisor"))
+    assert status == ok, answer
+
+
+def test_staff_me_is_only_for_a_supervisor(w: World) -> None:
+    for claims, expected in ((who(w.officer), (403, "supervisor_only")), (None, (401, "unauthorized"))):
+        status, _, answer = call("console", "GET", "/v1/staff/me", {}, claims=claims)
+        assert (status, answer["error"]["code"]) == expected
+    status, _, answer = call("console", "GET", "/v1/staff/me", {}, claims=who(w.supervisor, "supervisor"))
+    assert (status, answer["areas"]) == (200, [w.district])
+
+
+def test_progress_history_is_only_for_a_supervisor_of_the_area(w: World) -> None:
+    _supervisors_only(w, "console", "GET", "/v1/areas/{area_code}/progress/history", area_route=True)
+
+
+def test_the_review_queue_is_only_for_a_supervisor_of_the_area(w: World) -> None:
+    _supervisors_only(w, "console", "GET", "/v1/areas/{area_code}/review", area_route=True)
+
+
+def test_bulk_review_decisions_are_only_for_a_supervisor_of_the_area(w: World) -> None:
+    body = {"decision": "accept", "households": [{"kk": w.residents[0].kk, "version": 1}]}
+    _supervisors_only(w, "console", "POST", "/v1/areas/{area_code}/review/decisions", area_route=True, body=body)
+
+
+def test_a_households_review_is_only_for_a_supervisor_of_its_area(w: World) -> None:
+    _supervisors_only(w, "console", "GET", "/v1/households/{kk}/review", area_route=False)
+
+
+def test_a_review_decision_is_only_for_a_supervisor_of_its_area(w: World) -> None:
+    body = {"decision": "accept", "version": 1}
+    _supervisors_only(w, "console", "POST", "/v1/households/{kk}/review", area_route=False, body=body, ok=409)
+
+
+def test_a_households_audit_trail_is_only_for_a_supervisor_of_its_area(w: World) -> None:
+    _supervisors_only(w, "console", "GET", "/v1/households/{kk}/audit", area_route=False)
+
+
+def test_an_areas_audit_trail_is_only_for_a_supervisor_of_the_area(w: World) -> None:
+    _supervisors_only(w, "console", "GET", "/v1/areas/{area_code}/audit", area_route=True)
+
+
+def test_a_worklist_preview_is_only_for_a_supervisor_of_the_area(w: World) -> None:
+    _supervisors_only(w, "worklists", "GET", "/v1/areas/{area_code}/worklists/preview", area_route=True)
+
+
+def test_officers_loads_are_only_for_a_supervisor_of_the_area(w: World) -> None:
+    _supervisors_only(w, "worklists", "GET", "/v1/areas/{area_code}/worklists", area_route=True)
+
+
+def test_reassignment_is_only_for_a_supervisor_of_the_area(w: World) -> None:
+    local = next(r for r in w.field.roster if r["role"] == "officer" and r["area_codes"].startswith(w.district))
+    body = {"to_officer": local["officer_id"], "sls_code": w.district + "0019999"}
+    _supervisors_only(
+        w, "worklists", "POST", "/v1/areas/{area_code}/worklists/reassign", area_route=True, body=body, ok=409
+    )
+
+
 # ---------------------------------------------------------------- households the register missed
 
 REPORTS, REPORT = "/v1/reports", "/v1/reports/{reference}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -519,10 +520,31 @@ def test_a_supervisor_of_the_area_resets_a_forgotten_password(
     records = store.list_password_resets(household.kk)
     assert [(r.reset_by, r.reset_at) for r in records] == [("SPV-HERE", answer["reset_at"])]
     assert store.get_guesses(household.kk).failures == 0  # type: ignore[union-attr]
-    # The household is unclaimed again: the next sign-in chooses a new password.
-    status, _, answer = sign_in(household.kk, household.members[0].nik, password=PASSWORD)
-    assert (status, error_code(answer)) == (401, "password_setup_required")
-    assert sign_in(household.kk, household.members[0].nik, new_password="a-brand-new-phrase")[0] == 201
+    code = answer["reset_code"]
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", code), code
+    assert answer["expires_at"] > answer["reset_at"]
+    # KK + NIK alone no longer claim it (the old accepted risk): the family needs the code,
+    # on every route that takes KK + NIK.
+    nik = household.members[0].nik
+    for status, _, answer in (
+        sign_in(household.kk, nik, password=PASSWORD),
+        sign_in(household.kk, nik, new_password="a-brand-new-phrase"),
+        sign_in(household.kk, household.members[-1].nik, new_password="a-brand-new-phrase"),
+        status_of(household.kk, {"respondent_nik": nik}),
+    ):
+        assert (status, error_code(answer)) == (401, "reset_code_required"), answer
+    # The code is stored only as a hash; a wrong code is a counted failure.
+    assert code.replace("-", "") not in json.dumps(table_items_of(household.kk), default=str)
+    wrong = "0000-0000" if code != "0000-0000" else "1111-1111"
+    status, _, answer = sign_in(household.kk, nik, new_password="a-brand-new-phrase", reset_code=wrong)
+    assert (status, error_code(answer)) == (401, "invalid_credentials")
+    assert store.get_guesses(household.kk).failures == 1  # type: ignore[union-attr]
+    # With the code (typed in lower case, without the hyphen) the family sets a new password, once.
+    typed = code.replace("-", "").lower()
+    assert sign_in(household.kk, nik, new_password="a-brand-new-phrase", reset_code=typed)[0] == 201
+    status, _, answer = sign_in(household.kk, nik, new_password="another-phrase-9", reset_code=typed)
+    assert (status, error_code(answer)) == (401, "password_required")
+    assert sign_in(household.kk, nik, password="a-brand-new-phrase")[0] == 201
     # A session from before the reset no longer opens the household, on any session route.
     body = submission_body(household)
     del body["respondent_nik"]
@@ -539,6 +561,31 @@ def test_a_supervisor_of_the_area_resets_a_forgotten_password(
         store.household_pk(household.kk), store.CensusItem.sk.between(store.META_SK, store.REGISTER_SK)
     )
     assert [i.sk for i in proving] == ["META", "META#CREDENTIAL", "REGISTER"]
+
+
+def table_items_of(kk: str) -> list[dict[str, object]]:
+    return [i.attribute_values for i in store.CensusItem.query(store.household_pk(kk))]
+
+
+def test_a_reset_code_expires_and_guessing_it_is_locked_out(household: RegisterHousehold, tmp_path: Path) -> None:
+    _roster(tmp_path, household)
+    assert sign_in(household.kk, household.members[0].nik, new_password=PASSWORD)[0] == 201
+    past = datetime.now(UTC) - timedelta(hours=25)
+    from shared.fieldwork import reset_household_password
+    from shared.officers import identify
+
+    answer = reset_household_password(identify(who("SPV-HERE", "supervisor")), household.kk, now=past)
+    nik = household.members[0].nik
+    status, _, body = sign_in(household.kk, nik, new_password="a-brand-new-phrase", reset_code=answer["reset_code"])
+    assert (status, error_code(body)) == (401, "reset_code_expired")
+    status, _, answer = reset(household.kk, "SPV-HERE", "supervisor")  # a new code replaces it
+    assert status == 200
+    wrong = "ZZZZ-ZZZZ" if answer["reset_code"] != "ZZZZ-ZZZZ" else "YYYY-YYYY"
+    codes = [error_code(sign_in(household.kk, nik, new_password="a-brand-new-phrase", reset_code=wrong)[2])
+             for _ in range(6)]  # fmt: skip
+    assert codes == ["invalid_credentials"] * 5 + ["too_many_attempts"]
+    status, _, body = sign_in(household.kk, nik, new_password="a-brand-new-phrase", reset_code=answer["reset_code"])
+    assert (status, error_code(body)) == (429, "too_many_attempts"), "the right code too, while locked"
 
 
 def test_no_password_or_nik_reaches_the_logs(household: RegisterHousehold) -> None:

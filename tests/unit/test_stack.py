@@ -719,6 +719,7 @@ def test_reserved_concurrency_caps_the_bulk_and_officer_functions_not_the_reside
     assert reserved == {
         "WorklistFunction": {"Ref": "WorklistReservedConcurrency"},
         "FieldworkFunction": {"Ref": "FieldworkReservedConcurrency"},
+        "ConsoleFunction": {"Ref": "ConsoleReservedConcurrency"},
     }
     # Residents' functions are not capped (a cap would throttle them at the deadline); each
     # says why, where a scanner's "function-level concurrency limit" rule would look.

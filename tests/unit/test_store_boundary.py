@@ -16,15 +16,37 @@ from census_ops.template import REPO_ROOT
 
 # Every key prefix of the table (see shared/store/__init__.py): spelled in shared/store/schema.py only.
 KEY_PREFIX = re.compile(
-    r"(?<![A-Za-z0-9_])(HH|V|IDEM|RECEIPT|LOCK|VISIT|RESET|OFFICER|ROSTER|ASSIGN|AREA|PROGRESS|IMPORT|META)#"
+    r"(?<![A-Za-z0-9_])(HH|V|IDEM|RECEIPT|LOCK|VISIT|RESET|OFFICER|ROSTER|ASSIGN|AREA|PROGRESS|IMPORT|META|AUDIT|SNAP|REVIEW)#"
 )
 # Only the store may import PynamoDB: whatever uses it reads raw items or keys. (boto3 and
 # botocore stay allowed: the fan-out queue sends to SQS.)
 STORE_ONLY_IMPORTS = ("pynamodb",)
 # Store functions that never call DynamoDB (builders of actions and items, a cursor check)
 # or that raise only inside a mapped caller.
-PURE = {"progress_item", "progress_actions", "classify_cancellation", "worklist_start"}
-CONCERNS = ("households", "submissions", "guesses", "credentials", "fieldwork", "progress", "imports")
+PURE = {
+    "progress_item",
+    "progress_actions",
+    "classify_cancellation",
+    "worklist_start",
+    "review_queue_actions",
+    "queue_start",
+    "area_trail_start",
+    "audit_items",
+    "put_audit",
+}
+CONCERNS = (
+    "households",
+    "submissions",
+    "guesses",
+    "credentials",
+    "fieldwork",
+    "progress",
+    "imports",
+    "review",
+    "audit",
+    "assignments",
+    "snapshots",
+)
 
 
 def domain_files() -> list[Path]:

@@ -101,7 +101,11 @@
     if (si.step === "password") {
       body.password = form.password.value;
       if (!body.password) si.errors.password = "missing_field";
-    } else if (si.step === "setup") {
+    } else if (si.step === "setup" || si.step === "reset") {
+      if (si.step === "reset") {
+        body.reset_code = form.reset_code.value.trim();
+        if (!body.reset_code) si.errors.reset_code = "missing_field";
+      }
       body.new_password = form.new_password.value;
       const problem = R.checkNewPassword(body.new_password, si.kk, si.nik);
       if (problem) si.errors.new_password = problem;
@@ -125,15 +129,16 @@
     }
     if (result.code === "password_setup_required") si.step = "setup";
     else if (result.code === "password_required") si.step = "password";
+    else if (result.code === "reset_code_required") si.step = "reset";
     else {
       for (const p of problems(result)) {
-        if (p.field && ["new_password", "password", "kk", "nik"].indexOf(p.field) >= 0) si.errors[p.field] = p.code;
+        if (p.field && ["new_password", "password", "kk", "nik", "reset_code"].indexOf(p.field) >= 0) si.errors[p.field] = p.code;
         else si.error = { code: p.code, status: p.status, minutes: Math.ceil(result.retryAfter / 60) };
       }
     }
     render();
     if (si.step !== "id" && !Object.keys(si.errors).length && !si.error) {
-      $(si.step === "setup" ? "new_password" : "password").focus();
+      $(si.step === "setup" ? "new_password" : si.step === "reset" ? "reset_code" : "password").focus();
     } else focusFirstError();
   }
 
@@ -449,8 +454,13 @@
           h("p", { class: "notice info", role: "status" }, t("signin.password_needed")),
           field("password", t("field.password"), input("password", { type: "password", autocomplete: "current-password" }), si.errors.password)
         ] : null,
-        si.step === "setup" ? [
-          h("p", { class: "notice info", role: "status" }, t("signin.setup_needed")),
+        si.step === "reset" ? [
+          h("p", { class: "notice info", role: "status" }, t("signin.reset_needed")),
+          field("reset_code", t("field.reset_code"), input("reset_code", { autocapitalize: "characters", maxlength: "12", spellcheck: "false" }),
+            si.errors.reset_code, t("hint.reset_code"))
+        ] : null,
+        si.step === "setup" || si.step === "reset" ? [
+          si.step === "setup" ? h("p", { class: "notice info", role: "status" }, t("signin.setup_needed")) : null,
           field("new_password", t("field.new_password"), input("new_password", { type: "password", autocomplete: "new-password" }),
             si.errors.new_password, t("hint.new_password")),
           field("confirm_password", t("field.confirm_password"), input("confirm_password", { type: "password", autocomplete: "new-password" }),
