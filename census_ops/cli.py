@@ -158,9 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import_register)
     tokens.register(commands)
     fieldwork_cli.register(commands)
-    from census_ops import export, smoke  # deployment operations: their own modules
+    from census_ops import analytics_cli, export, smoke  # deployment operations: their own modules
 
     export.register(commands)
+    analytics_cli.register(commands)
     smoke.register(commands)
     from census_ops import load, openapi  # robustness checks: the load run and the OpenAPI document
 

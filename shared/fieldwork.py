@@ -70,7 +70,7 @@ def household_for_interview(caller: Caller, kk: str) -> dict[str, Any]:
     household = _household_for(caller, kk, supervisors_too=True)
     state, register = household.state, household.register
     latest = storage.latest_version(register.pk.removeprefix("HH#"))
-    return {
+    answer: dict[str, Any] = {
         "kk": state.pk.removeprefix("HH#"),
         "sls_code": register.sls_code,
         "address": register.address,
@@ -98,6 +98,15 @@ def household_for_interview(caller: Caller, kk: str) -> dict[str, Any]:
             "members": [dict(m) for m in latest.members],
         },
     }
+    if SUPERVISOR in caller.roles and caller.covers(register.sls_code):
+        # The duplicate check's flags name the other household: supervisors only.
+        from shared.outputs_store import list_flags
+
+        answer["review_flags"] = [
+            {"reason": f.reason, "other_kk": f.other_kk, "version": f.version, "flagged_at": f.flagged_at}
+            for f in list_flags(answer["kk"])
+        ]
+    return answer
 
 
 def record_visit(
