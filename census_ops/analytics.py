@@ -134,7 +134,7 @@ def register_export(connection: Any, lines: Path, export_id: str = "local") -> N
     """`dynamodb_export` over DynamoDB-JSON lines, with the columns Athena's table has."""
     escaped = str(lines).replace("'", "''")
     connection.execute(
-        "CREATE OR REPLACE VIEW dynamodb_export AS "
+        "CREATE OR REPLACE VIEW dynamodb_export AS "  # noqa: S608 - our own names and paths
         f"SELECT '{export_id}' AS export_id, \"Item\" AS item FROM read_json('{escaped}', "
         f"format = 'newline_delimited', columns = {{'Item': '{ITEM_TYPE}'}})"
     )
@@ -146,7 +146,7 @@ def flatten(connection: Any, out: Path, reference_date: date, export_id: str = "
     for name in PARQUET_TABLES:
         select = analytics.export_select(name, export_id=export_id, reference_date=reference_date)
         connection.execute(f"CREATE OR REPLACE TEMP TABLE flat_{name} AS {select}")
-        counts[name] = int(connection.execute(f"SELECT count(*) FROM flat_{name}").fetchone()[0])
+        counts[name] = int(connection.execute(f"SELECT count(*) FROM flat_{name}").fetchone()[0])  # noqa: S608 - our own names and paths
         target = out / name
         if counts[name]:
             connection.execute(
@@ -156,7 +156,7 @@ def flatten(connection: Any, out: Path, reference_date: date, export_id: str = "
             (target / EMPTY_PARTITION).mkdir(parents=True)
             columns = ", ".join(c for c in _columns(connection, f"flat_{name}") if c != "regency")
             connection.execute(
-                f"COPY (SELECT {columns} FROM flat_{name}) TO '{target / EMPTY_PARTITION / 'empty.parquet'}' "
+                f"COPY (SELECT {columns} FROM flat_{name}) TO '{target / EMPTY_PARTITION / 'empty.parquet'}' "  # noqa: S608 - our own names and paths
                 "(FORMAT parquet)"
             )
     return counts
@@ -216,14 +216,12 @@ def write_parquet_layout(
 def connect(parquet: Path) -> Any:
     """DuckDB with `person`, `household` and `departed` as views over a Parquet set."""
     if not (parquet / MANIFEST).is_file():
-        raise AnalyticsError(
-            f"no Parquet set at {parquet}: run `census export --format parquet --out {parquet}` first"
-        )
+        raise AnalyticsError(f"no Parquet set at {parquet}: run `census export --format parquet --out {parquet}` first")
     connection = _duckdb().connect()
     for name in PARQUET_TABLES:
         files = str(parquet / name / "*" / "*.parquet").replace("'", "''")
         connection.execute(
-            f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{files}', hive_partitioning = true, "
+            f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{files}', hive_partitioning = true, "  # noqa: S608 - our own names and paths
             "hive_types = {'regency': VARCHAR}, union_by_name = true)"
         )
     return connection

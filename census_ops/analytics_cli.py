@@ -86,7 +86,10 @@ def cmd_tabulate(args: argparse.Namespace) -> int:
         with target_store(args):
             for name in names:
                 # The area and every area below it down to the villages: one item each.
-                per_area = {area: tabulate(connection, name, area, args.min_cell) for area in _descendants(connection, args.area)}
+                per_area = {
+                    area: tabulate(connection, name, area, args.min_cell)
+                    for area in _descendants(connection, args.area)
+                }
                 stored += published_tables.publish(name, per_area, reference)
         print(f"published {stored} tables (areas x tables) for the console", file=sys.stderr)
     return 0
@@ -115,7 +118,9 @@ def duplicates_report(connection: Any, area: str | None, *, mark: bool, out: Any
     people = sorted({row["nik"] for row in duplicates})
     out.write(f"\nPeople counted twice ({len(people)} NIKs in {len({r['kk'] for r in duplicates})} households):\n")
     for row in duplicates:
-        out.write(f"  NIK {row['nik']}  KK {row['kk']} (v{row['version']}, {row['status']})  also in KK {row['other_kk']}\n")
+        out.write(
+            f"  NIK {row['nik']}  KK {row['kk']} (v{row['version']}, {row['status']})  also in KK {row['other_kk']}\n"
+        )
     out.write(f"\nMoved out and found in no household ({len(moved)}):\n")
     for row in moved:
         out.write(f"  NIK {row['nik']}  left KK {row['kk']} (SLS {row['sls_code']})\n")
@@ -150,7 +155,7 @@ def cmd_check_duplicates(args: argparse.Namespace) -> int:
 def cmd_outputs(args: argparse.Namespace) -> int:
     """Export, then the pyramid, then people counted twice (marked) - one command."""
     from census_ops.analytics import AnalyticsError, connect, tabulate, write_parquet_layout
-    from census_ops.export import _client, _item_count, reference_day
+    from census_ops.export import dynamodb_client, item_count, reference_day
     from census_ops.runtime import progress_bar
     from shared.settings import settings
 
@@ -158,11 +163,13 @@ def cmd_outputs(args: argparse.Namespace) -> int:
     try:
         analytics.area_prefix(args.area)
         with target_store(args):
-            client = _client()
+            client = dynamodb_client()
             table = settings().table_name
-            with progress_bar(_item_count(client, table) or 0, "items", "export") as bar:
+            with progress_bar(item_count(client, table) or 0, "items", "export") as bar:
                 summary = write_parquet_layout(client, table, parquet, reference_day(args.reference_date), bar.update)
-            print(f"exported {summary.persons} persons of {summary.households} households to {parquet}/", file=sys.stderr)
+            print(
+                f"exported {summary.persons} persons of {summary.households} households to {parquet}/", file=sys.stderr
+            )
             connection = connect(parquet)
             print_table("pyramid", tabulate(connection, "pyramid", args.area), "text")
             duplicates_report(connection, args.area, mark=not args.dry_run)

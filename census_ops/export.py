@@ -26,9 +26,9 @@ import csv
 import os
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +225,7 @@ def wait_for_export(
 # ---------------------------------------------------------------- command line
 
 
-def _client() -> Any:
+def dynamodb_client() -> Any:
     import boto3
 
     from shared.settings import settings
@@ -234,7 +234,7 @@ def _client() -> Any:
     return boto3.client("dynamodb", region_name=config.region, endpoint_url=config.dynamodb_endpoint_url)
 
 
-def _item_count(client: Any, table: str) -> int | None:
+def item_count(client: Any, table: str) -> int | None:
     """DynamoDB's item count (refreshed about every six hours on AWS): the progress bar's total."""
     count = client.describe_table(TableName=table)["Table"].get("ItemCount")
     return int(count) if count else None
@@ -245,7 +245,7 @@ def _to_s3(args: argparse.Namespace) -> int:
     from shared.settings import settings
 
     storage.bind(settings())
-    client = _client()
+    client = dynamodb_client()
     table = args.table or settings().table_name
     description = start_s3_export(
         client, table, args.s3_bucket, args.s3_prefix, kms_key=args.kms_key, export_format=args.export_format
@@ -287,9 +287,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         settings.cache_clear()
     try:
         with target_store(args):
-            client = _client()
+            client = dynamodb_client()
             table = settings().table_name
-            with progress_bar(_item_count(client, table) or 0, "items", "export") as bar:
+            with progress_bar(item_count(client, table) or 0, "items", "export") as bar:
                 if file_format == "parquet":
                     parquet_summary = write_parquet_set(client, table, out, args.reference_date, bar.update)
                 else:

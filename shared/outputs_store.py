@@ -1,6 +1,6 @@
 """Data access of the census outputs: published tables and review flags. A small module of
 its own while shared/storage.py is being split into shared/store/ (it moves there as
-`store/outputs.py`); it uses storage's connection, timeouts, retries and fault mapping.
+`store/outputs.py`); it uses storage's endpoint, timeouts, retries and fault mapping.
 
     pk=TABLES#<area>  sk=<table>                        a published (suppressed) table of one
                                                         area: JSON body, reference date
@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from shared import storage
@@ -36,7 +39,14 @@ def flag_sk(reason: str, other: str, version: int) -> str:
 
 
 def _client() -> Any:
-    return storage._transaction_connection().client  # the one configured connection (bind())
+    meta = storage.CensusItem.Meta  # where bind() pointed the models
+    return _client_for(meta.region, meta.host, meta.connect_timeout_seconds, meta.read_timeout_seconds)
+
+
+@lru_cache(maxsize=4)
+def _client_for(region: str, host: str | None, connect: float, read: float) -> Any:
+    config = Config(connect_timeout=connect, read_timeout=read, retries=dict(storage.RETRIES))
+    return boto3.client("dynamodb", region_name=region, endpoint_url=host, config=config)
 
 
 def _table() -> str:
@@ -47,11 +57,18 @@ def _call(method: str, **request: Any) -> Any:
     try:
         return getattr(_client(), method)(**request)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in {"ConditionalCheckFailedException", "TransactionCanceledException"}:
-            raise
-        storage._busy_or_raise(exc)
+        if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+            raise  # save_flag reads the reasons
+        _raise_busy_or(exc)
     except Exception as exc:
-        storage._busy_or_raise(exc)
+        _raise_busy_or(exc)
+
+
+def _raise_busy_or(exc: Exception) -> None:
+    busy = storage.store_busy(exc)
+    if busy is not None:
+        raise busy from exc
+    raise exc
 
 
 # ---------------------------------------------------------------- published tables
@@ -98,9 +115,7 @@ def get_published(area: str, table: str) -> PublishedTable | None:
     item = answer.get("Item")
     if not item:
         return None
-    return PublishedTable(
-        area, table, item["body"]["S"], item["reference_date"]["S"], item["published_at"]["S"]
-    )
+    return PublishedTable(area, table, item["body"]["S"], item["reference_date"]["S"], item["published_at"]["S"])
 
 
 # ---------------------------------------------------------------- review flags
@@ -234,7 +249,7 @@ def save_flag(change: FlagChange) -> None:
             raise HouseholdChanged() from None
         if "TransactionConflict" in reasons:
             raise HouseholdChanged() from None
-        storage._busy_or_raise(exc)
+        _raise_busy_or(exc)
 
 
 def list_flags(kk: str) -> list[ReviewFlag]:

@@ -85,7 +85,11 @@ def flag_duplicates(rows: Iterable[Mapping[str, Any]], now: datetime | None = No
     summary = {"flagged": 0, "reason_added": 0, "already_flagged": 0, "changed_since": 0}
     for row in rows:
         outcome = flag_household(
-            str(row["kk"]), seen_version=int(row["version"]), other_kk=str(row["other_kk"]), nik=str(row["nik"]), now=now
+            str(row["kk"]),
+            seen_version=int(row["version"]),
+            other_kk=str(row["other_kk"]),
+            nik=str(row["nik"]),
+            now=now,
         )
         summary[outcome] += 1
     return summary

@@ -37,7 +37,7 @@ _EXPORT_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 RESPONDED = ("online", "interview", "enrolled_in_field")
 
 # Display order of each table's rows (SQL sorts labels as text).
-AGE_GROUPS = tuple(f"{a}-{a + 4}" for a in range(0, 75, 5)) + ("75+",)
+AGE_GROUPS = (*(f"{a}-{a + 4}" for a in range(0, 75, 5)), "75+")
 ROW_ORDER: dict[str, tuple[str, ...]] = {
     "pyramid": AGE_GROUPS,
     "household_size": (*(str(n) for n in range(1, 10)), "10+"),
@@ -126,8 +126,10 @@ def all_queries(area: str = "1671") -> dict[str, str]:
     queries = {f"tabulation:{n}": tabulation(n, area) for n in TABLES}
     queries |= {f"published:{n}": published(n, area) for n in TABLES}
     queries |= {f"check:{n}": check(n, area) for n in CHECKS}
-    queries |= {f"export:{n}": export_select(n, export_id="01700000000000-abcdef12", reference_date="2026-07-01")
-                for n in EXPORTS}
+    queries |= {
+        f"export:{n}": export_select(n, export_id="01700000000000-abcdef12", reference_date="2026-07-01")
+        for n in EXPORTS
+    }
     return queries
 
 

@@ -224,7 +224,10 @@ def test_published_tables_are_only_for_a_supervisor_of_the_area(w: World) -> Non
         status, _, answer = call("fieldwork", "GET", TABLE, {**params, "area_code": area}, claims=claims)
         assert (status, answer["error"]["code"]) == (403, code)
     assert call("fieldwork", "GET", TABLE, params)[0] == 401
-    assert call("fieldwork", "GET", TABLE, {**params, "area_code": CITY}, claims=who(CITY_SUPERVISOR, "supervisor"))[0] == 200
+    assert (
+        call("fieldwork", "GET", TABLE, {**params, "area_code": CITY}, claims=who(CITY_SUPERVISOR, "supervisor"))[0]
+        == 200
+    )
 
 
 # ---------------------------------------------------------------- tokens, through the local API Gateway

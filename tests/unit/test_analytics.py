@@ -65,10 +65,13 @@ def hand_built() -> Any:
     )
     connection.executemany("INSERT INTO person VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _people())
     connection.execute(
-        "CREATE TABLE household (kk VARCHAR, sls_code VARCHAR, channel VARCHAR, size INTEGER, enrolled_in_field BOOLEAN)"
+        "CREATE TABLE household (kk VARCHAR, sls_code VARCHAR, channel VARCHAR, size INTEGER,"
+        " enrolled_in_field BOOLEAN)"
     )
     connection.executemany("INSERT INTO household VALUES (?, ?, ?, ?, ?)", _households())
-    connection.execute("CREATE TABLE departed (kk VARCHAR, nik VARCHAR, reason VARCHAR, sls_code VARCHAR, version INTEGER)")
+    connection.execute(
+        "CREATE TABLE departed (kk VARCHAR, nik VARCHAR, reason VARCHAR, sls_code VARCHAR, version INTEGER)"
+    )
     connection.executemany(
         "INSERT INTO departed VALUES (?, ?, ?, ?, ?)",
         [
@@ -279,7 +282,10 @@ def test_tabulate_prints_csv_and_json(responded: dict[str, Any], tmp_path: Path,
     out = tmp_path / "p"
     assert main(["export", "--table", responded["table"], "--format", "parquet", "--out", str(out)]) == 0
     capsys.readouterr()
-    assert main(["tabulate", "--area", "1671", "--table", "household_size", "--parquet", str(out), "--format", "json"]) == 0
+    assert (
+        main(["tabulate", "--area", "1671", "--table", "household_size", "--parquet", str(out), "--format", "json"])
+        == 0
+    )
     shaped = json.loads(capsys.readouterr().out)["areas"]
     assert sum(int(r["households"] or 0) for r in shaped["1671"]["rows"]) in range(0, 5)
     assert main(["tabulate", "--area", "1671", "--table", "pyramid", "--parquet", str(out), "--format", "csv"]) == 0
@@ -328,7 +334,7 @@ def test_duplicates_mark_both_households_once(responded: dict[str, Any], tmp_pat
 def test_supervisors_see_the_other_household_and_residents_do_not(responded: dict[str, Any], tmp_path: Path) -> None:
     from shared.fieldwork import household_for_interview
     from shared.officers import Caller
-    from shared.status_lookup import status_by_receipt
+    from shared.status_lookup import receipt_status
 
     first, second, *_ = responded["households"]
     out = tmp_path / "p"
@@ -337,6 +343,6 @@ def test_supervisors_see_the_other_household_and_residents_do_not(responded: dic
     supervisor = Caller("SPV-TEST", frozenset({"supervisor"}), (first.sls_code[:4],))
     flags = household_for_interview(supervisor, first.kk)["review_flags"]
     assert [(f["reason"], f["other_kk"]) for f in flags] == [("person_in_other_household", second.kk)]
-    resident_view = status_by_receipt(_meta(first.kk)["receipt_code"])
+    resident_view = receipt_status(_meta(first.kk)["receipt_code"])
     assert resident_view["status"] == "needs_review"
     assert second.kk not in json.dumps(resident_view)

@@ -43,14 +43,16 @@ SELECT
     sls_code,
     member.sex.s AS sex,
     birth_date,
-    CASE
-        WHEN birth_date > DATE '$reference_date' THEN NULL
-        ELSE year(DATE '$reference_date') - year(birth_date) - CASE
-            WHEN month(birth_date) * 100 + day(birth_date)
-                > month(DATE '$reference_date') * 100 + day(DATE '$reference_date') THEN 1
-            ELSE 0
-        END
-    END AS age,
+    CAST(
+        CASE
+            WHEN birth_date > DATE '$reference_date' THEN NULL
+            ELSE year(DATE '$reference_date') - year(birth_date) - CASE
+                WHEN month(birth_date) * 100 + day(birth_date)
+                    > month(DATE '$reference_date') * 100 + day(DATE '$reference_date') THEN 1
+                ELSE 0
+            END
+        END AS INTEGER
+    ) AS age,
     member.relationship.s AS relationship,
     member.marital_status.s AS marital_status,
     member.religion.s AS religion,
