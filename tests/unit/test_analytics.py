@@ -270,6 +270,40 @@ def test_export_writes_the_parquet_layout_from_the_table(
     assert json.loads((out / "_manifest.json").read_text())["rows"]["person"] == len(people)
 
 
+def test_dynamodb_export_to_s3_flattens_to_the_same_set(responded: dict[str, Any], tmp_path: Path) -> None:
+    """The AWS path's input: DynamoDB's own export files (moto writes them as AWS does, gzipped
+    DynamoDB JSON), flattened by the same export SQL, give the set the local export gives."""
+    from census_ops.export import start_s3_export, wait_for_export
+
+    client, s3 = boto3.client("dynamodb"), boto3.client("s3")
+    s3.create_bucket(Bucket="census-outputs", CreateBucketConfiguration={"LocationConstraint": "ap-southeast-3"})
+    client.update_continuous_backups(
+        TableName=responded["table"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    arn = start_s3_export(client, responded["table"], "census-outputs", "exports")["ExportArn"]
+    assert wait_for_export(client, arn, poll_seconds=0.05, timeout_seconds=10)["ExportStatus"] == "COMPLETED"
+    files = tmp_path / "export"
+    files.mkdir()
+    for obj in s3.list_objects_v2(Bucket="census-outputs", Prefix="exports/AWSDynamoDB/")["Contents"]:
+        if "/data/" in obj["Key"]:
+            s3.download_file("census-outputs", obj["Key"], str(files / obj["Key"].rsplit("/", 1)[-1]))
+    reference = date(2026, 7, 1)
+    aws = tmp_path / "aws"
+    aws.mkdir()
+    with duckdb.connect() as connection:
+        local.register_export(connection, files / "*", export_id="01700000000000-abc")
+        counts = local.flatten(connection, aws, reference, export_id="01700000000000-abc")
+    (aws / local.MANIFEST).write_text("{}")
+    mine = tmp_path / "local"
+    local.write_parquet_layout(client, responded["table"], mine, reference)
+    for name in analytics.EXPORTS:
+        order = "ORDER BY ALL"
+        from_s3 = local.query(local.connect(aws), f"SELECT * FROM {name} {order}")  # noqa: S608 - fixed names
+        from_table = local.query(local.connect(mine), f"SELECT * FROM {name} {order}")  # noqa: S608
+        assert from_s3 == from_table and len(from_s3) == counts[name], name
+    assert counts["person"] > 0 and counts["departed"] == 1
+
+
 def test_an_empty_table_exports_empty_tables(moto_table: str, tmp_path: Path) -> None:
     out = tmp_path / "p"
     assert main(["export", "--table", moto_table, "--format", "parquet", "--out", str(out)]) == 0
