@@ -9,7 +9,7 @@ SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_CLI_VERSION := 1.170.0
 
-.PHONY: install run test lint typecheck validate unit integration browser build bench clean
+.PHONY: install run test lint typecheck validate unit integration browser build site bench clean
 
 install: $(VENV)/.installed node_modules/.installed $(SAM) .tools/java.ok
 
@@ -87,6 +87,12 @@ bench: install
 # `sam deploy` zips each function's CodeUri folder and build/layer/ itself (docs/deploy.md).
 build: install
 	$(BIN)/python -m census_ops.build --out build
+
+# The static site in one folder for the site bucket (census_ops/site.py): web/ plus the API
+# reference at api/ (its page, docs/openapi.json, Swagger UI's bundle from node_modules).
+# docs/deploy.md syncs build/site/ to SiteBucketName.
+site: install
+	$(BIN)/census site --out build/site
 
 clean:
 	rm -rf $(VENV) .tools node_modules build .pytest_cache .mypy_cache .ruff_cache

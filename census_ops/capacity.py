@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.handlers import BUILTIN_HANDLERS
 
-from shared import storage
+from shared import store
 from shared.settings import settings
 
 _READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
@@ -58,13 +58,13 @@ class CapacityMeter:
     def __enter__(self) -> CapacityMeter:
         for event, method in self._HOOKS:
             BUILTIN_HANDLERS.append((event, getattr(self, method)))
-        storage.bind(settings())  # new clients, which pick up the hooks
+        store.bind(settings())  # new clients, which pick up the hooks
         return self
 
     def __exit__(self, *_: object) -> None:
         for event, method in self._HOOKS:
             BUILTIN_HANDLERS.remove((event, getattr(self, method)))
-        storage.bind(settings())
+        store.bind(settings())
 
     @property
     def read_units(self) -> float:

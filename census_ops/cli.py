@@ -1,5 +1,5 @@
 """`census`: the operations command line. Every command goes through the same domain and
-storage code as the Lambda functions."""
+store code as the Lambda functions."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from census_ops.runtime import (
     target_store,
     write_demo_register_file,
 )
-from census_ops.template import REPO_ROOT
 
 
 def cmd_demo_register(args: argparse.Namespace) -> int:
@@ -81,6 +80,7 @@ def _interrupt(*_: object) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from census_ops.local_api import LocalApi
+    from census_ops.site import site_mounts
     from census_ops.template import api_routes
 
     data_dir = Path(args.data_dir)
@@ -106,13 +106,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
             serialize=args.store == "memory",
             authorize=lambda token: tokens.verify_token(token, secret=secret),
-            site_dir=REPO_ROOT / "web",  # the resident web page at /, as CloudFront serves it
+            static=site_mounts(),  # the resident web page at /, the API reference at /api/, as CloudFront serves them
         )
         example = _example_submission(register, data_dir)
         print(f"\nCensus API on {api.url}  (store: {args.store}, data: {data_dir})", file=sys.stderr)
         if os.environ.get("DYNAMODB_ENDPOINT_URL"):  # for `census load --endpoint-url`, which checks the table
             print(f"DynamoDB Local on {os.environ['DYNAMODB_ENDPOINT_URL']}, table {LOCAL_TABLE}", file=sys.stderr)
-        print(f"Resident web page: {api.url}/", file=sys.stderr)
+        print(f"Resident web page: {api.url}/   API reference: {api.url}/api/", file=sys.stderr)
         if example:
             kk, body = example
             print(
@@ -167,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     load.register(commands)
     openapi.register(commands)
+    from census_ops import site  # the static site (web/ + the API reference) for the bucket
+
+    site.register(commands)
     return parser
 
 

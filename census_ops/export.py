@@ -70,7 +70,7 @@ Progress = Callable[[int], None]
 
 def _scan_responded(client: Any, table: str, progress: Progress) -> Iterator[Any]:
     """Household state (META) items of households with at least one stored response."""
-    from shared import storage
+    from shared import store
 
     paginator = client.get_paginator("scan")
     pages = paginator.paginate(
@@ -78,23 +78,23 @@ def _scan_responded(client: Any, table: str, progress: Progress) -> Iterator[Any
         FilterExpression="sk = :meta AND begins_with(pk, :household) AND #version > :none",
         ExpressionAttributeNames={"#version": "version"},
         ExpressionAttributeValues={
-            ":meta": {"S": storage.META_SK},
-            ":household": {"S": storage.household_pk("")},
+            ":meta": {"S": store.META_SK},
+            ":household": {"S": store.household_pk("")},
             ":none": {"N": "0"},
         },
     )
     for page in pages:
         progress(int(page.get("ScannedCount", 0)))
         for item in page["Items"]:
-            yield storage.HouseholdState.from_raw_data(item)
+            yield store.HouseholdState.from_raw_data(item)
 
 
 def _latest_versions(states: Sequence[Any]) -> dict[str, Any]:
     """{pk: the ResponseVersion that META names as current}, one BatchGetItem per 100."""
-    from shared import storage
+    from shared import store
 
-    keys = [(state.pk, storage.version_sk(int(state.version))) for state in states]
-    return {item.pk: item for item in storage.ResponseVersion.batch_get(keys)}
+    keys = [(state.pk, store.version_sk(int(state.version))) for state in states]
+    return {item.pk: item for item in store.ResponseVersion.batch_get(keys)}
 
 
 def _text(value: Any) -> Any:
@@ -241,10 +241,10 @@ def item_count(client: Any, table: str) -> int | None:
 
 
 def _to_s3(args: argparse.Namespace) -> int:
-    from shared import storage
+    from shared import store
     from shared.settings import settings
 
-    storage.bind(settings())
+    store.bind(settings())
     client = dynamodb_client()
     table = args.table or settings().table_name
     description = start_s3_export(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from census_ops.register import RegisterError, RegisterHousehold, read_register
 from census_ops.roster import RosterError, read_roster
-from shared import storage
+from shared import store
 from shared.status import Status
 
 BATCH_HOUSEHOLDS = 100  # one BatchGetItem (100 keys) and eight BatchWriteItems (25 items) a batch
@@ -44,16 +44,16 @@ def file_id(path: Path) -> str:
 
 def household_items(
     household: RegisterHousehold, batch_id: str
-) -> tuple[storage.HouseholdRegister, storage.HouseholdState]:
-    pk = storage.household_pk(household.kk)
-    register = storage.HouseholdRegister(
+) -> tuple[store.HouseholdRegister, store.HouseholdState]:
+    pk = store.household_pk(household.kk)
+    register = store.HouseholdRegister(
         pk,
-        storage.REGISTER_SK,
+        store.REGISTER_SK,
         address=household.address,
         sls_code=household.sls_code,
         head_nik=household.head_nik,
         members=[
-            storage.RegisterMember(
+            store.RegisterMember(
                 nik=m.nik,
                 name=m.name,
                 sex=m.sex,
@@ -63,10 +63,10 @@ def household_items(
             for m in household.members
         ],
     )
-    visit_area, visit_order = storage.visit_keys(household.sls_code, household.kk)
-    state = storage.HouseholdState(
+    visit_area, visit_order = store.visit_keys(household.sls_code, household.kk)
+    state = store.HouseholdState(
         pk,
-        storage.META_SK,
+        store.META_SK,
         status=Status.PENDING.value,
         version=0,
         sls_code=household.sls_code,
@@ -82,10 +82,10 @@ def household_items(
 
 def _write(batch: list[RegisterHousehold], batch_id: str, fresh_table: bool) -> None:
     # In a table this run created, nothing exists yet: skip the BatchGetItem.
-    present = {} if fresh_table else storage.households_present(h.kk for h in batch)
+    present = {} if fresh_table else store.households_present(h.kk for h in batch)
     pairs = [household_items(h, batch_id) for h in batch]
-    storage.write_registers([register for register, _ in pairs])
-    storage.create_households(
+    store.write_registers([register for register, _ in pairs])
+    store.create_households(
         [state for (_, state), h in zip(pairs, batch, strict=True) if h.kk not in present], batch_id
     )
     # Households this batch created - now, or in a run that crashed before counting them.
@@ -93,7 +93,7 @@ def _write(batch: list[RegisterHousehold], batch_id: str, fresh_table: bool) -> 
     for household in batch:
         if present.get(household.kk, batch_id) == batch_id:
             counts[household.sls_code] = counts.get(household.sls_code, 0) + 1
-    storage.count_new_households(counts, batch_id)
+    store.count_new_households(counts, batch_id)
 
 
 def import_register(
@@ -110,7 +110,7 @@ def import_register(
     a line once every batch before it is stored, so a resumed import misses nothing.
     """
     import_id = file_id(path)
-    checkpoint = None if restart else storage.get_checkpoint(import_id)
+    checkpoint = None if restart else store.get_checkpoint(import_id)
     report = ImportReport()
     if checkpoint is not None and checkpoint.done:
         report.already_complete = True
@@ -127,7 +127,7 @@ def import_register(
             future, count, last = in_flight.popleft()
             future.result()  # re-raises a failed write: the checkpoint stays before it
             report.households_written += count
-            storage.save_checkpoint(import_id, last + 1, written_before + report.households_written, done=False)
+            store.save_checkpoint(import_id, last + 1, written_before + report.households_written, done=False)
             if progress:
                 progress(last)
             block = False if len(in_flight) < 2 * workers else block
@@ -158,7 +158,7 @@ def import_register(
         finally:
             for future, _, _ in in_flight:
                 future.cancel()
-    storage.save_checkpoint(import_id, last_line + 1, written_before + report.households_written, done=True)
+    store.save_checkpoint(import_id, last_line + 1, written_before + report.households_written, done=True)
     return report
 
 
@@ -175,10 +175,10 @@ def import_roster(path: Path, *, progress: Callable[[int], None] | None = None) 
     """Officers from CSV: idempotent (profiles and roster entries are overwritten with the
     same content; entries for areas an officer no longer covers are removed)."""
     report = RosterReport()
-    batch: list[storage.OfficerProfile] = []
+    batch: list[store.OfficerProfile] = []
 
     def flush() -> None:
-        storage.save_officers(batch)
+        store.save_officers(batch)
         report.officers_written += len(batch)
         batch.clear()
         if progress:
@@ -190,8 +190,8 @@ def import_roster(path: Path, *, progress: Callable[[int], None] | None = None) 
                 report.errors.append(item)
                 continue
             batch.append(
-                storage.OfficerProfile(
-                    storage.officer_pk(item.officer_id),
+                store.OfficerProfile(
+                    store.officer_pk(item.officer_id),
                     "PROFILE",
                     name=item.name,
                     role=item.role,

@@ -11,9 +11,12 @@ Authorization header, result caching), usage plans and throttling, binaryMediaTy
 that is not UTF-8 is passed base64-encoded), the Lambda timeout, and per-function environment
 variables (the caller sets the environment once, for every handler).
 
-The resident web page: given a `site_dir`, GET/HEAD of a path no API route matches (and not
-under /v1/) is answered with that folder's file, `/` with index.html - as CloudFront serves
-the site from S3 and sends /v1/* to the API, so the page and the API share one origin.
+Static files: given `static`, a mapping of URL path -> folder or file (census_ops/site.py's
+site_mounts: web/ at `/`, the API reference at `/api/`), GET/HEAD of a path no API route
+matches (and not under /v1/) is answered from it, a path ending in `/` with that folder's
+index.html - as CloudFront serves the site from S3 and sends /v1/* to the API, so the pages and
+the API share one origin. A key ending in `/` mounts a folder, any other key one file; the
+longest matching key is tried first and a file missing there falls through to shorter ones.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -39,6 +42,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from census_ops.events import ACCOUNT_ID, LambdaContext, api_event
+from census_ops.site import check_mounts
 from census_ops.template import ApiRoute, Handler, load_handler
 
 DEFAULT_REGION = "ap-southeast-3"
@@ -46,7 +50,7 @@ _DRAIN_LIMIT = 256 * 1024 * 1024  # past this, an oversized body is cut off rath
 _RESPONSE_KEYS = {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-# The resident web page's files (see LocalApi's site_dir); the headers match the CloudFront
+# The site's files (see LocalApi's static); the headers match the CloudFront
 # response headers policy in template.yaml (SiteSecurityHeaders).
 _SITE_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -367,7 +371,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         found = api.resolve(raw_path)
         if found is None:
-            if api.site_dir is not None and self._serve_site(api.site_dir, raw_path, request_id):
+            if self._serve_static(raw_path, request_id):
                 return
             self._send_error_json(404, "route_not_found", "no route matches this path", request_id)
             return
@@ -411,20 +415,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         self._send(status, headers, payload, request_id)
 
-    def _serve_site(self, site: Path, raw_path: str, request_id: str) -> bool:
-        """A file of the web page, or False (then the JSON 404). Never under /v1/, never a dotfile,
-        never outside the folder."""
+    def _serve_static(self, raw_path: str, request_id: str) -> bool:
+        """A file of the site, or False (then the JSON 404). Never under /v1/, never a dotfile,
+        never outside a mounted folder."""
         if self.command not in ("GET", "HEAD") or raw_path == "/v1" or raw_path.startswith("/v1/"):
             return False
-        relative = unquote(raw_path).lstrip("/")
-        if not relative or relative.endswith("/"):
-            relative += "index.html"
-        if "\x00" in relative or "\\" in relative or any(part.startswith(".") for part in relative.split("/")):
+        path = unquote(raw_path)
+        if "\x00" in path or "\\" in path or any(part.startswith(".") for part in path.split("/")):
             return False
-        file = (site / relative).resolve()
-        if not file.is_relative_to(site) or not file.is_file():
+        file = self.server.api.static_file(path)
+        if file is None:
             return False
-        self._route_label = "(web page)"
+        self._route_label = "(static)"
         content_type = _SITE_TYPES.get(file.suffix.lower(), "application/octet-stream")
         self._send(200, [("Content-Type", content_type), *_SITE_HEADERS], file.read_bytes(), request_id)
         return True
@@ -522,11 +524,16 @@ class LocalApi:
         stage: str = "local",
         max_body_bytes: int = 10 * 1024 * 1024,
         authorize: Callable[[str], dict[str, str]] | None = None,
+        static: Mapping[str, Path] | None = None,
         site_dir: Path | None = None,
     ) -> None:
         self.routes = list(routes)
-        # The resident web page's folder, served where no API route matches (None: API only).
-        self.site_dir = site_dir.resolve() if site_dir is not None else None
+        # URL path -> folder ("/" at the end) or file, served where no API route matches (none:
+        # API only); `site_dir` is short for {"/": site_dir}. Longest key first.
+        mounts = dict(static or {})
+        if site_dir is not None:
+            mounts.setdefault("/", site_dir)
+        self.static = dict(sorted(check_mounts(mounts).items(), key=lambda item: -len(item[0])))
         # Token -> claims for guarded routes (raises to refuse); None refuses them all with a 500.
         self.authorize = authorize
         self._resources = _build_resources(self.routes)
@@ -557,6 +564,23 @@ class LocalApi:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    def static_file(self, path: str) -> Path | None:
+        """The file a decoded URL path names in the static mounts, or None."""
+        for key, source in self.static.items():
+            if not key.endswith("/"):
+                if path == key:
+                    return source
+                continue
+            if not path.startswith(key):
+                continue
+            relative = path[len(key) :]
+            if not relative or relative.endswith("/"):
+                relative += "index.html"
+            file = (source / relative).resolve()
+            if file.is_relative_to(source) and file.is_file():
+                return file
+        return None
 
     def resolve(self, raw_path: str) -> tuple[_Resource, dict[str, str]] | None:
         """The most specific resource matching the path, with its decoded path parameters."""

@@ -1,6 +1,7 @@
 """The API's OpenAPI document, generated - never written by hand - from what defines the API:
 the template's Api events (paths, methods, which routes need a token), the pydantic models
-the handlers parse request bodies with, and the one error shape of shared/http.py.
+the handlers parse request bodies with, the one error shape of shared/http.py, and each
+route's error answers (status, codes) from the catalogue in shared/errors.py.
 
 `census openapi` prints it; docs/openapi.json is its committed copy (a test keeps the two
 equal), and tests/integration/test_schemathesis.py sends every operation generated and
@@ -22,6 +23,38 @@ from pathlib import Path
 from typing import Any
 
 from census_ops.template import REPO_ROOT, ApiRoute, api_routes
+from shared.errors import (
+    CensusError,
+    DraftChanged,
+    Forbidden,
+    IdempotencyKeyReused,
+    InvalidCredentials,
+    InvalidReceiptCode,
+    InvalidTransition,
+    MalformedRequest,
+    NoOfficers,
+    NotOnRoster,
+    OnlinePhaseClosed,
+    PasswordNotSet,
+    PasswordRequired,
+    PasswordSetupRequired,
+    PayloadTooLarge,
+    PreconditionRequired,
+    ReceiptNotFound,
+    RetryableError,
+    SessionError,
+    SessionExpired,
+    SessionRequired,
+    SessionsUnavailable,
+    SessionWrongHousehold,
+    StoreBusy,
+    SupervisorOnly,
+    TooManyAttempts,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+    WriteConflict,
+)
 
 OPENAPI_VERSION = "3.1.0"
 DOCUMENT_PATH = REPO_ROOT / "docs" / "openapi.json"
@@ -29,6 +62,15 @@ _REF = "#/components/schemas/{model}"
 
 NO_BODY = None
 EMPTY_OBJECT = "{}"  # a body of `{}` (or nothing at all): the route takes no fields
+
+Errors = tuple[type[CensusError], ...]
+# Errors every route may answer; those of every route that reads a body; of a resident's
+# session; of an officer route (the caller identified from the roster).
+_ANY_ROUTE: Errors = (StoreBusy,)
+_BODY: Errors = (MalformedRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed)
+_SESSION: Errors = (SessionRequired, SessionError, SessionExpired, SessionsUnavailable)
+_OPTIONAL_SESSION: Errors = (SessionError, SessionExpired, SessionWrongHousehold, SessionsUnavailable)
+_OFFICER: Errors = (Unauthorized, NotOnRoster, Forbidden)
 
 
 @dataclass(frozen=True)
@@ -44,6 +86,7 @@ class Operation:
     lockout: bool = False  # takes KK + NIK: may answer 429 too_many_attempts with Retry-After
     pdf: bool = False
     session: bool = False  # needs a resident's session token (checked by the function, not API Gateway)
+    errors: Errors = ()  # what the route answers besides _ANY_ROUTE, _BODY (with a body) and 429 (lockout)
 
 
 # (METHOD, path) -> the operation. Every route of the template must be here.
@@ -55,9 +98,22 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Submit or correct a household's response (201 first version, 200 a correction)",
         headers=("Idempotency-Key",),
         lockout=True,
+        errors=(
+            InvalidCredentials,
+            PasswordRequired,
+            *_OPTIONAL_SESSION,
+            OnlinePhaseClosed,
+            InvalidTransition,
+            IdempotencyKeyReused,
+            WriteConflict,
+        ),
     ),
     ("GET", "/v1/receipts/{receipt_code}"): Operation(
-        NO_BODY, (200,), "ReceiptStatus", "Status by receipt code (no personal data)"
+        NO_BODY,
+        (200,),
+        "ReceiptStatus",
+        "Status by receipt code (no personal data)",
+        errors=(InvalidReceiptCode, ReceiptNotFound),
     ),
     ("POST", "/v1/households/{kk}/status"): Operation(
         "shared.status_lookup:StatusRequest",
@@ -65,18 +121,37 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "HouseholdStatus",
         "Status by KK + a member's NIK, for a lost receipt",
         lockout=True,
+        errors=(InvalidCredentials, PasswordRequired, *_OPTIONAL_SESSION),
     ),
     ("GET", "/v1/receipts/{receipt_code}/proof"): Operation(
-        NO_BODY, (200,), None, "The printable proof of filling (A5 PDF)", pdf=True
+        NO_BODY,
+        (200,),
+        None,
+        "The printable proof of filling (A5 PDF)",
+        pdf=True,
+        errors=(InvalidReceiptCode, ReceiptNotFound),
     ),
     ("POST", "/v1/areas/{area_code}/worklists"): Operation(
-        NO_BODY, (201,), "WorklistGeneration", "Generate an area's worklists (supervisor of the area)"
+        NO_BODY,
+        (201,),
+        "WorklistGeneration",
+        "Generate an area's worklists (supervisor of the area)",
+        errors=(*_OFFICER, SupervisorOnly, NoOfficers, ValidationFailed),
     ),
     ("GET", "/v1/officers/me/worklist"): Operation(
-        NO_BODY, (200,), "WorklistPage", "The calling officer's worklist, a page at a time", query=("limit", "cursor")
+        NO_BODY,
+        (200,),
+        "WorklistPage",
+        "The calling officer's worklist, a page at a time",
+        query=("limit", "cursor"),
+        errors=(*_OFFICER, ValidationFailed),
     ),
     ("GET", "/v1/households/{kk}"): Operation(
-        NO_BODY, (200,), "HouseholdForInterview", "Register members and latest response (assigned officer)"
+        NO_BODY,
+        (200,),
+        "HouseholdForInterview",
+        "Register members and latest response (assigned officer)",
+        errors=(*_OFFICER, ValidationFailed),
     ),
     ("POST", "/v1/households/{kk}/visits"): Operation(
         "shared.fieldwork:VisitRequest",
@@ -84,9 +159,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "VisitAnswer",
         "Record a visit: an interview, or not home / refused / moved",
         headers=("Idempotency-Key",),
+        errors=(*_OFFICER, InvalidTransition, IdempotencyKeyReused, WriteConflict),
     ),
     ("GET", "/v1/areas/{area_code}/progress"): Operation(
-        NO_BODY, (200,), "AreaProgress", "Progress figures of an area and each child area (supervisor)"
+        NO_BODY,
+        (200,),
+        "AreaProgress",
+        "Progress figures of an area and each child area (supervisor)",
+        errors=(*_OFFICER, SupervisorOnly, ValidationFailed),
     ),
     ("GET", "/v1/areas/{area_code}/tables/{table}"): Operation(
         NO_BODY,
@@ -100,9 +180,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "SessionToken",
         "A resident signs in with KK + a member's NIK + the household password (the first sign-in sets it)",
         lockout=True,
+        errors=(InvalidCredentials, PasswordRequired, PasswordSetupRequired, SessionsUnavailable),
     ),
     ("GET", "/v1/session/household"): Operation(
-        NO_BODY, (200,), "SessionHousehold", "The signed-in household: register, draft, latest response", session=True
+        NO_BODY,
+        (200,),
+        "SessionHousehold",
+        "The signed-in household: register, draft, latest response",
+        session=True,
+        errors=_SESSION,
     ),
     ("PUT", "/v1/session/household/draft"): Operation(
         "shared.drafts:DraftBody",
@@ -111,9 +197,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Save the household's draft (If-Match: the ETag once a draft exists)",
         headers=("If-Match",),
         session=True,
+        errors=(*_SESSION, OnlinePhaseClosed, PreconditionRequired, DraftChanged),
     ),
     ("POST", "/v1/households/{kk}/password-reset"): Operation(
-        EMPTY_OBJECT, (200,), "PasswordReset", "Clear a household's password (supervisor of its area)"
+        EMPTY_OBJECT,
+        (200,),
+        "PasswordReset",
+        "Clear a household's password (supervisor of its area)",
+        errors=(*_OFFICER, SupervisorOnly, PasswordNotSet),
     ),
 }
 
@@ -319,6 +410,34 @@ def _error_response(description: str, retry_after: bool = False) -> dict[str, An
     return answer
 
 
+def route_errors(spec: Operation) -> list[type[CensusError]]:
+    """The catalogue's errors this route answers with, by status then code."""
+    errors = {
+        *_ANY_ROUTE,
+        *spec.errors,
+        *(_BODY if spec.body is not None else ()),
+        *((TooManyAttempts,) if spec.lockout else ()),
+    }
+    return sorted(errors, key=lambda e: (e.status, e.code))
+
+
+def _error_responses(spec: Operation) -> dict[str, Any]:
+    """One response per status the route's errors answer with, naming their codes; then
+    `4XX` for API Gateway's own refusals (route_not_found, too_many_requests, ...)."""
+    by_status: dict[int, list[type[CensusError]]] = {}
+    for error in route_errors(spec):
+        by_status.setdefault(error.status, []).append(error)
+    responses: dict[str, Any] = {}
+    for status, errors in by_status.items():
+        codes = [e.code for e in errors]
+        retry = any(issubclass(e, RetryableError | TooManyAttempts) for e in errors)
+        answer = _error_response(f"{'Retry after Retry-After: ' if retry else ''}{', '.join(codes)}", retry)
+        answer["x-error-codes"] = codes
+        responses[str(status)] = answer
+    responses["4XX"] = _error_response("Refused: see the error code")
+    return dict(sorted(responses.items()))
+
+
 def _operation(route: ApiRoute, spec: Operation, models: dict[str, Any]) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = []
     for segment in route.path.split("/"):
@@ -336,10 +455,7 @@ def _operation(route: ApiRoute, spec: Operation, models: dict[str, Any]) -> dict
             schema = {"$ref": f"#/components/schemas/{spec.answer}"} if spec.answer else {"type": "object"}
             content = {"application/json": {"schema": schema}}
         responses[str(status)] = {"description": "OK" if status == 200 else "Created", "content": content}
-    if spec.lockout:
-        responses["429"] = _error_response("Too many failed attempts for this KK (too_many_attempts)", True)
-    responses["4XX"] = _error_response("Refused: see the error code")
-    responses["503"] = _error_response("Busy (service_busy, write_conflict): retry after Retry-After", True)
+    responses.update(_error_responses(spec))
     operation: dict[str, Any] = {
         "operationId": f"{route.function_id}.{route.method.lower()}{route.path.replace('/', '_').strip('_')}",
         "summary": spec.summary,

@@ -34,11 +34,11 @@ def configure_environment(table: str, endpoint: str | None) -> None:
         os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint
     else:
         os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
-    from shared import storage
+    from shared import store
     from shared.settings import settings
 
     settings.cache_clear()
-    storage.bind(settings())
+    store.bind(settings())
 
 
 @contextmanager
@@ -130,10 +130,10 @@ def target_store(args: argparse.Namespace) -> Iterator[None]:
         configure_environment(args.table, args.endpoint_url)
         yield
     else:
-        from shared import storage
+        from shared import store
         from shared.settings import settings
 
-        storage.bind(settings())
+        store.bind(settings())
         yield
 
 

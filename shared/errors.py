@@ -1,5 +1,11 @@
-"""Domain errors: each carries the HTTP status and the stable machine-readable code
-the API answers with, so handlers map them in one place and never invent codes."""
+"""The error catalogue: every error the API answers with, each carrying its HTTP status,
+its stable machine-readable code and its message, so handlers map them in one place and
+never invent codes. `CATALOGUE` lists them; `FIELD_PROBLEMS` lists the codes of the
+problems a 422 (and a 400 on a path parameter) names field by field. The OpenAPI document
+and the docs' error tables are checked against these (tests/unit/test_error_catalogue.py).
+
+The store's own control-flow exceptions (VersionConflict, IdempotentReplay, ConditionFailed
+...) are not here: they never reach a client, the domain turns them into one of these."""
 
 from __future__ import annotations
 
@@ -182,3 +188,150 @@ class PasswordNotSet(CensusError):
     status = 409
     code = "password_not_set"
     message = "This household has no password to reset."
+
+
+class StoreBusy(RetryableError):
+    """DynamoDB throttled, failed or timed out after the client's retries (shared.store.faults)."""
+
+    code = "service_busy"
+    message = "The database is busy; retry after the delay in the Retry-After header."
+
+
+class WriteConflict(RetryableError):
+    """Too many writers raced for one household: every attempt lost."""
+
+    code = "write_conflict"
+    message = "Too many simultaneous changes to this household; retry shortly."
+
+
+class RouteNotFound(NotFound):
+    code = "route_not_found"
+    message = "No such route."
+
+
+class InvalidReceiptCode(CensusError):
+    status = 400
+    code = "invalid_receipt_code"
+    message = "That is not a receipt code: 13 characters, for example 7K3M-9QXT-2WAB-1."
+
+
+class ReceiptNotFound(NotFound):
+    code = "receipt_not_found"
+    message = "No response has this receipt code."
+
+
+class InvalidTransition(CensusError):
+    status = 409
+    code = "invalid_status_transition"
+    message = "The household's current status does not allow this change."
+
+
+class Unauthorized(CensusError):
+    status = 401
+    code = "unauthorized"
+    message = "Sign in as an officer or supervisor."
+
+
+class Forbidden(CensusError):
+    status = 403
+    code = "forbidden"
+    message = "This is outside the areas assigned to you."
+
+
+class NotOnRoster(Forbidden):
+    code = "not_on_roster"
+    message = "You are not on the officer roster."
+
+
+class SupervisorOnly(Forbidden):
+    code = "supervisor_only"
+    message = "Only a supervisor may do this."
+
+
+class NoOfficers(CensusError):
+    status = 409
+    code = "no_officers"
+    message = "No officer on the roster covers this area."
+
+
+class SessionsUnavailable(CensusError):
+    status = 503
+    code = "sessions_unavailable"
+    message = "Signing in is not available right now."
+
+
+# Every error the API answers with (NotFound and RetryableError are only their bases).
+CATALOGUE: tuple[type[CensusError], ...] = (
+    CensusError,
+    MalformedRequest,
+    InvalidReceiptCode,
+    InvalidCredentials,
+    PasswordRequired,
+    PasswordSetupRequired,
+    SessionError,
+    SessionRequired,
+    SessionExpired,
+    Unauthorized,
+    OnlinePhaseClosed,
+    SessionWrongHousehold,
+    Forbidden,
+    NotOnRoster,
+    SupervisorOnly,
+    RouteNotFound,
+    ReceiptNotFound,
+    InvalidTransition,
+    NoOfficers,
+    PasswordNotSet,
+    DraftChanged,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    IdempotencyKeyReused,
+    PreconditionRequired,
+    TooManyAttempts,
+    StoreBusy,
+    WriteConflict,
+    SessionsUnavailable,
+)
+
+# The codes of the problems a ValidationFailed lists in `details` (its own `code` is the
+# first problem's), and when each is answered.
+FIELD_PROBLEMS: dict[str, str] = {
+    "missing_field": "a required field is absent",
+    "unknown_field": "a field the request does not take",
+    "invalid_type": "a field of the wrong JSON type",
+    "invalid_choice": "a value outside the field's choices",
+    "invalid_value": "any other value the field does not take",
+    "invalid_date": "not a date (YYYY-MM-DD), or before 1900",
+    "future_date": "a date in the future (UTC+9)",
+    "invalid_length": "a text too long or too short",
+    "invalid_name": "a name with characters a name does not have",
+    "member_count": "a list (the members) with too few or too many entries",
+    "head_count": "not exactly one head of household",
+    "invalid_nik": "a NIK that is not 16 digits of a valid structure",
+    "nik_sex_mismatch": "a NIK whose birth day does not match the member's sex",
+    "nik_birth_date_mismatch": "a NIK whose birth date is not the member's",
+    "duplicate_nik": "the same NIK twice in one household",
+    "invalid_kk": "a KK number that is not 16 digits of a valid structure",
+    "invalid_area_code": "an area code of no known level",
+    "missing_current_area_code": "current_area_code missing for a member living elsewhere",
+    "unexpected_current_area_code": "current_area_code for a member living at the KK address",
+    "departed_not_on_register": "a departed member who is not on the register",
+    "departed_and_present": "a member both departed and present",
+    "added_because_for_register_member": "added_because for a member already on the register",
+    "respondent_mismatch": "respondent_nik is not the signed-in member",
+    "invalid_idempotency_key": "an Idempotency-Key of other characters or length",
+    "invalid_password": "a password with characters that cannot be used",
+    "password_too_short": "a new password shorter than the minimum",
+    "password_too_long": "a new password longer than the maximum",
+    "password_too_common": "a new password on the list of common ones",
+    "password_contains_identifier": "a new password containing the KK or a member's NIK",
+    "area_too_large": "worklists asked for a province (the schedule generates those)",
+    "invalid_cursor": "a worklist cursor not from the caller's own worklist",
+    "invalid_limit": "a page size that is not a whole number from 1 to 200",
+}
+
+
+def codes() -> set[str]:
+    """Every code the API can answer with: the catalogue's and its field problems'."""
+    return {error.code for error in CATALOGUE} | set(FIELD_PROBLEMS)

@@ -6,16 +6,18 @@ the worklist until its last allowed attempt."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-from shared import storage
-from shared.errors import NotFound, PasswordNotSet, RetryableError
+from shared import store
+from shared.errors import Forbidden, PasswordNotSet, WriteConflict
 from shared.household_access import validate_kk
 from shared.intake import iso_utc, store_response, validate_idempotency_key
-from shared.officers import SUPERVISOR, Caller, Forbidden, require_supervisor_of
+from shared.officers import SUPERVISOR, Caller, require_supervisor_of
 from shared.progress import status_delta
 from shared.responses import Submission, check_rules
 from shared.settings import Settings
@@ -44,20 +46,21 @@ class VisitRequest(BaseModel):
         return self
 
 
-class HouseholdNotFound(NotFound):
-    code = "household_not_found"
-    message = "No household with this KK number is on the register."
+@dataclass(frozen=True)
+class RecordedVisit:
+    answer: dict[str, Any]
+    created: bool  # a new visit, or an interview's first version; False: an interview's correction
 
 
-def _household_for(caller: Caller, kk: str, *, supervisors_too: bool) -> storage.HouseholdSnapshot:
+def _household_for(caller: Caller, kk: str, *, supervisors_too: bool) -> store.HouseholdSnapshot:
     """The household, if the caller is the officer assigned to it (or, where allowed, a
     supervisor of its area). An unknown KK and a household of another area look alike."""
     kk = validate_kk(kk)
-    household = storage.load_household(kk)
+    household = store.load_household(kk)
     if household is None:
         raise Forbidden()
     sls = household.register.sls_code
-    assignment = storage.get_assignment(sls, kk)
+    assignment = store.get_assignment(sls, kk)
     assigned = assignment is not None and assignment.officer_id == caller.officer_id
     supervising = supervisors_too and SUPERVISOR in caller.roles and caller.covers(sls)
     if not (assigned or supervising):
@@ -69,14 +72,14 @@ def household_for_interview(caller: Caller, kk: str) -> dict[str, Any]:
     """Register members and the latest response, so the interview starts from what is known."""
     household = _household_for(caller, kk, supervisors_too=True)
     state, register = household.state, household.register
-    latest = storage.latest_version(register.pk.removeprefix("HH#"))
+    latest = store.latest_version(register.kk)
     answer: dict[str, Any] = {
-        "kk": state.pk.removeprefix("HH#"),
+        "kk": state.kk,
         "sls_code": register.sls_code,
         "address": register.address,
         "status": state.status,
-        "version": int(state.version),
-        "visit_attempts": int(state.visit_attempts or 0),
+        "version": state.version,
+        "visit_attempts": state.visit_attempts,
         "register_members": [
             {
                 "nik": m.nik,
@@ -90,21 +93,19 @@ def household_for_interview(caller: Caller, kk: str) -> dict[str, Any]:
         "latest_response": None
         if latest is None
         else {
-            "version": int(latest.version),
+            "version": latest.version,
             "channel": latest.channel,
             "status": latest.status,
             "submitted_at": latest.submitted_at,
-            "review_reasons": list(latest.review_reasons or []),
-            "members": [dict(m) for m in latest.members],
+            "review_reasons": latest.review_reasons,
+            "members": latest.members,
         },
     }
     if SUPERVISOR in caller.roles and caller.covers(register.sls_code):
         # The duplicate check's flags name the other household: supervisors only.
-        from shared.outputs_store import list_flags
-
         answer["review_flags"] = [
             {"reason": f.reason, "other_kk": f.other_kk, "version": f.version, "flagged_at": f.flagged_at}
-            for f in list_flags(answer["kk"])
+            for f in store.list_review_flags(state.kk)
         ]
     return answer
 
@@ -117,25 +118,24 @@ def record_visit(
     *,
     settings: Settings,
     now: datetime | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """Record a visit by the assigned officer; returns (HTTP status, answer)."""
+) -> RecordedVisit:
+    """Record a visit by the assigned officer."""
     now = now or datetime.now(UTC)
     key = validate_idempotency_key(idempotency_key)
     request = parse_json(VisitRequest, body)
     if request.response is not None:
         check_rules(request.response, now)
     household = _household_for(caller, kk, supervisors_too=False)
-    kk = household.state.pk.removeprefix("HH#")
+    kk = household.state.kk
     visit_id = key or f"{iso_utc(now)}#{uuid.uuid4().hex[:8]}"
     if key is not None and request.response is None:
-        stored = storage.get_visit(kk, visit_id)
+        stored = store.get_visit(kk, visit_id)
         if stored is not None:  # a retry: the same answer as the first time
-            return 201, _visit_answer(kk, stored, settings)
+            return RecordedVisit(_visit_answer(kk, stored, settings), created=True)
 
-    def visit_entry(attempt: int, status: str, version: int) -> storage.VisitEntry:
-        return storage.VisitEntry(
-            household.state.pk,
-            f"VISIT#{visit_id}",
+    def visit_entry(attempt: int, status: str, version: int) -> store.VisitRecord:
+        return store.VisitRecord(
+            visit_id=visit_id,
             officer_id=caller.officer_id,
             outcome=request.outcome,
             note=request.note,
@@ -156,7 +156,7 @@ def record_visit(
             channel=Channel.INTERVIEW,
             visit=lambda attempt, version: visit_entry(attempt, Status.INTERVIEWED.value, version),
         )
-        return (201 if result.created else 200), {
+        answer = {
             "kk": kk,
             "outcome": "interviewed",
             "status": result.status,
@@ -164,55 +164,56 @@ def record_visit(
             "receipt_code": result.receipt_code,
             "submitted_at": result.submitted_at,
         }
+        return RecordedVisit(answer, created=result.created)
     return _record_failed_visit(household, request.outcome, visit_entry, settings)
 
 
 def _record_failed_visit(
-    household: storage.HouseholdSnapshot, outcome: str, visit_entry: Any, settings: Settings
-) -> tuple[int, dict[str, Any]]:
-    kk = household.state.pk.removeprefix("HH#")
+    household: store.HouseholdSnapshot,
+    outcome: str,
+    visit_entry: Callable[[int, str, int], store.VisitRecord],
+    settings: Settings,
+) -> RecordedVisit:
+    kk = household.state.kk
     for _ in range(settings.write_attempts):
         state = household.state
         new = check_transition(Status(state.status), Status(outcome))
-        attempt = int(state.visit_attempts or 0) + 1
+        attempt = state.visit_attempts + 1
         stays = new in _FAILED_VISITS_STAYING and attempt < settings.max_visit_attempts
-        visit_keys = storage.visit_keys(household.register.sls_code, kk) if stays else None
-        entry = visit_entry(attempt, new.value, int(state.version))
-        change = storage.VisitChange(
+        entry = visit_entry(attempt, new.value, state.version)
+        change = store.VisitChange(
             kk=kk,
             sls_code=household.register.sls_code,
-            expected_version=int(state.version),
+            expected_version=state.version,
             expected_status=state.status,
-            expected_attempts=int(state.visit_attempts or 0),
+            expected_attempts=state.visit_attempts,
             status=new.value,
             visit=entry,
-            visit_keys=visit_keys,
+            stays_on_worklist=stays,
             receipt_code=state.receipt_code,
-            progress=status_delta(
-                state.status, new.value, was_on_worklist=state.visit_area is not None, on_worklist=stays
-            ),
+            progress=status_delta(state.status, new.value, was_on_worklist=state.on_worklist, on_worklist=stays),
         )
         try:
-            storage.save_visit(change)
-        except storage.VisitReplay:
-            stored = storage.get_visit(kk, entry.sk.removeprefix("VISIT#"))
+            store.save_visit(change)
+        except store.VisitReplay:
+            stored = store.get_visit(kk, entry.visit_id)
             if stored is not None:
-                return 201, _visit_answer(kk, stored, settings)
-        except storage.VersionConflict:
-            household = storage.load_household(kk) or household
+                return RecordedVisit(_visit_answer(kk, stored, settings), created=True)
+        except store.VersionConflict:
+            household = store.load_household(kk) or household
             continue
-        return 201, _visit_answer(kk, entry, settings)
-    raise RetryableError("The household changed while recording the visit; retry.", code="write_conflict")
+        return RecordedVisit(_visit_answer(kk, entry, settings), created=True)
+    raise WriteConflict("The household changed while recording the visit; retry.")
 
 
-def _visit_answer(kk: str, visit: storage.VisitEntry, settings: Settings) -> dict[str, Any]:
-    attempt = int(visit.attempt)
+def _visit_answer(kk: str, visit: store.VisitRecord, settings: Settings) -> dict[str, Any]:
+    attempt = visit.attempt
     return {
         "kk": kk,
         "outcome": visit.outcome,
         "status": visit.status,
         "attempt": attempt,
-        "version": int(visit.version),
+        "version": visit.version,
         "visited_at": visit.visited_at,
         "stays_on_worklist": Status(visit.status) in _FAILED_VISITS_STAYING and attempt < settings.max_visit_attempts,
     }
@@ -223,16 +224,16 @@ def reset_household_password(caller: Caller, kk: str, *, now: datetime | None = 
     removes the household's password: its next sign-in sets a new one. Recorded (who,
     when) in the household's partition; the guessing lockout is lifted with it."""
     kk = validate_kk(kk)
-    household = storage.load_household(kk)
+    household = store.load_household(kk)
     if household is None:
         raise Forbidden()  # an unknown KK looks like one of another area
     require_supervisor_of(caller, household.register.sls_code)
     reset_at = iso_utc(now or datetime.now(UTC))
     try:
-        storage.reset_password(kk, reset_by=caller.officer_id, reset_at=reset_at)
-    except storage.ConditionFailed:
+        store.reset_password(kk, reset_by=caller.officer_id, reset_at=reset_at)
+    except store.ConditionFailed:
         raise PasswordNotSet() from None
-    guesses = storage.get_guesses(kk)
+    guesses = store.get_guesses(kk)
     if guesses is not None and guesses.failures:
-        storage.clear_failed_guesses(kk)
+        store.clear_failed_guesses(kk)
     return {"kk": kk, "reset_at": reset_at, "reset_by": caller.officer_id}

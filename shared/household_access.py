@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared import storage
+from shared import store
 from shared.errors import (
     FieldProblem,
     InvalidCredentials,
@@ -43,18 +43,18 @@ def authenticate(
     *,
     settings: Settings,
     now: datetime,
-) -> storage.HouseholdSnapshot:
+) -> store.HouseholdSnapshot:
     """The household (META, REGISTER, password hash, draft) if `respondent_nik` is on KK
     `kk`'s register and, once the household has a password, `password` is it."""
     epoch = int(now.timestamp())
-    guesses = storage.get_guesses(kk)
+    guesses = store.get_guesses(kk)
     if guesses and guesses.failures >= settings.lockout_max_failures and guesses.window_ends > epoch:
         raise TooManyAttempts(retry_after=guesses.window_ends - epoch)
-    household = storage.load_household(kk)
+    household = store.load_household(kk)
     window = settings.lockout_window_seconds
     nik_on_register = household is not None and respondent_nik in {m.nik for m in household.register.members}
     if household is None or (household.credential is None and not nik_on_register):
-        storage.record_failed_guess(kk, epoch, window)
+        store.record_failed_guess(kk, epoch, window)
         raise InvalidCredentials()
     if household.credential is not None:
         # Once claimed, the answer is the same whether or not the NIK is on the register:
@@ -62,32 +62,32 @@ def authenticate(
         # and the password is checked either way, so neither answer nor timing tells.
         if password is None:
             if not nik_on_register:
-                storage.record_failed_guess(kk, epoch, window)
+                store.record_failed_guess(kk, epoch, window)
             raise PasswordRequired()
         # The password is the secret the lockout protects: each check takes one of the
         # window's attempts first (atomically), so parallel guesses get no more than the limit.
-        if storage.record_failed_guess(kk, epoch, window, below=settings.lockout_max_failures) is None:
+        if store.record_failed_guess(kk, epoch, window, below=settings.lockout_max_failures) is None:
             raise TooManyAttempts(retry_after=_retry_after(kk, epoch, window))
         password_right = len(password) <= MAX_LENGTH and verify_password(password, household.credential.password_hash)
         if not (password_right and nik_on_register):
             raise InvalidCredentials()
-        storage.clear_failed_guesses(kk)  # the attempt taken, and any before it
+        store.clear_failed_guesses(kk)  # the attempt taken, and any before it
     elif guesses and guesses.failures:
-        storage.clear_failed_guesses(kk)
+        store.clear_failed_guesses(kk)
     return household
 
 
 def _retry_after(kk: str, epoch: int, window: int) -> int:
-    guesses = storage.get_guesses(kk)
+    guesses = store.get_guesses(kk)
     return guesses.window_ends - epoch if guesses is not None else window
 
 
-def session_household(session: Session, kk: str | None = None) -> tuple[storage.HouseholdSnapshot, str]:
+def session_household(session: Session, kk: str | None = None) -> tuple[store.HouseholdSnapshot, str]:
     """The household a verified session stands for, and the NIK its member signed in with.
     A session for another KK than the path's is refused."""
     if kk is not None and validate_kk(kk) != session.kk:
         raise SessionWrongHousehold()
-    household = storage.load_household(session.kk)
+    household = store.load_household(session.kk)
     if household is None or not 0 <= session.member < len(household.register.members):
         raise SessionError()
     if household.credential is None or household.credential.set_at != session.password_set_at:

@@ -16,8 +16,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from shared.errors import (
     CensusError,
     MalformedRequest,
-    NotFound,
     PayloadTooLarge,
+    RouteNotFound,
     UnsupportedMediaType,
 )
 from shared.observability import logger, metrics
@@ -101,13 +101,13 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.not_found
     def _not_found(_: NotFoundError) -> Response:
-        return error_response(NotFound("No such route.", code="route_not_found"))
+        return error_response(RouteNotFound())
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
         # A DynamoDB fault on a path that did not map it itself (a lazy query's page, a
         # batch read): still the retryable 503, never a 500.
-        from shared.storage import store_busy
+        from shared.store import store_busy
 
         busy = store_busy(error)
         if busy is not None:

@@ -1,6 +1,6 @@
 """Submission intake: validate, authenticate the household, check consistency, and store
 the response as a new version - retrying races, replaying idempotent retries. No HTTP
-here and no DynamoDB: `storage` does the writing."""
+here and no DynamoDB: `shared.store` does the writing."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shared import storage
+from shared import store
 from shared.errors import (
     FieldProblem,
     IdempotencyKeyReused,
+    InvalidTransition,
     OnlinePhaseClosed,
-    RetryableError,
     ValidationFailed,
+    WriteConflict,
 )
 from shared.household_access import authenticate, session_household, validate_kk
 from shared.progress import status_delta
@@ -36,7 +37,7 @@ from shared.responses import (
 )
 from shared.sessions import Session
 from shared.settings import Settings
-from shared.status import NEEDS_VISIT, InvalidTransition, Status, check_transition
+from shared.status import NEEDS_VISIT, Status, check_transition
 from shared.vocabulary import Channel
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
@@ -125,13 +126,13 @@ def submit_response(
 def store_response(
     kk: str,
     submission: Submission,
-    household: storage.HouseholdSnapshot,
+    household: store.HouseholdSnapshot,
     *,
     key: str | None,
     settings: Settings,
     now: datetime,
     channel: Channel,
-    visit: Callable[[int, int], storage.VisitEntry] | None = None,
+    visit: Callable[[int, int], store.VisitRecord] | None = None,
 ) -> SubmissionResult:
     """Store a checked response (online, or an interview with its `visit(attempt, version)` record)
     as the household's next version, retrying lost races, replaying idempotent retries."""
@@ -142,7 +143,7 @@ def store_response(
     submitted_at = iso_utc(now)
     for attempt in range(settings.write_attempts):
         if attempt:
-            household = storage.load_household(kk) or household
+            household = store.load_household(kk) or household
         state = household.state
         reasons = review_reasons(submission, household.register.head_nik, now)
         reasons += register_review_reasons(submission, register_niks)
@@ -158,12 +159,13 @@ def store_response(
             if replay is not None:
                 return replay
             raise
-        visit_keys = storage.visit_keys(household.register.sls_code, kk) if final in NEEDS_VISIT else None
-        new = storage.NewVersion(
+        needs_visit = final in NEEDS_VISIT
+        new = store.NewVersion(
             kk=kk,
-            expected_version=int(state.version),
+            sls_code=household.register.sls_code,
+            expected_version=state.version,
             expected_status=state.status,
-            version=int(state.version) + 1,
+            version=state.version + 1,
             status=final.value,
             channel=channel.value,
             submitted_at=submitted_at,
@@ -175,27 +177,26 @@ def store_response(
             departed=canonical_departed(submission) or None,
             delete_draft=household.draft is not None,
             review_reasons=reasons,
-            visit_keys=visit_keys,
+            needs_visit=needs_visit,
             idempotency_key=key,
             request_hash=fingerprint,
             created=state.receipt_code is None,
             idempotency_expires_at=int(now.timestamp()) + settings.idempotency_ttl_seconds,
             now_epoch=int(now.timestamp()),
-            sls_code=household.register.sls_code,
             progress=status_delta(
                 state.status,
                 final.value,
-                was_on_worklist=state.visit_area is not None,
-                on_worklist=visit_keys is not None,
-                first_online=channel is Channel.ONLINE and int(state.version) == 0,
+                was_on_worklist=state.on_worklist,
+                on_worklist=needs_visit,
+                first_online=channel is Channel.ONLINE and state.version == 0,
             ),
-            visit=visit(int(state.visit_attempts or 0) + 1, int(state.version) + 1) if visit else None,
+            visit=visit(state.visit_attempts + 1, state.version + 1) if visit else None,
         )
         try:
-            storage.save_version(new)
-        except storage.IdempotentReplay as replay:
+            store.save_version(new)
+        except store.IdempotentReplay as replay:
             return _result_from_record(kk, replay.record, fingerprint)
-        except (storage.VersionConflict, storage.VisitReplay):
+        except (store.VersionConflict, store.VisitReplay):
             # Lost a race with another writer of this household: back off, re-read, retry.
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311 - jitter, not crypto
             continue
@@ -207,29 +208,25 @@ def store_response(
             submitted_at=submitted_at,
             created=new.created,
         )
-    raise RetryableError(
-        "Too many simultaneous changes to this household; retry shortly.",
-        code="write_conflict",
-        retry_after=1,
-    )
+    raise WriteConflict(retry_after=1)
 
 
 def _replay(kk: str, key: str | None, fingerprint: str) -> SubmissionResult | None:
     if key is None:
         return None
-    record = storage.get_idempotency_record(kk, key)
+    record = store.get_idempotency_record(kk, key)
     return None if record is None else _result_from_record(kk, record, fingerprint)
 
 
-def _result_from_record(kk: str, record: storage.IdempotencyRecord, fingerprint: str) -> SubmissionResult:
+def _result_from_record(kk: str, record: store.ReplayRecord, fingerprint: str) -> SubmissionResult:
     if record.request_hash != fingerprint:
         raise IdempotencyKeyReused()
     return SubmissionResult(
         receipt_code=record.receipt_code,
         kk=kk,
-        version=int(record.version),
+        version=record.version,
         status=record.status,
         submitted_at=record.submitted_at,
-        created=bool(record.created),
+        created=record.created,
         replayed=True,
     )

@@ -8,23 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shared import storage
+from shared import store
 from shared.areas import is_within
-from shared.errors import CensusError
+from shared.errors import Forbidden, NotOnRoster, SupervisorOnly, Unauthorized
 
 OFFICER, SUPERVISOR = "officer", "supervisor"
-
-
-class Unauthorized(CensusError):
-    status = 401
-    code = "unauthorized"
-    message = "Sign in as an officer or supervisor."
-
-
-class Forbidden(CensusError):
-    status = 403
-    code = "forbidden"
-    message = "This is outside the areas assigned to you."
 
 
 @dataclass(frozen=True)
@@ -48,14 +36,14 @@ def identify(claims: Mapping[str, str] | None) -> Caller:
     roles = _groups((claims or {}).get("cognito:groups", "")) & {OFFICER, SUPERVISOR}
     if not officer_id or not roles:
         raise Unauthorized()
-    profile = storage.get_officer(officer_id)
+    profile = store.get_officer(officer_id)
     if profile is None:
-        raise Forbidden("You are not on the officer roster.", code="not_on_roster")
-    return Caller(officer_id, roles, tuple(str(a) for a in profile.areas))
+        raise NotOnRoster()
+    return Caller(officer_id, roles, profile.areas)
 
 
 def require_supervisor_of(caller: Caller, area: str) -> None:
     if SUPERVISOR not in caller.roles:
-        raise Forbidden("Only a supervisor may do this.", code="supervisor_only")
+        raise SupervisorOnly()
     if not caller.covers(area):
         raise Forbidden()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import storage
+from shared import store
 from shared.areas import LEVELS, validate_area_code
 from shared.status import Status
 
@@ -31,11 +31,11 @@ def status_delta(
     return delta
 
 
-def _figures(rows: list[storage.ProgressCounter]) -> dict[str, int]:
-    totals = dict.fromkeys(storage.PROGRESS_FIELDS, 0)
+def _figures(rows: list[store.ProgressRecord]) -> dict[str, int]:
+    totals = dict.fromkeys(store.PROGRESS_FIELDS, 0)
     for row in rows:
-        for name in storage.PROGRESS_FIELDS:
-            totals[name] += int(getattr(row, name) or 0)
+        for name in store.PROGRESS_FIELDS:
+            totals[name] += row.counts[name]
     return {
         "households": totals["households"],
         "responded_online": totals["responded_online"],
@@ -53,12 +53,12 @@ def _figures(rows: list[storage.ProgressCounter]) -> dict[str, int]:
 def area_progress(area: str) -> dict[str, Any]:
     """The area's figures and each child area's (the next level down)."""
     validate_area_code(area)
-    rows = storage.progress_rows(area)
+    rows = store.progress_counts(area)
     child_length = next((length for length in sorted(LEVELS) if length > len(area)), None)
-    children: dict[str, list[storage.ProgressCounter]] = {}
+    children: dict[str, list[store.ProgressRecord]] = {}
     if child_length is not None and child_length <= 14:
         for row in rows:
-            children.setdefault(row.sk[:child_length], []).append(row)
+            children.setdefault(row.sls_code[:child_length], []).append(row)
     return {
         "area_code": area,
         **_figures(rows),

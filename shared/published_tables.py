@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import analytics, outputs_store
+from shared import analytics, store
 from shared.areas import area_code_parameter
 from shared.errors import FieldProblem, NotFound, ValidationFailed
 from shared.intake import iso_utc
@@ -34,12 +34,12 @@ def publish(
     area with its children's rows inside, so the route reads one item; the count stored."""
     at = iso_utc(now or datetime.now(UTC))
     tables = [
-        outputs_store.PublishedTable(
+        store.PublishedTableRecord(
             area, name, json.dumps(with_children(area, shaped), separators=(",", ":")), reference_date, at
         )
         for area, shaped in results.items()
     ]
-    outputs_store.save_published(tables)
+    store.save_published_tables(tables)
     return len(tables)
 
 
@@ -51,7 +51,7 @@ def table_for_supervisor(caller: Caller, area_code: str, table: str) -> dict[str
             [FieldProblem("invalid_table", f"table must be one of: {', '.join(analytics.TABLES)}.", "table")]
         )
     require_supervisor_of(caller, area)
-    stored = outputs_store.get_published(area, table)
+    stored = store.get_published_table(area, table)
     if stored is None:
         raise TableNotPublished()
     return {

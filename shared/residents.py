@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from shared import storage
+from shared import store
 from shared.drafts import expected_etag, format_etag, next_etag, parse_draft
 from shared.errors import DraftChanged, OnlinePhaseClosed, PasswordRequired, PasswordSetupRequired, ValidationFailed
 from shared.household_access import authenticate, session_household, validate_kk
@@ -49,8 +49,8 @@ def sign_in(body: str | bytes | None, *, settings: Settings, now: datetime) -> d
         if problems:
             raise ValidationFailed(problems)
         try:
-            storage.set_password(kk, hash_password(request.new_password), set_at)
-        except storage.AlreadyExists:
+            store.set_password(kk, hash_password(request.new_password), set_at)
+        except store.AlreadyExists:
             raise PasswordRequired() from None  # another family member set it a moment ago
         password_set = True
     return {
@@ -63,10 +63,10 @@ def sign_in(body: str | bytes | None, *, settings: Settings, now: datetime) -> d
     }
 
 
-def _live_draft(household: storage.HouseholdSnapshot, now: datetime) -> storage.Draft | None:
+def _live_draft(household: store.HouseholdSnapshot, now: datetime) -> store.DraftRecord | None:
     """The draft unless it has expired (TTL deletion can lag by days)."""
     draft = household.draft
-    return draft if draft is not None and int(draft.expires_at) > now.timestamp() else None
+    return draft if draft is not None and draft.expires_at > now.timestamp() else None
 
 
 def household_view(session: Session, *, settings: Settings, now: datetime) -> tuple[dict[str, Any], str | None]:
@@ -82,17 +82,17 @@ def household_view(session: Session, *, settings: Settings, now: datetime) -> tu
             "etag": format_etag(draft.etag),
         }
     latest = None
-    stored = storage.latest_version(session.kk) if int(state.version) > 0 else None
+    stored = store.latest_version(session.kk) if state.version > 0 else None
     if stored is not None:
         # What was sent last, so that a correction starts from it rather than from the register.
         latest = {
             "receipt_code": state.receipt_code,
-            "version": int(stored.version),
+            "version": stored.version,
             "status": state.status,
             "submitted_at": stored.submitted_at,
             "member_count": len(stored.members),
-            "members": [dict(m) for m in stored.members],
-            "departed": [dict(d) for d in stored.departed or []],
+            "members": stored.members,
+            "departed": stored.departed,
         }
     view = {
         "kk": session.kk,
@@ -143,11 +143,11 @@ def save_draft(
     expected = expected_etag(if_match, None if live is None else live.etag)
     if expected is None and stored is not None:
         expected = stored.etag  # an expired draft is replaced without asking
-    etag = next_etag(int(household.state.version), expected)
+    etag = next_etag(household.state.version, expected)
     expires_at = draft_expiry(settings, now)
     saved_at = iso_utc(now)
     try:
-        storage.save_draft(
+        store.save_draft(
             session.kk,
             draft.model_dump_json(exclude_none=True),
             expected_etag=expected,
@@ -155,6 +155,6 @@ def save_draft(
             saved_at=saved_at,
             expires_at=expires_at,
         )
-    except storage.DraftConflict:
+    except store.DraftConflict:
         raise DraftChanged() from None
     return SavedDraft(format_etag(etag), saved_at, iso_utc(datetime.fromtimestamp(expires_at, UTC)))

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import outputs_store, storage
+from shared import store
 from shared.intake import iso_utc
 from shared.progress import status_delta
 from shared.status import NEEDS_VISIT, InvalidTransition, Status, check_transition
@@ -36,7 +36,7 @@ def flag_household(
     """Flag one household; returns what happened: `flagged` (moved to needs_review),
     `reason_added` (flag recorded, status kept), `already_flagged`, or `changed_since`
     (a newer version or status than the check saw: the next run decides)."""
-    household = storage.load_household(kk)
+    household = store.load_household(kk)
     if household is None:
         return "changed_since"
     state = household.state
@@ -48,10 +48,10 @@ def flag_household(
     except InvalidTransition:
         new = current  # interviewed and field outcomes keep their status; the flag is recorded
     on_worklist = new in NEEDS_VISIT
-    was_on_worklist = state.visit_area is not None
+    was_on_worklist = state.on_worklist
     sls = household.register.sls_code
-    change = outputs_store.FlagChange(
-        flag=outputs_store.ReviewFlag(
+    change = store.FlagChange(
+        flag=store.ReviewFlagRecord(
             kk=kk,
             reason=reason,
             other_kk=other_kk,
@@ -63,7 +63,7 @@ def flag_household(
         sls_code=sls,
         expected_status=current.value,
         status=new.value,
-        visit_keys=storage.visit_keys(sls, kk) if on_worklist and new != current else None,
+        visit_keys=store.visit_keys(sls, kk) if on_worklist and new != current else None,
         receipt_code=state.receipt_code,
         progress=status_delta(
             current.value, new.value, was_on_worklist=was_on_worklist, on_worklist=on_worklist or was_on_worklist
@@ -72,10 +72,10 @@ def flag_household(
         else {},
     )
     try:
-        outputs_store.save_flag(change)
-    except outputs_store.FlagExists:
+        store.save_review_flag(change)
+    except store.FlagExists:
         return "already_flagged"
-    except outputs_store.HouseholdChanged:
+    except store.HouseholdChanged:
         return "changed_since"
     return "reason_added" if new == current else "flagged"
 

@@ -19,19 +19,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.errors import CensusError, SessionError, SessionExpired, SessionRequired
-from shared.settings import Settings
+from botocore.exceptions import BotoCoreError, ClientError
+
+from shared.errors import SessionError, SessionExpired, SessionRequired, SessionsUnavailable
+from shared.settings import Settings, session_signing_key
 
 _HEADER = {"alg": "HS256", "typ": "JWT"}
 _AUDIENCE = "census-resident"
 _ISSUER = "census"
 _LEEWAY_SECONDS = 5  # clock skew between Lambda hosts
-
-
-class SessionsUnavailable(CensusError):
-    status = 503
-    code = "sessions_unavailable"
-    message = "Signing in is not available right now."
 
 
 @dataclass(frozen=True)
@@ -53,7 +49,10 @@ MIN_KEY_BYTES = 32  # HS256's digest size: a shorter key is guessable offline
 
 
 def _key(settings: Settings) -> str:
-    key = settings.session_signing_key
+    try:
+        key = session_signing_key(settings)
+    except (BotoCoreError, ClientError, ValueError):  # Secrets Manager unreachable, throttled, denied
+        raise SessionsUnavailable() from None
     if not key or len(key.encode()) < MIN_KEY_BYTES:
         raise SessionsUnavailable()
     return key

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 
 def _datetime_or_none(name: str) -> datetime | None:
@@ -45,9 +46,12 @@ class Settings:
     max_visit_attempts: int
     # The resident web page's origin; API Gateway cannot add CORS headers to proxy answers.
     cors_allow_origin: str | None
-    # Residents' session tokens: HMAC key (a secret in the template, an environment variable
-    # locally) and lifetime. Unset key: the session routes answer 503 session_unavailable.
+    # Residents' session tokens: HMAC key and lifetime. In AWS the functions get the secret's
+    # ARN (SESSION_SIGNING_SECRET_ARN) and fetch the key on first use (session_signing_key());
+    # locally the key itself is SESSION_SIGNING_KEY, read only when no ARN is set. Neither:
+    # the session routes answer 503 sessions_unavailable.
     session_signing_key: str | None = None
+    session_signing_secret_arn: str | None = None
     session_ttl_seconds: int = 1800
     # Drafts are kept until the online phase closes, or this long when it has no end.
     draft_ttl_seconds: int = 30 * 24 * 3600
@@ -73,6 +77,7 @@ def load_settings() -> Settings:
         max_visit_attempts=_int("MAX_VISIT_ATTEMPTS", 3),
         cors_allow_origin=os.environ.get("CORS_ALLOW_ORIGIN") or None,
         session_signing_key=os.environ.get("SESSION_SIGNING_KEY") or None,
+        session_signing_secret_arn=os.environ.get("SESSION_SIGNING_SECRET_ARN", "").strip() or None,
         session_ttl_seconds=_int("SESSION_TTL_SECONDS", 1800),
         draft_ttl_seconds=_int("DRAFT_TTL_SECONDS", 30 * 24 * 3600),
     )
@@ -82,3 +87,44 @@ def load_settings() -> Settings:
 def settings() -> Settings:
     """The process's settings, read on first use and kept for the container's life."""
     return load_settings()
+
+
+# Secrets Manager answers in milliseconds; a slow call is better retried, and the whole fetch
+# stays well inside the functions' 10 s timeout (3 attempts of at most 1 s + 2 s).
+_SECRETS_CONNECT_TIMEOUT_SECONDS = 1
+_SECRETS_READ_TIMEOUT_SECONDS = 2
+
+
+def _secrets_manager(region: str) -> Any:
+    """A Secrets Manager client, made only when a secret is first read: boto3 is imported
+    here, not at module level, so functions that never read a secret never pay for it."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "secretsmanager",
+        region_name=region,
+        config=Config(
+            connect_timeout=_SECRETS_CONNECT_TIMEOUT_SECONDS,
+            read_timeout=_SECRETS_READ_TIMEOUT_SECONDS,
+            retries={"mode": "standard", "total_max_attempts": 3},
+        ),
+    )
+
+
+@lru_cache(maxsize=4)
+def secret_string(secret_id: str, region: str) -> str:
+    """One GetSecretValue per secret for the container's life (a failure is not cached:
+    the next request tries again)."""
+    value = _secrets_manager(region).get_secret_value(SecretId=secret_id).get("SecretString")
+    if not isinstance(value, str):
+        raise ValueError(f"secret {secret_id} has no SecretString")
+    return value
+
+
+def session_signing_key(config: Settings) -> str | None:
+    """The residents' session HMAC key: from Secrets Manager when the ARN is set (AWS),
+    else SESSION_SIGNING_KEY (census serve, tests). Secrets Manager errors propagate."""
+    if config.session_signing_secret_arn:
+        return secret_string(config.session_signing_secret_arn, config.region)
+    return config.session_signing_key

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shared.errors import CensusError
+from shared.errors import InvalidTransition
 
 
 class Status(StrEnum):
@@ -36,12 +36,6 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 
 # Statuses that keep a household on the field worklist (failed visits only while attempts remain).
 NEEDS_VISIT = frozenset({Status.PENDING, Status.NEEDS_REVIEW, Status.NOT_HOME, Status.REFUSED})
-
-
-class InvalidTransition(CensusError):
-    status = 409
-    code = "invalid_status_transition"
-    message = "The household's current status does not allow this change."
 
 
 def check_transition(current: Status, *path: Status) -> Status:

@@ -9,25 +9,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from shared import storage
-from shared.errors import CensusError, FieldProblem, NotFound, ValidationFailed
+from shared import store
+from shared.errors import FieldProblem, InvalidReceiptCode, ReceiptNotFound, ValidationFailed
 from shared.household_access import authenticate, session_household, validate_kk
 from shared.nik import InvalidIdentifier
 from shared.receipts import normalize_receipt_code
 from shared.sessions import Session
 from shared.settings import Settings
 from shared.validation import Password, parse_json
-
-
-class InvalidReceiptCode(CensusError):
-    status = 400
-    code = "invalid_receipt_code"
-    message = "That is not a receipt code: 13 characters, for example 7K3M-9QXT-2WAB-1."
-
-
-class ReceiptNotFound(NotFound):
-    code = "receipt_not_found"
-    message = "No response has this receipt code."
 
 
 class StatusRequest(BaseModel):
@@ -38,12 +27,12 @@ class StatusRequest(BaseModel):
     password: Password | None = None
 
 
-def _receipt(code_text: str) -> storage.Receipt:
+def _receipt(code_text: str) -> store.ReceiptRecord:
     try:
         code = normalize_receipt_code(code_text)
     except InvalidIdentifier:
         raise InvalidReceiptCode(field="receipt_code") from None
-    receipt = storage.get_receipt(code)
+    receipt = store.get_receipt(code)
     if receipt is None:
         raise ReceiptNotFound()
     return receipt
@@ -53,13 +42,13 @@ def receipt_status(code_text: str) -> dict[str, Any]:
     """What anyone holding the receipt may see: progress, never personal data."""
     receipt = _receipt(code_text)
     return {
-        "receipt_code": receipt.pk.removeprefix("RECEIPT#"),
+        "receipt_code": receipt.code,
         "status": receipt.status,
-        "version": int(receipt.version),
+        "version": receipt.version,
         "channel": receipt.channel,
         "first_submitted_at": receipt.first_submitted_at,
         "last_submitted_at": receipt.last_submitted_at,
-        "member_count": int(receipt.member_count),
+        "member_count": receipt.member_count,
     }
 
 
@@ -80,11 +69,11 @@ def household_status(
     return {
         "receipt_code": state.receipt_code,
         "status": state.status,
-        "version": int(state.version),
+        "version": state.version,
         "channel": state.channel,
         "first_submitted_at": state.first_submitted_at,
         "last_submitted_at": state.last_submitted_at,
-        "member_count": None if state.member_count is None else int(state.member_count),
+        "member_count": state.member_count,
     }
 
 
@@ -96,12 +85,12 @@ def proof_of_filling(code_text: str, *, verify_url: str | None = None) -> bytes:
     receipt = _receipt(code_text)
     return render_proof_pdf(
         ProofOfFilling(
-            receipt_code=receipt.pk.removeprefix("RECEIPT#"),
+            receipt_code=receipt.code,
             kk=receipt.kk,
             status=receipt.status,
-            version=int(receipt.version),
+            version=receipt.version,
             channel=receipt.channel,
-            member_count=int(receipt.member_count),
+            member_count=receipt.member_count,
             first_submitted_at=datetime.fromisoformat(receipt.first_submitted_at),
             last_submitted_at=datetime.fromisoformat(receipt.last_submitted_at),
         ),

@@ -16,10 +16,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import storage
+from shared import store
 from shared.areas import area_code_parameter, village_of
 from shared.assignment import FieldOfficer, Visit, balance_bound, covers, sls_splits, split_worklist, summarize
-from shared.errors import CensusError, FieldProblem, ValidationFailed
+from shared.errors import FieldProblem, NoOfficers, ValidationFailed
 from shared.nik import PROVINCE_CODES
 from shared.officers import OFFICER, Caller, require_supervisor_of
 from shared.status import Status
@@ -33,12 +33,6 @@ REASONS = {
     Status.NOT_HOME.value: "revisit",
     Status.REFUSED.value: "revisit",
 }
-
-
-class NoOfficers(CensusError):
-    status = 409
-    code = "no_officers"
-    message = "No officer on the roster covers this area."
 
 
 def validate_generation_area(area: str) -> str:
@@ -60,7 +54,7 @@ def villages_of(area: str) -> list[str]:
     """Villages in `area` that have households (from the SLS progress rows)."""
     if len(area) >= 10:
         return [village_of(area)]
-    return sorted({row.sk[:10] for row in storage.progress_rows(area)})
+    return sorted({row.sls_code[:10] for row in store.progress_counts(area)})
 
 
 def generate(area: str, *, generated_by: str, now: datetime | None = None) -> dict[str, Any]:
@@ -71,12 +65,10 @@ def generate(area: str, *, generated_by: str, now: datetime | None = None) -> di
     within = area if len(area) > 10 else None
     villages = villages_of(area)
     visits = [
-        Visit(kk=item.visit_order.split("#", 1)[1], sls_code=item.visit_order.split("#", 1)[0])
-        for village in villages
-        for item in storage.households_needing_visit(village, within)
+        Visit(kk=due.kk, sls_code=due.sls_code) for village in villages for due in store.visit_backlog(village, within)
     ]
     coverage: dict[str, list[str]] = {}
-    for entry in storage.roster_within(area):
+    for entry in store.roster_within(area):
         if entry.role == OFFICER:
             coverage.setdefault(entry.officer, []).append(entry.area)
     officers = [FieldOfficer(officer_id, tuple(sorted(areas))) for officer_id, areas in sorted(coverage.items())]
@@ -84,15 +76,8 @@ def generate(area: str, *, generated_by: str, now: datetime | None = None) -> di
         raise NoOfficers()
     split = split_worklist(visits, officers) if visits else {o.officer_id: [] for o in officers}
     new = [
-        storage.Assignment(
-            f"ASSIGN#{village_of(visit.sls_code)}",
-            f"{visit.sls_code}#{visit.kk}",
-            officer_id=officer_id,
-            worklist_order=f"{visit.sls_code}#{visit.kk}",
-            kk=visit.kk,
-            sls_code=visit.sls_code,
-            area=area,
-            generated_at=generated_at,
+        store.AssignmentRecord(
+            kk=visit.kk, sls_code=visit.sls_code, officer_id=officer_id, area=area, generated_at=generated_at
         )
         for officer_id, assigned in split.items()
         for visit in assigned
@@ -100,10 +85,10 @@ def generate(area: str, *, generated_by: str, now: datetime | None = None) -> di
     old = [
         a
         for village in villages
-        for a in storage.area_assignments(village)
+        for a in store.area_assignments(village)
         if within is None or a.sls_code.startswith(within)
     ]
-    storage.replace_assignments(old, new)
+    store.replace_assignments(old, new)
     per_officer = [row for row in summarize(split) if row["households"]]
     summary = {
         "area_code": area,
@@ -121,10 +106,9 @@ def generate(area: str, *, generated_by: str, now: datetime | None = None) -> di
         "sls_split": sls_splits(split),
         "per_officer": per_officer,
     }
-    storage.save_generation(
-        storage.WorklistGeneration(
-            f"AREA#{area}",
-            "WORKLISTS",
+    store.save_generation(
+        store.GenerationRecord(
+            area=area,
             generated_at=generated_at,
             generated_by=generated_by,
             households=len(visits),
@@ -146,7 +130,7 @@ def generate_for_supervisor(area: str, caller: Caller) -> dict[str, Any]:
 
 def plan_national() -> list[str]:
     """One message per regency with households: the fan-out's unit of work."""
-    return storage.regencies_with_households(PROVINCE_CODES)
+    return store.regencies_with_households(PROVINCE_CODES)
 
 
 def generate_regency(regency: str) -> dict[str, Any]:
@@ -183,16 +167,10 @@ def _decode_cursor(cursor: str | None, officer_id: str) -> dict[str, Any] | None
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise invalid from None
-    # Exactly the by_officer index's key, on the caller's own partition: anything else
-    # would reach DynamoDB as a malformed or foreign start key.
-    names = {"pk", "sk", "officer_id", "worklist_order"}
-    if not isinstance(key, dict) or set(key) != names:
+    start = store.worklist_start(key, officer_id)  # None unless a key of the caller's own worklist
+    if start is None:
         raise invalid
-    if not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()):
-        raise invalid
-    if key["officer_id"]["S"] != officer_id or not key["pk"]["S"].startswith("ASSIGN#"):
-        raise invalid
-    return dict(key)
+    return start
 
 
 def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> dict[str, Any]:
@@ -203,10 +181,10 @@ def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> d
         raise ValidationFailed(
             [FieldProblem("invalid_limit", f"limit must be between 1 and {MAX_PAGE_SIZE}.", "limit")]
         )
-    assignments, last_key = storage.officer_worklist_page(
+    assignments, last_key = store.officer_worklist_page(
         caller.officer_id, limit, _decode_cursor(cursor, caller.officer_id)
     )
-    states = storage.household_states([a.kk for a in assignments]) if assignments else {}
+    states = store.household_states([a.kk for a in assignments]) if assignments else {}
     entries = []
     for item in assignments:
         state = states.get(item.kk)
@@ -220,7 +198,7 @@ def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> d
                 "status": status,
                 "reason": REASONS.get(status),
                 "done": status not in REASONS,
-                "visit_attempts": int(state.visit_attempts or 0) if state else 0,
+                "visit_attempts": state.visit_attempts if state else 0,
                 "assigned_at": item.generated_at,
             }
         )

@@ -37,12 +37,12 @@ from census_ops.events import LambdaContext  # noqa: E402
 from census_ops.importer import import_register  # noqa: E402
 from census_ops.register import RegisterHousehold, read_register, write_demo_register  # noqa: E402
 from census_ops.template import create_table  # noqa: E402
-from shared import storage  # noqa: E402
+from shared import store  # noqa: E402
 from shared.settings import settings  # noqa: E402
 
 
 def use_table(table_name: str, endpoint_url: str | None, **env: str) -> None:
-    """Point settings and storage at a table, as a container's environment would."""
+    """Point settings and store at a table, as a container's environment would."""
     os.environ["TABLE_NAME"] = table_name
     if endpoint_url:
         os.environ["DYNAMODB_ENDPOINT_URL"] = endpoint_url
@@ -50,7 +50,7 @@ def use_table(table_name: str, endpoint_url: str | None, **env: str) -> None:
         os.environ.pop("DYNAMODB_ENDPOINT_URL", None)
     os.environ.update(env)
     settings.cache_clear()
-    storage.bind(settings())
+    store.bind(settings())
 
 
 @pytest.fixture(autouse=True)

@@ -64,15 +64,15 @@ def _timed(action: Any, repeats: int = 3) -> tuple[float, Any]:
 
 def _city_items(households: list[Any], responded: set[str]) -> list[dict[str, Any]]:
     from census_ops.examples import example_submission
-    from shared import storage
+    from shared.store import schema
 
     items: list[dict[str, Any]] = []
     for h in households:
-        pk = storage.household_pk(h.kk)
+        pk = schema.household_pk(h.kk)
         state: dict[str, Any] = {"status": "pending", "version": 0}
-        register = storage.HouseholdRegister(
+        register = schema.HouseholdRegister(
             pk,
-            storage.REGISTER_SK,
+            schema.REGISTER_SK,
             address=h.address,
             sls_code=h.sls_code,
             head_nik=h.members[0].nik,
@@ -91,9 +91,9 @@ def _city_items(households: list[Any], responded: set[str]) -> list[dict[str, An
         if h.kk in responded:
             body = example_submission(h, 0)
             members = [{**m, "added_because": None, "from_register": True} for m in body["members"]]
-            version = storage.ResponseVersion(
+            version = schema.ResponseVersion(
                 pk,
-                storage.version_sk(1),
+                schema.version_sk(1),
                 version=1,
                 channel="online",
                 status="clean",
@@ -109,7 +109,7 @@ def _city_items(households: list[Any], responded: set[str]) -> list[dict[str, An
                 "member_count": len(members),
                 "receipt_code": "0" * 13,
             }
-        meta = storage.HouseholdState(pk, storage.META_SK, sls_code=h.sls_code, import_batch="bench", **state)
+        meta = schema.HouseholdState(pk, schema.META_SK, sls_code=h.sls_code, import_batch="bench", **state)
         items.append(meta.serialize())
     return items
 
@@ -348,8 +348,8 @@ def report(results: dict[str, Any]) -> str:
         + ", ".join(f"{k} {v} ({big['check_rows'][k]} rows)" for k, v in big["check_seconds"].items())
     )
     lines.append(
-        f"  national: person Parquet {nat['person_parquet_bytes_per_million_persons'] / 1e6:.1f} MB per million persons,"
-        f" {nat['national_person_parquet_bytes'] / 1e9:.2f} GB for 270.2 M persons"
+        f"  national: person Parquet {nat['person_parquet_bytes_per_million_persons'] / 1e6:.1f} MB per million"
+        f" persons, {nat['national_person_parquet_bytes'] / 1e9:.2f} GB for 270.2 M persons"
     )
     for query, q in nat["queries"].items():
         lines.append(
@@ -358,7 +358,7 @@ def report(results: dict[str, Any]) -> str:
     if "export" in nat:
         e = nat["export"]
         lines.append(
-            f"  export: {e['table_bytes_per_household']} table bytes per household, {e['national_table_gb']} GB for 70 M,"
-            f" DynamoDB export to S3 US${e['national_export_usd']}"
+            f"  export: {e['table_bytes_per_household']} table bytes per household,"
+            f" {e['national_table_gb']} GB for 70 M, DynamoDB export to S3 US${e['national_export_usd']}"
         )
     return "\n".join(lines)

@@ -6,7 +6,7 @@ must be the same, because generation reads the sparse `needs_visit` index by vil
 The village, its register and its roster go in through the normal importers. The other
 households are written straight into DynamoDB Local with BatchWriteItem from several
 processes (the importer writes ~500-1,200 households/s): the META and REGISTER items of
-real register households as storage.py serializes them, under other KKs and villages, all
+real register households as shared/store serializes them, under other KKs and villages, all
 pending, so every one of them is in the `needs_visit` index too, in its own village."""
 
 from __future__ import annotations

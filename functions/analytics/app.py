@@ -9,11 +9,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import athena_job, storage
+from shared import athena_job, store
 from shared.observability import logger, metrics
 from shared.settings import settings
 
-storage.bind(settings())  # once per container
+store.bind(settings())  # once per container
 
 
 @logger.inject_lambda_context(clear_state=True)

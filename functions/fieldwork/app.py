@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import storage
+from shared import store
 from shared.areas import area_code_parameter
 from shared.errors import FieldProblem, ValidationFailed
 from shared.fieldwork import household_for_interview, record_visit, reset_household_password
@@ -21,7 +21,7 @@ from shared.published_tables import table_for_supervisor
 from shared.settings import settings
 from shared.worklists import officer_worklist
 
-storage.bind(settings())  # once per container
+store.bind(settings())  # once per container
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 
@@ -53,12 +53,13 @@ def visit(kk: str) -> Response:
     config = settings()
     event = app.current_event.raw_event
     caller = identify(claims(event))
-    status, answer = record_visit(
+    recorded = record_visit(
         caller, kk, json_body(event, config.max_body_bytes), header(event, "Idempotency-Key"), settings=config
     )
+    answer = recorded.answer
     metrics.add_metric(name=f"Visits_{answer['outcome']}", unit="Count", value=1)
     logger.info("visit recorded", extra={"outcome": answer["outcome"], "status": answer["status"]})
-    return json_response(status, answer)
+    return json_response(201 if recorded.created else 200, answer)
 
 
 @app.post("/v1/households/<kk>/password-reset")

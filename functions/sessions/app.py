@@ -10,14 +10,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import storage
+from shared import store
 from shared.http import header, json_body, json_response, register_error_handlers
 from shared.observability import logger, metrics
 from shared.residents import household_view, save_draft, sign_in
 from shared.sessions import require_session
 from shared.settings import settings
 
-storage.bind(settings())  # once per container
+store.bind(settings())  # once per container
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 

@@ -9,14 +9,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import storage
+from shared import store
 from shared.http import common_headers, header, json_body, json_response, register_error_handlers
 from shared.observability import logger, metrics
 from shared.sessions import session_from_header
 from shared.settings import settings
 from shared.status_lookup import household_status, proof_of_filling, receipt_status
 
-storage.bind(settings())  # once per container
+store.bind(settings())  # once per container
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 

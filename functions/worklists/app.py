@@ -13,14 +13,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import storage
+from shared import store
 from shared.http import claims, json_response, register_error_handlers
 from shared.observability import logger, metrics
 from shared.officers import identify
 from shared.settings import settings
 from shared.worklists import generate_for_supervisor, generate_regency, plan_national
 
-storage.bind(settings())  # once per container
+store.bind(settings())  # once per container
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 

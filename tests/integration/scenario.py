@@ -20,7 +20,7 @@ from census_ops.importer import import_register, import_roster
 from census_ops.register import RegisterHousehold, read_register, write_demo_register
 from census_ops.roster import generate_demo_roster, write_demo_roster
 from census_ops.template import create_table
-from shared import storage
+from shared import store
 from tests.conftest import invoke, response_headers, use_table
 
 CITY = "1671"
@@ -75,7 +75,7 @@ class Field:
 
     def assigned(self, officer_id: str) -> list[str]:
         """KKs on the officer's worklist (the by_officer index)."""
-        items, _ = storage.officer_worklist_page(officer_id, 200, None)
+        items, _ = store.officer_worklist_page(officer_id, 200, None)
         return [a.kk for a in items]
 
 

@@ -31,7 +31,7 @@ from botocore.exceptions import (
 )
 
 from census_ops.template import api_routes
-from shared import storage
+from shared import store
 from shared.settings import settings
 from tests.conftest import submission_body, table_items, use_table
 from tests.integration.scenario import CITY, CITY_SUPERVISOR, Field, call, handler, populate, who
@@ -251,12 +251,12 @@ def faulty(world: World) -> Iterator[World]:
     os.environ.update(TABLE_NAME=world.table, DYNAMODB_ENDPOINT_URL=world.proxy.url)
     settings.cache_clear()
     if (
-        storage.CensusItem.Meta.host != world.proxy.url
-        or storage.CensusItem.Meta.read_timeout_seconds != TEST_READ_TIMEOUT
-        or storage.pynamodb_retries() != ONE_ATTEMPT
+        store.CensusItem.Meta.host != world.proxy.url
+        or store.CensusItem.Meta.read_timeout_seconds != TEST_READ_TIMEOUT
+        or store.pynamodb_retries() != ONE_ATTEMPT
     ):
         # Rebinding drops every client: done once for the module's cases, not per case.
-        storage.bind(
+        store.bind(
             settings(),
             connect_timeout_seconds=TEST_READ_TIMEOUT,
             read_timeout_seconds=TEST_READ_TIMEOUT,
@@ -458,17 +458,17 @@ def test_a_refused_connection_is_a_clean_503(world: World) -> None:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     use_table(world.table, f"http://127.0.0.1:{closed_port}")
-    storage.bind(settings(), retries={"mode": "standard", "total_max_attempts": 1})
+    store.bind(settings(), retries={"mode": "standard", "total_max_attempts": 1})
     for route in ("submit", "receipt", "officer_worklist"):
         function, method, resource, params, kwargs = ROUTES[route](world)
         _assert_busy(*call(function, method, resource, params, **kwargs))
 
 
 def test_retries_absorb_a_transient_throttle_and_give_up_after_three_attempts(world: World) -> None:
-    """The production retry settings (storage.RETRIES): two throttled attempts and the third
+    """The production retry settings (store.RETRIES): two throttled attempts and the third
     succeeds; three throttled attempts and the client gets the 503, after exactly three."""
     use_table(world.table, world.proxy.url)
-    storage.bind(settings())  # production settings: standard mode, 3 attempts
+    store.bind(settings())  # production settings: standard mode, 3 attempts
     try:
         world.proxy.inject(Fault("ProvisionedThroughputExceededException", "GetItem", times=2))
         status, _, body = call(*_receipt(world)[:4])
@@ -480,7 +480,7 @@ def test_retries_absorb_a_transient_throttle_and_give_up_after_three_attempts(wo
         ]
         world.proxy.inject(Fault("ThrottlingException", "GetItem"))
         _assert_busy(*call(*_receipt(world)[:4]))
-        assert len([c for c in world.proxy.calls if c[0] == "GetItem"]) == storage.RETRIES["total_max_attempts"]
+        assert len([c for c in world.proxy.calls if c[0] == "GetItem"]) == store.RETRIES["total_max_attempts"]
     finally:
         world.proxy.clear()
 
@@ -498,14 +498,14 @@ def test_retries_absorb_a_transient_throttle_and_give_up_after_three_attempts(wo
 def test_network_faults_are_busy_whatever_wraps_them(error: Exception) -> None:
     from pynamodb.exceptions import GetError
 
-    assert storage.store_busy(error) is not None
+    assert store.store_busy(error) is not None
     wrapped = GetError("Failed to get item", cause=error)
-    assert storage.store_busy(wrapped) is not None
+    assert store.store_busy(wrapped) is not None
     try:
         raise RuntimeError("outer") from wrapped
     except RuntimeError as outer:
-        assert storage.store_busy(outer) is not None
-    assert storage.store_busy(ValueError("a bug")) is None, "a bug stays a 500"
+        assert store.store_busy(outer) is not None
+    assert store.store_busy(ValueError("a bug")) is None, "a bug stays a 500"
 
 
 def test_a_write_whose_answer_is_lost_is_answered_once_its_retry_comes(faulty: World) -> None:

@@ -1,5 +1,6 @@
 """The README's promise, as a newcomer would try it: `census serve` on DynamoDB Local,
-submit with curl-like requests, stop, start again, and the data is still there."""
+submit with curl-like requests, read the API reference at /api/, stop, start again, and the
+data is still there."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from census_ops.template import REPO_ROOT
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -108,6 +111,17 @@ def test_serve_submit_restart_and_the_data_is_still_there(tmp_path: Path) -> Non
         assert looked_up[1]["receipt_code"] == code
         status, content_type, pdf = service.fetch(f"/v1/receipts/{code}/proof")
         assert (status, content_type, pdf[:5]) == (200, "application/pdf", b"%PDF-")
+        # Beside the API: the resident page at /, the API reference at /api/ with its document.
+        status, content_type, page = service.fetch("/api/")
+        assert (status, content_type) == (200, "text/html; charset=utf-8")
+        assert b'src="swagger-ui-bundle.js"' in page and b'src="reference.js"' in page
+        status, content_type, document = service.fetch("/api/openapi.json")
+        assert (status, content_type) == (200, "application/json")
+        assert document == (REPO_ROOT / "docs" / "openapi.json").read_bytes()
+        assert service.fetch("/api/swagger-ui-bundle.js")[:2] == (200, "text/javascript; charset=utf-8")
+        assert service.fetch("/api/swagger-ui.css")[:2] == (200, "text/css; charset=utf-8")
+        assert service.fetch("/")[1] == "text/html; charset=utf-8"
+        assert "API reference: http://127.0.0.1:" in printed
     finally:
         service.stop()
     assert service.proc.returncode is not None

@@ -19,7 +19,7 @@ import sqlglot
 from census_ops import analytics as local
 from census_ops.cli import main
 from census_ops.register import RegisterHousehold
-from shared import analytics, storage
+from shared import analytics, store
 from shared.progress import area_progress
 from shared.review_flags import flag_duplicates
 from tests.conftest import Invoke, member_body, submission_body
@@ -196,7 +196,7 @@ def test_parameters_are_validated_never_pasted() -> None:
     with pytest.raises(ValueError):
         analytics.export_select("person", export_id="abc", reference_date="2026-07-01'")
     with pytest.raises(analytics.UnknownQuery):
-        analytics.load("../../storage")
+        analytics.load("../../store/schema")
     assert "starts_with(sls_code, '')" in analytics.tabulation("pyramid", None)  # national
 
 
@@ -332,7 +332,7 @@ def test_tabulate_prints_csv_and_json(responded: dict[str, Any], tmp_path: Path,
 
 def _meta(kk: str) -> dict[str, Any]:
     item = boto3.client("dynamodb").get_item(
-        TableName=storage.CensusItem.Meta.table_name, Key={"pk": {"S": f"HH#{kk}"}, "sk": {"S": "META"}}
+        TableName=store.CensusItem.Meta.table_name, Key={"pk": {"S": f"HH#{kk}"}, "sk": {"S": "META"}}
     )["Item"]
     return {k: next(iter(v.values())) for k, v in item.items()}
 
@@ -349,7 +349,7 @@ def test_duplicates_mark_both_households_once(responded: dict[str, Any], tmp_pat
         meta = _meta(kk)
         assert meta["status"] == "needs_review" and "visit_area" in meta  # back on the worklist
         receipt = boto3.client("dynamodb").get_item(
-            TableName=storage.CensusItem.Meta.table_name,
+            TableName=store.CensusItem.Meta.table_name,
             Key={"pk": {"S": f"RECEIPT#{meta['receipt_code']}"}, "sk": {"S": "RECEIPT"}},
         )["Item"]
         assert receipt["status"]["S"] == "needs_review"

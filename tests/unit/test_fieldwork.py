@@ -18,7 +18,7 @@ from moto import mock_aws
 from census_ops.importer import import_register, import_roster
 from census_ops.register import RegisterHousehold, read_register, write_demo_register
 from census_ops.template import create_table
-from shared import storage
+from shared import store
 from shared.assignment import balance_bound
 from tests.conftest import LambdaContext, invoke, member_body, submission_body, use_table
 
@@ -92,7 +92,7 @@ def submit_online(household: RegisterHousehold, body: dict[str, Any] | None = No
 
 
 def in_index(village: str) -> set[str]:
-    return {item.pk.removeprefix("HH#") for item in storage.households_needing_visit(village)}
+    return {item.pk.removeprefix("HH#") for item in store.households_needing_visit(village)}
 
 
 def all_pages(officer: str, limit: str = "7") -> list[dict[str, Any]]:
@@ -198,9 +198,9 @@ def test_visits_move_the_status_and_count_attempts(field: list[RegisterHousehold
     assert (status, answer["status"], answer["version"]) == (201, "interviewed", 1)
     assert visit("OFC-4", third.kk, interview, key="tablet-7-visit-1") == (status, answer), "a retry replays"
     assert third.kk not in in_index(village)
-    versions = storage.list_versions(third.kk)
+    versions = store.list_versions(third.kk)
     assert [(v.version, v.channel) for v in versions] == [(1, "interview")]
-    visits = storage.list_visits(third.kk)
+    visits = store.list_visits(third.kk)
     assert [(v.outcome, int(v.version), int(v.attempt)) for v in visits] == [("interviewed", 1, 1)]
 
 
@@ -296,7 +296,7 @@ def test_progress_figures_follow_every_status_change(field: list[RegisterHouseho
     assert sum(c["households"] for c in before["children"]) == 300
     statuses = ("pending", "clean", "needs_review", "interviewed", "not_home", "refused", "moved")
     assert sum(before[s] for s in statuses) == 300, "every household is counted in exactly one status"
-    fresh = next(h for h in field if storage.household_states([h.kk])[h.kk].status == "pending")
+    fresh = next(h for h in field if store.household_states([h.kk])[h.kk].status == "pending")
     assert submit_online(fresh)[0] == 201
     after = progress()
     assert (after["pending"], after["clean"], after["responded_online"], after["to_visit"]) == (
@@ -313,7 +313,7 @@ def test_a_new_generation_keeps_recorded_visits(field: list[RegisterHousehold]) 
     kk = next(e["kk"] for e in all_pages("OFC-3") if not e["done"])
     assert visit("OFC-3", kk, {"outcome": "refused"})[0] == 201
     generate(CITY, who("SPV-CITY", "supervisor"))
-    assert [v.outcome for v in storage.list_visits(kk)] == ["refused"]
+    assert [v.outcome for v in store.list_visits(kk)] == ["refused"]
     entry = next(e for e in all_pages("OFC-3") if e["kk"] == kk)
     assert (entry["status"], entry["reason"], entry["visit_attempts"]) == ("refused", "revisit", 1)
 
@@ -346,7 +346,7 @@ def test_nationwide_schedule_fans_out_through_sqs(
     event = {"Records": [record(messages[0]["Body"], "good"), record("not json", "bad")]}
     answer = handler(event, LambdaContext())
     assert answer == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
-    generation = storage.WorklistGeneration.get(f"AREA#{SLS1[:10]}", "WORKLISTS")
+    generation = store.WorklistGeneration.get(f"AREA#{SLS1[:10]}", "WORKLISTS")
     assert generation.generated_by == "schedule"
 
 
@@ -356,19 +356,19 @@ def test_roster_reimport_is_idempotent_and_drops_areas_no_longer_covered(
     moved = tmp_path / "roster.csv"
     moved.write_text(ROSTER.replace(f"OFC-2,Dewi Lestari,officer,{SLS1}", f"OFC-2,Dewi Lestari,officer,{SLS3}"))
     assert import_roster(moved).officers_written == 6
-    covering_sls1 = {e.officer for e in storage.roster_within(SLS1) if e.role == "officer"}
+    covering_sls1 = {e.officer for e in store.roster_within(SLS1) if e.role == "officer"}
     assert covering_sls1 == {"OFC-1"}
     assert import_roster(moved).officers_written == 6
     restored = tmp_path / "restored.csv"
     restored.write_text(ROSTER)
     import_roster(restored)
-    assert {e.officer for e in storage.roster_within(SLS1) if e.role == "officer"} == {"OFC-1", "OFC-2"}
+    assert {e.officer for e in store.roster_within(SLS1) if e.role == "officer"} == {"OFC-1", "OFC-2"}
 
 
 def test_reimporting_the_register_never_counts_a_household_twice(
     field: list[RegisterHousehold], tmp_path: Path
 ) -> None:
-    rows = storage.progress_rows(CITY)
+    rows = store.progress_rows(CITY)
     before = {r.sk: (int(r.households), int(r.pending) + int(r.clean)) for r in rows}
     register = tmp_path / "register.csv"
     write_demo_register(register, 300, seed=11)
@@ -376,7 +376,7 @@ def test_reimporting_the_register_never_counts_a_household_twice(
     # (as after a crash before their counters were added): counted once, not again.
     report = import_register(register, restart=True, workers=1)
     assert report.households_written == 300 and not report.errors
-    after = {r.sk: (int(r.households), int(r.pending) + int(r.clean)) for r in storage.progress_rows(CITY)}
+    after = {r.sk: (int(r.households), int(r.pending) + int(r.clean)) for r in store.progress_rows(CITY)}
     assert after == before
     assert sum(h for h, _ in after.values()) == 300
 

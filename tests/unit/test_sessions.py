@@ -16,7 +16,7 @@ import pytest
 
 from census_ops.importer import import_roster
 from census_ops.register import RegisterHousehold
-from shared import storage
+from shared import store
 from shared.errors import OnlinePhaseClosed
 from shared.nik import make_nik
 from shared.residents import household_view, save_draft
@@ -112,7 +112,7 @@ def test_first_sign_in_with_a_non_head_nik_sets_the_password(household: Register
     # Stored as a salted scrypt hash: the password itself is nowhere in the table.
     dump = json.dumps(table_items(moto_table))
     assert PASSWORD not in dump
-    credential = storage.load_household(household.kk).credential  # type: ignore[union-attr]
+    credential = store.load_household(household.kk).credential  # type: ignore[union-attr]
     assert credential is not None and credential.password_hash.startswith("scrypt$")
 
 
@@ -129,7 +129,7 @@ def test_a_weak_new_password_is_refused_with_its_rule(household: RegisterHouseho
     status, _, answer = sign_in(household.kk, household.members[0].nik, new_password=password)
     assert (status, error_code(answer)) == (422, code)
     assert {(d["code"], d["field"]) for d in answer["error"]["details"]} >= {(code, "new_password")}
-    assert storage.load_household(household.kk).credential is None  # type: ignore[union-attr]
+    assert store.load_household(household.kk).credential is None  # type: ignore[union-attr]
 
 
 def test_a_password_containing_the_kk_or_a_nik_is_refused(household: RegisterHousehold) -> None:
@@ -243,7 +243,7 @@ def test_a_session_opens_only_its_own_household(households: list[RegisterHouseho
     assert (status, error_code(answer)) == (403, "session_wrong_household")
     status, _, answer = status_of(theirs.kk, {}, bearer(token))
     assert (status, error_code(answer)) == (403, "session_wrong_household")
-    assert storage.load_household(theirs.kk).state.version == 0  # type: ignore[union-attr]
+    assert store.load_household(theirs.kk).state.version == 0  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------- drafts
@@ -345,10 +345,10 @@ def test_submit_from_a_session_without_respondent_nik_and_the_draft_goes(
         "members": [{**m, "added_because": None, "from_register": True} for m in body["members"]],
         "departed": [],
     }
-    stored = storage.list_versions(household.kk)[-1]
+    stored = store.list_versions(household.kk)[-1]
     assert stored.respondent_nik == household.members[-1].nik
     assert [m["from_register"] for m in stored.members] == [True] * len(household.members)
-    assert not storage.load_household(household.kk).draft  # type: ignore[union-attr]
+    assert not store.load_household(household.kk).draft  # type: ignore[union-attr]
 
 
 def test_once_claimed_kk_and_nik_alone_no_longer_read_or_change_the_household(household: RegisterHousehold) -> None:
@@ -360,13 +360,13 @@ def test_once_claimed_kk_and_nik_alone_no_longer_read_or_change_the_household(ho
     assert (status, error_code(answer)) == (401, "password_required")
     status, _, answer = status_of(household.kk, {"respondent_nik": household.members[0].nik, "password": "wrong-one"})
     assert (status, error_code(answer)) == (401, "invalid_credentials")
-    assert storage.load_household(household.kk).state.version == 0  # type: ignore[union-attr]
+    assert store.load_household(household.kk).state.version == 0  # type: ignore[union-attr]
     # With the password both work; the password is not part of the stored response.
     status, _, answer = submit(household.kk, {**body, "password": PASSWORD})
     assert status == 201, answer
     status, _, answer = status_of(household.kk, {"respondent_nik": household.members[0].nik, "password": PASSWORD})
     assert status == 200 and answer["version"] == 1
-    assert PASSWORD not in json.dumps(storage.list_versions(household.kk)[-1].attribute_values, default=str)
+    assert PASSWORD not in json.dumps(store.list_versions(household.kk)[-1].attribute_values, default=str)
 
 
 def test_register_members_left_out_need_a_reason(household: RegisterHousehold) -> None:
@@ -376,12 +376,12 @@ def test_register_members_left_out_need_a_reason(household: RegisterHousehold) -
     body["members"] = [m for m in body["members"] if m["nik"] != left_out.nik]
     status, _, answer = submit(household.kk, body, bearer(token))
     assert (status, answer["status"]) == (201, "needs_review")
-    assert storage.list_versions(household.kk)[-1].review_reasons == ["member_missing_without_reason"]
+    assert store.list_versions(household.kk)[-1].review_reasons == ["member_missing_without_reason"]
 
     body["departed"] = [{"nik": left_out.nik, "reason": "died"}]
     status, _, answer = submit(household.kk, body, bearer(token))
     assert (status, answer["status"]) == (200, "clean"), answer
-    stored = storage.list_versions(household.kk)[-1]
+    stored = store.list_versions(household.kk)[-1]
     assert stored.departed == [{"nik": left_out.nik, "reason": "died"}]
 
 
@@ -406,12 +406,12 @@ def test_members_not_on_the_register_carry_added_because(household: RegisterHous
     body["members"].append(baby)
     status, _, answer = submit(household.kk, body, bearer(token))
     assert (status, answer["status"]) == (201, "needs_review")
-    assert "member_added_without_reason" in storage.list_versions(household.kk)[-1].review_reasons
+    assert "member_added_without_reason" in store.list_versions(household.kk)[-1].review_reasons
 
     body["members"][-1] = {**baby, "added_because": "born"}
     status, _, answer = submit(household.kk, body, bearer(token))
     assert (status, answer["status"]) == (200, "clean"), answer
-    stored = storage.list_versions(household.kk)[-1]
+    stored = store.list_versions(household.kk)[-1]
     assert [m["from_register"] for m in stored.members] == [True] * len(household.members) + [False]
     assert stored.members[-1]["added_because"] == "born"
 
@@ -441,7 +441,7 @@ def test_departures_and_additions_that_contradict_the_register_are_422(
         assert status == 422, (code, answer)
         details = {(d["code"], d["field"]) for d in answer["error"]["details"]}
         assert any(c == code and (field is None or f == field) for c, f in details), details
-    assert storage.load_household(household.kk).state.version == 0  # type: ignore[union-attr]
+    assert store.load_household(household.kk).state.version == 0  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------- password reset
@@ -491,9 +491,9 @@ def test_a_supervisor_of_the_area_resets_a_forgotten_password(
     status, _, answer = reset(household.kk, "SPV-HERE", "supervisor")
     assert status == 200, answer
     assert answer["kk"] == household.kk and answer["reset_by"] == "SPV-HERE"
-    records = storage.list_password_resets(household.kk)
+    records = store.list_password_resets(household.kk)
     assert [(r.reset_by, r.reset_at) for r in records] == [("SPV-HERE", answer["reset_at"])]
-    assert storage.get_guesses(household.kk).failures == 0  # type: ignore[union-attr]
+    assert store.get_guesses(household.kk).failures == 0  # type: ignore[union-attr]
     # The household is unclaimed again: the next sign-in chooses a new password.
     status, _, answer = sign_in(household.kk, household.members[0].nik, password=PASSWORD)
     assert (status, error_code(answer)) == (401, "password_setup_required")
@@ -508,10 +508,10 @@ def test_a_supervisor_of_the_area_resets_a_forgotten_password(
         status_of(household.kk, {}, bearer(before_reset)),
     ):
         assert (status, error_code(answer)) == (401, "session_invalid"), answer
-    assert storage.load_household(household.kk).state.version == 0  # type: ignore[union-attr]
+    assert store.load_household(household.kk).state.version == 0  # type: ignore[union-attr]
     # Reset records stay out of the Query that proves a household (it reads META..REGISTER).
-    proving = storage.CensusItem.query(
-        storage.household_pk(household.kk), storage.CensusItem.sk.between(storage.META_SK, storage.REGISTER_SK)
+    proving = store.CensusItem.query(
+        store.household_pk(household.kk), store.CensusItem.sk.between(store.META_SK, store.REGISTER_SK)
     )
     assert [i.sk for i in proving] == ["META", "META#CREDENTIAL", "REGISTER"]
 
@@ -544,7 +544,7 @@ def test_drafts_expire_when_the_online_phase_closes(household: RegisterHousehold
     session = verify_token(token, settings=config, now=now)
     saved = save_draft(session, b'{"members": [{"religion": "islam"}]}', None, settings=config, now=now)
     assert saved.expires_at == closing.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    assert int(storage.load_household(household.kk).draft.expires_at) == int(closing.timestamp())  # type: ignore[union-attr]
+    assert int(store.load_household(household.kk).draft.expires_at) == int(closing.timestamp())  # type: ignore[union-attr]
     assert household_view(session, settings=config, now=now)[0]["draft"] is not None
     later = closing + timedelta(seconds=1)
     assert household_view(session, settings=config, now=later)[0]["draft"] is None  # before TTL deletes it
@@ -586,7 +586,7 @@ def test_unusable_password_characters_are_a_4xx_not_a_500(household: RegisterHou
     status, _, answer = call("sessions", "POST", "/v1/sessions", raw_body=raw)
     # pydantic's JSON parser refuses a lone surrogate outright: the body is not valid JSON.
     assert (status, error_code(answer)) == (400, "malformed_json")
-    assert storage.load_household(household.kk).credential is None  # type: ignore[union-attr]
+    assert store.load_household(household.kk).credential is None  # type: ignore[union-attr]
 
 
 def test_without_a_signing_key_sessions_answer_503(household: RegisterHousehold, monkeypatch: Any) -> None:
@@ -594,7 +594,7 @@ def test_without_a_signing_key_sessions_answer_503(household: RegisterHousehold,
     settings.cache_clear()
     status, _, answer = sign_in(household.kk, household.members[0].nik, new_password=PASSWORD)
     assert (status, error_code(answer)) == (503, "sessions_unavailable")
-    assert storage.load_household(household.kk).credential is None  # type: ignore[union-attr]
+    assert store.load_household(household.kk).credential is None  # type: ignore[union-attr]
 
 
 def test_once_claimed_a_wrong_nik_and_a_wrong_password_answer_alike(
@@ -610,4 +610,56 @@ def test_once_claimed_a_wrong_nik_and_a_wrong_password_answer_alike(
     assert (wrong_nik[0], wrong_nik[2]) == (wrong_password[0], wrong_password[2])
     assert error_code(wrong_nik[2]) == "invalid_credentials"
     # The stranger's NIK without a password was counted as a failure; the right one was not.
-    assert storage.get_guesses(household.kk).failures == 3  # type: ignore[union-attr]
+    assert store.get_guesses(household.kk).failures == 3  # type: ignore[union-attr]
+
+
+def test_in_aws_the_key_is_fetched_once_from_secrets_manager_and_cached(
+    household: RegisterHousehold, monkeypatch: Any
+) -> None:
+    """The functions get the secret's ARN, not the key: one GetSecretValue per container,
+    then every token is signed and checked with the cached key. The ARN wins over the
+    environment variable, which is for census serve and the tests only."""
+    import boto3
+    import jwt
+
+    from shared import settings as settings_module
+
+    key = "secrets-manager-session-key-" + "k" * 40
+    arn = boto3.client("secretsmanager").create_secret(Name=f"census-{uuid.uuid4()}", SecretString=key)["ARN"]
+    calls: list[str] = []
+    make_client = settings_module._secrets_manager
+
+    def counting_client(region: str) -> Any:
+        client = make_client(region)
+        client.meta.events.register(
+            "before-call.secrets-manager.GetSecretValue", lambda **_: calls.append("GetSecretValue")
+        )
+        return client
+
+    monkeypatch.setattr(settings_module, "_secrets_manager", counting_client)
+    monkeypatch.setenv("SESSION_SIGNING_SECRET_ARN", arn)
+    settings.cache_clear()
+    settings_module.secret_string.cache_clear()
+    try:
+        token = session_token(household)
+        for _ in range(3):
+            assert get_household(token)[0] == 200
+        assert calls == ["GetSecretValue"]
+        # Signed with the secret's value, not with SESSION_SIGNING_KEY (still set here).
+        claims = jwt.decode(token, key, algorithms=["HS256"], audience="census-resident")
+        assert claims["sub"] == household.kk
+    finally:
+        settings_module.secret_string.cache_clear()
+
+
+def test_when_secrets_manager_fails_sign_in_answers_503_and_tries_again_later(
+    household: RegisterHousehold, monkeypatch: Any
+) -> None:
+    from shared import settings as settings_module
+
+    monkeypatch.setenv("SESSION_SIGNING_SECRET_ARN", "arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:gone")
+    settings.cache_clear()
+    settings_module.secret_string.cache_clear()
+    status, _, answer = sign_in(household.kk, household.members[0].nik, new_password=PASSWORD)
+    assert (status, error_code(answer)) == (503, "sessions_unavailable")
+    assert settings_module.secret_string.cache_info().currsize == 0  # not cached: the next cold path retries

@@ -1,0 +1,239 @@
+"""The store: all DynamoDB access, and the single-table layout it writes.
+
+One table, keys `pk`/`sk` (see `template.yaml`). A household's partition holds
+everything about it, so one Query reads what intake needs and no national peak
+funnels onto a shared key:
+
+    pk=HH#<kk>        sk=META                 mutable state: status, version, receipt code
+    pk=HH#<kk>        sk=META#CREDENTIAL      the household's password hash, once it set one
+    pk=HH#<kk>        sk=META#DRAFT           the resident's saved draft (ETag, TTL at the
+                                              end of the online phase)
+    pk=HH#<kk>        sk=REGISTER             the register extract (address, SLS, members)
+    pk=HH#<kk>        sk=V#<version:010d>     each stored response version, kept forever
+    pk=HH#<kk>        sk=IDEM#<key>           idempotency record, written in the version's
+                                              transaction, expires (TTL `expires_at`)
+    pk=RECEIPT#<code> sk=RECEIPT              status by receipt: no personal data, one GetItem
+    pk=LOCK#<kk>      sk=LOCK                 failed KK/NIK attempts in the current window
+                                              (TTL); its own partition so that read-only
+                                              functions may be granted writes to LOCK#* only
+    pk=HH#<kk>        sk=VISIT#<id>           a field visit (outcome, note, officer)
+    pk=HH#<kk>        sk=RESET#<time>         a supervisor's password reset (who, when)
+    pk=OFFICER#<id>   sk=PROFILE              roster entry: role and covered areas
+    pk=ROSTER#<reg>   sk=<area>#<officer>     who covers what, by regency (or province)
+    pk=ASSIGN#<vill>  sk=<sls>#<kk>           worklist assignment; `officer_id` feeds the
+                                              sparse `by_officer` index
+    pk=AREA#<area>    sk=WORKLISTS            the area's last generation and its summary
+    pk=PROGRESS#<reg> sk=<sls>                counters per SLS, updated in the same
+                                              transaction as every status change
+    pk=PROGRESS#<prov> sk=<regency>           which regencies have counters
+    pk=IMPORT#<id>    sk=IMPORT               register-import checkpoint (resume)
+    pk=TABLES#<area>  sk=<table>              a published population table (suppressed)
+    pk=HH#<kk>        sk=FLAG#<reason>#<other kk>#v<version>
+                                              a check's review flag (people counted twice)
+
+META, META#CREDENTIAL, META#DRAFT and REGISTER sort together, so the one Query that
+proves a household also reads its password hash and draft (and nothing else: RESET#,
+V#, VISIT# sort after REGISTER, IDEM# before META).
+
+META carries `visit_area`/`visit_order` only while the household needs a field visit,
+which makes the `needs_visit` index sparse.
+
+Where to look: `schema` (the items and every key format), `client` (bind(), retries,
+timeouts), `faults` (DynamoDB faults -> the retryable 503), `records` (what the domain
+gets back), then one module per concern: `households`, `submissions`, `guesses`,
+`credentials`, `fieldwork`, `progress`, `imports`, `outputs`. Domain code imports from here.
+"""
+
+from shared.store.client import RETRIES, bind, pynamodb_retries
+from shared.store.credentials import (
+    AlreadyExists,
+    DraftConflict,
+    list_password_resets,
+    reset_password,
+    save_draft,
+    set_password,
+)
+from shared.store.faults import ConditionFailed, store_busy
+from shared.store.fieldwork import (
+    VisitChange,
+    area_assignments,
+    get_assignment,
+    get_officer,
+    get_visit,
+    households_needing_visit,
+    list_visits,
+    officer_worklist_page,
+    replace_assignments,
+    roster_within,
+    save_generation,
+    save_officers,
+    save_visit,
+    visit_backlog,
+    worklist_start,
+)
+from shared.store.guesses import Guesses, clear_failed_guesses, get_guesses, record_failed_guess
+from shared.store.households import (
+    HouseholdSnapshot,
+    get_receipt,
+    household_states,
+    latest_version,
+    list_versions,
+    load_household,
+)
+from shared.store.imports import (
+    count_new_households,
+    create_households,
+    get_checkpoint,
+    households_present,
+    save_checkpoint,
+    write_registers,
+)
+from shared.store.outputs import (
+    FlagChange,
+    FlagExists,
+    HouseholdChanged,
+    PublishedTableRecord,
+    ReviewFlagRecord,
+    get_published_table,
+    list_review_flags,
+    save_published_tables,
+    save_review_flag,
+)
+from shared.store.progress import progress_counts, progress_rows, regencies_with_households
+from shared.store.records import (
+    AssignmentRecord,
+    CredentialRecord,
+    DraftRecord,
+    GenerationRecord,
+    HouseholdRecord,
+    MemberRecord,
+    OfficerRecord,
+    ProgressRecord,
+    ReceiptRecord,
+    RegisterRecord,
+    ReplayRecord,
+    RosterRecord,
+    VersionRecord,
+    VisitDue,
+    VisitRecord,
+)
+from shared.store.schema import (
+    META_SK,
+    PROGRESS_FIELDS,
+    REGISTER_SK,
+    CensusItem,
+    GuessCounter,
+    HouseholdRegister,
+    HouseholdState,
+    IdempotencyRecord,
+    OfficerProfile,
+    RegisterMember,
+    ResponseVersion,
+    WorklistGeneration,
+    household_pk,
+    officer_pk,
+    version_sk,
+    visit_keys,
+)
+from shared.store.submissions import (
+    IdempotentReplay,
+    NewVersion,
+    VersionConflict,
+    VisitReplay,
+    get_idempotency_record,
+    save_version,
+)
+
+__all__ = [
+    "META_SK",
+    "PROGRESS_FIELDS",
+    "REGISTER_SK",
+    "RETRIES",
+    "AlreadyExists",
+    "AssignmentRecord",
+    "CensusItem",
+    "ConditionFailed",
+    "CredentialRecord",
+    "DraftConflict",
+    "DraftRecord",
+    "FlagChange",
+    "FlagExists",
+    "GenerationRecord",
+    "GuessCounter",
+    "Guesses",
+    "HouseholdChanged",
+    "HouseholdRecord",
+    "HouseholdRegister",
+    "HouseholdSnapshot",
+    "HouseholdState",
+    "IdempotencyRecord",
+    "IdempotentReplay",
+    "MemberRecord",
+    "NewVersion",
+    "OfficerProfile",
+    "OfficerRecord",
+    "ProgressRecord",
+    "PublishedTableRecord",
+    "ReceiptRecord",
+    "RegisterMember",
+    "RegisterRecord",
+    "ReplayRecord",
+    "ResponseVersion",
+    "ReviewFlagRecord",
+    "RosterRecord",
+    "VersionConflict",
+    "VersionRecord",
+    "VisitChange",
+    "VisitDue",
+    "VisitRecord",
+    "VisitReplay",
+    "WorklistGeneration",
+    "area_assignments",
+    "bind",
+    "clear_failed_guesses",
+    "count_new_households",
+    "create_households",
+    "get_assignment",
+    "get_checkpoint",
+    "get_guesses",
+    "get_idempotency_record",
+    "get_officer",
+    "get_published_table",
+    "get_receipt",
+    "get_visit",
+    "household_pk",
+    "household_states",
+    "households_needing_visit",
+    "households_present",
+    "latest_version",
+    "list_password_resets",
+    "list_review_flags",
+    "list_versions",
+    "list_visits",
+    "load_household",
+    "officer_pk",
+    "officer_worklist_page",
+    "progress_counts",
+    "progress_rows",
+    "pynamodb_retries",
+    "record_failed_guess",
+    "regencies_with_households",
+    "replace_assignments",
+    "reset_password",
+    "roster_within",
+    "save_checkpoint",
+    "save_draft",
+    "save_generation",
+    "save_officers",
+    "save_published_tables",
+    "save_review_flag",
+    "save_version",
+    "save_visit",
+    "set_password",
+    "store_busy",
+    "version_sk",
+    "visit_backlog",
+    "visit_keys",
+    "worklist_start",
+    "write_registers",
+]

@@ -1,0 +1,249 @@
+"""The field phase's items: the officer roster, worklists (the needs_visit backlog,
+assignments, generations) and visits to households."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from shared.areas import ancestors
+from shared.store.client import transaction_connection
+from shared.store.faults import mapped_faults
+from shared.store.progress import progress_actions, progress_item
+from shared.store.records import (
+    AssignmentRecord,
+    GenerationRecord,
+    OfficerRecord,
+    RosterRecord,
+    VisitDue,
+    VisitRecord,
+)
+from shared.store.schema import (
+    ASSIGNMENT_PREFIX,
+    META_SK,
+    PROFILE_SK,
+    RECEIPT_SK,
+    VISIT_PREFIX,
+    Assignment,
+    CensusItem,
+    HouseholdState,
+    NeedsVisitIndex,
+    OfficerProfile,
+    Receipt,
+    RosterEntry,
+    VisitEntry,
+    WorklistGeneration,
+    assignment_key,
+    assignments_pk,
+    generation_key,
+    household_pk,
+    officer_id_of,
+    officer_pk,
+    parse_worklist_order,
+    receipt_pk,
+    roster_pk,
+    roster_sk,
+    visit_sk,
+)
+from shared.store.submissions import classify_cancellation
+
+# ---------------------------------------------------------------- roster
+
+
+@mapped_faults
+def get_officer(officer_id: str) -> OfficerRecord | None:
+    try:
+        profile = OfficerProfile.get(officer_pk(officer_id), PROFILE_SK)
+    except OfficerProfile.DoesNotExist:
+        return None
+    return OfficerRecord(officer_id, profile.name, profile.role, tuple(str(a) for a in profile.areas))
+
+
+@mapped_faults
+def save_officers(profiles: Sequence[OfficerProfile]) -> None:
+    """Profiles and their roster entries; entries for areas an officer no longer covers go."""
+    old = {p.pk: p for p in OfficerProfile.batch_get([(p.pk, PROFILE_SK) for p in profiles])}
+    with CensusItem.batch_write() as batch:
+        for profile in profiles:
+            officer_id = officer_id_of(profile.pk)
+            previous = old.get(profile.pk)
+            for area in {str(a) for a in (previous.areas if previous else [])} - {str(a) for a in profile.areas}:
+                batch.delete(RosterEntry(roster_pk(area), roster_sk(area, officer_id)))
+            batch.save(profile)
+            for area in map(str, profile.areas):
+                batch.save(
+                    RosterEntry(
+                        roster_pk(area), roster_sk(area, officer_id), officer=officer_id, role=profile.role, area=area
+                    )
+                )
+
+
+@mapped_faults
+def roster_within(area: str) -> list[RosterRecord]:
+    """Roster entries for `area`, everything inside it, and its enclosing areas (an officer
+    covering the whole district covers each of its villages)."""
+    partition = roster_pk(area)
+    entries = [e for e in RosterEntry.query(partition, RosterEntry.sk.startswith(area)) if isinstance(e, RosterEntry)]
+    for parent in ancestors(area):
+        if len(parent) >= 4:
+            entries += [
+                e
+                for e in RosterEntry.query(partition, RosterEntry.sk.startswith(roster_sk(parent, "")))
+                if isinstance(e, RosterEntry)
+            ]
+    return [RosterRecord(e.officer, e.role, e.area) for e in entries]
+
+
+# ---------------------------------------------------------------- worklists
+
+
+@mapped_faults
+def households_needing_visit(village: str, within: str | None = None) -> list[HouseholdState]:
+    """The village's backlog from the sparse index, as stored: reads grow with the backlog only."""
+    condition = NeedsVisitIndex.visit_order.startswith(within) if within else None
+    return list(HouseholdState.needs_visit.query(village, condition))
+
+
+@mapped_faults
+def visit_backlog(village: str, within: str | None = None) -> list[VisitDue]:
+    """The households of `village` (within the SLS or sub-SLS `within`) that need a visit."""
+    due = [parse_worklist_order(item.visit_order) for item in households_needing_visit(village, within)]
+    return [VisitDue(kk=kk, sls_code=sls_code) for sls_code, kk in due]
+
+
+@mapped_faults
+def area_assignments(village: str) -> list[AssignmentRecord]:
+    return [AssignmentRecord.of(a) for a in Assignment.query(assignments_pk(village)) if isinstance(a, Assignment)]
+
+
+@mapped_faults
+def replace_assignments(old: Sequence[AssignmentRecord], new: Sequence[AssignmentRecord]) -> None:
+    """Put the new generation, delete what it no longer holds. Visits live on the
+    household, not on assignments, so none is lost."""
+    keep = {assignment_key(a.sls_code, a.kk) for a in new}
+    with CensusItem.batch_write() as batch:
+        for record in old:
+            if assignment_key(record.sls_code, record.kk) not in keep:
+                batch.delete(record.item())
+        for record in new:
+            batch.save(record.item())
+
+
+@mapped_faults
+def save_generation(generation: GenerationRecord) -> None:
+    WorklistGeneration(
+        *generation_key(generation.area),
+        generated_at=generation.generated_at,
+        generated_by=generation.generated_by,
+        households=generation.households,
+        officers=generation.officers,
+        summary=generation.summary,
+    ).save()
+
+
+@mapped_faults
+def get_assignment(sls_code: str, kk: str) -> AssignmentRecord | None:
+    try:
+        return AssignmentRecord.of(Assignment.get(*assignment_key(sls_code, kk)))
+    except Assignment.DoesNotExist:
+        return None
+
+
+def worklist_start(key: Any, officer_id: str) -> dict[str, Any] | None:
+    """`key` if it is exactly a by_officer index key on `officer_id`'s own partition (a
+    cursor a client sent back), else None: anything else would reach DynamoDB as a
+    malformed or foreign start key."""
+    names = {"pk", "sk", "officer_id", "worklist_order"}
+    if not isinstance(key, dict) or set(key) != names:
+        return None
+    if not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()):
+        return None
+    if key["officer_id"]["S"] != officer_id or not key["pk"]["S"].startswith(ASSIGNMENT_PREFIX):
+        return None
+    return dict(key)
+
+
+@mapped_faults
+def officer_worklist_page(
+    officer_id: str, limit: int, start: dict[str, Any] | None
+) -> tuple[list[AssignmentRecord], dict[str, Any] | None]:
+    """One page of the officer's assignments (by_officer index) and the key to resume from."""
+    pages = Assignment.by_officer.query(officer_id, limit=limit, last_evaluated_key=start, page_size=limit)
+    items = [AssignmentRecord.of(a) for a in pages if isinstance(a, Assignment)]
+    return items, pages.last_evaluated_key
+
+
+# ---------------------------------------------------------------- visits
+
+
+@dataclass(frozen=True)
+class VisitChange:
+    """A failed visit (not_home, refused, moved): no response version, one transaction."""
+
+    kk: str
+    sls_code: str
+    expected_version: int
+    expected_status: str
+    # A failed visit leaves version and status as they were: the attempt count it read is
+    # what tells concurrent visits apart (each gets its own attempt number).
+    expected_attempts: int
+    status: str
+    visit: VisitRecord
+    stays_on_worklist: bool
+    receipt_code: str | None
+    progress: dict[str, int]
+
+
+@mapped_faults
+def save_visit(change: VisitChange) -> None:
+    meta_actions: list[Action] = [
+        HouseholdState.status.set(change.status),
+        HouseholdState.visit_attempts.add(1),
+    ]
+    if not change.stays_on_worklist:
+        meta_actions += [HouseholdState.visit_area.remove(), HouseholdState.visit_order.remove()]
+    progress = progress_actions(change.progress)
+    items = ["visit", "meta", *(["receipt"] if change.receipt_code else []), *(["progress"] if progress else [])]
+    attempts_condition = HouseholdState.visit_attempts == change.expected_attempts
+    if change.expected_attempts == 0:
+        attempts_condition |= HouseholdState.visit_attempts.does_not_exist()
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.save(change.visit.item(change.kk), condition=VisitEntry.pk.does_not_exist())
+            tx.update(
+                HouseholdState(household_pk(change.kk), META_SK),
+                actions=meta_actions,
+                condition=(HouseholdState.version == change.expected_version)
+                & (HouseholdState.status == change.expected_status)
+                & attempts_condition,
+            )
+            if change.receipt_code:
+                tx.update(
+                    Receipt(receipt_pk(change.receipt_code), RECEIPT_SK), actions=[Receipt.status.set(change.status)]
+                )
+            if progress:
+                tx.update(progress_item(change.sls_code), actions=progress)
+    except TransactWriteError as exc:
+        classify_cancellation(exc, items, None, change.kk)
+
+
+@mapped_faults
+def get_visit(kk: str, visit_id: str) -> VisitRecord | None:
+    try:
+        return VisitRecord.of(VisitEntry.get(household_pk(kk), visit_sk(visit_id), consistent_read=True))
+    except VisitEntry.DoesNotExist:
+        return None
+
+
+@mapped_faults
+def list_visits(kk: str) -> list[VisitRecord]:
+    return [
+        VisitRecord.of(v)
+        for v in CensusItem.query(household_pk(kk), CensusItem.sk.startswith(VISIT_PREFIX))
+        if isinstance(v, VisitEntry)
+    ]

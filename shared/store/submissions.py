@@ -1,0 +1,214 @@
+"""The submission transaction: a response version and everything that moves with it, all
+or nothing; and what a cancelled transaction means (a lost race, a replay, or a 503)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from shared.store.client import transaction_connection
+from shared.store.faults import mapped_faults
+from shared.store.progress import progress_actions, progress_item
+from shared.store.records import ReplayRecord, VisitRecord
+from shared.store.schema import (
+    DRAFT_SK,
+    META_SK,
+    RECEIPT_SK,
+    Draft,
+    HouseholdState,
+    IdempotencyRecord,
+    Receipt,
+    ResponseVersion,
+    VisitEntry,
+    household_pk,
+    idempotency_sk,
+    receipt_pk,
+    version_sk,
+    visit_keys,
+)
+
+
+class VersionConflict(Exception):
+    """Another writer moved the household on since it was read: read again and retry."""
+
+
+class IdempotentReplay(Exception):
+    """The Idempotency-Key was already used: the stored record is the answer."""
+
+    def __init__(self, record: ReplayRecord):
+        super().__init__("idempotency key already used")
+        self.record = record
+
+
+class VisitReplay(Exception):
+    """The visit (same Idempotency-Key) is already recorded."""
+
+
+@mapped_faults
+def get_idempotency_record(kk: str, key: str) -> ReplayRecord | None:
+    try:
+        item = IdempotencyRecord.get(household_pk(kk), idempotency_sk(key), consistent_read=True)
+    except IdempotencyRecord.DoesNotExist:
+        return None
+    return ReplayRecord.of(item)
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    kk: str
+    sls_code: str
+    expected_version: int
+    expected_status: str
+    version: int
+    status: str
+    channel: str
+    submitted_at: str
+    first_submitted_at: str
+    receipt_code: str
+    receipt_is_new: bool
+    respondent_nik: str
+    members: list[dict[str, Any]]
+    review_reasons: list[str]
+    needs_visit: bool  # stays on (or goes onto) the field worklist
+    idempotency_key: str | None
+    request_hash: str
+    created: bool
+    idempotency_expires_at: int
+    now_epoch: int
+    progress: dict[str, int] = field(default_factory=dict)  # counter deltas for the SLS
+    visit: VisitRecord | None = None  # an interview also records the visit
+    departed: list[dict[str, Any]] | None = None
+    delete_draft: bool = False  # the household's draft is filed with this version
+
+
+@mapped_faults
+def save_version(new: NewVersion) -> None:
+    """Store a response version and move the household, all or nothing.
+
+    One transaction: the version item, META (conditional on the version and status that
+    were read, so concurrent corrections cannot both win), the receipt item, and the
+    idempotency record (conditional on absence, so concurrent retries store one version).
+    """
+    pk = household_pk(new.kk)
+    version_item = ResponseVersion(
+        pk,
+        version_sk(new.version),
+        version=new.version,
+        channel=new.channel,
+        status=new.status,
+        submitted_at=new.submitted_at,
+        respondent_nik=new.respondent_nik,
+        review_reasons=new.review_reasons,
+        members=new.members,
+        departed=new.departed,
+        idempotency_key=new.idempotency_key,
+    )
+    receipt = Receipt(
+        receipt_pk(new.receipt_code),
+        RECEIPT_SK,
+        kk=new.kk,
+        status=new.status,
+        version=new.version,
+        channel=new.channel,
+        first_submitted_at=new.first_submitted_at,
+        last_submitted_at=new.submitted_at,
+        member_count=len(new.members),
+    )
+    meta = HouseholdState(pk, META_SK)
+    meta_actions: list[Action] = [
+        HouseholdState.status.set(new.status),
+        HouseholdState.version.set(new.version),
+        HouseholdState.receipt_code.set(new.receipt_code),
+        HouseholdState.channel.set(new.channel),
+        HouseholdState.first_submitted_at.set(new.first_submitted_at),
+        HouseholdState.last_submitted_at.set(new.submitted_at),
+        HouseholdState.member_count.set(len(new.members)),
+    ]
+    if new.visit is not None:
+        meta_actions.append(HouseholdState.visit_attempts.add(1))
+    if not new.needs_visit:
+        meta_actions += [HouseholdState.visit_area.remove(), HouseholdState.visit_order.remove()]
+    else:
+        visit_area, visit_order = visit_keys(new.sls_code, new.kk)
+        meta_actions += [HouseholdState.visit_area.set(visit_area), HouseholdState.visit_order.set(visit_order)]
+    meta_condition = (HouseholdState.version == new.expected_version) & (HouseholdState.status == new.expected_status)
+    receipt_condition = Receipt.pk.does_not_exist() if new.receipt_is_new else (Receipt.kk == new.kk)
+
+    record = None
+    if new.idempotency_key is not None:
+        record = IdempotencyRecord(
+            pk,
+            idempotency_sk(new.idempotency_key),
+            request_hash=new.request_hash,
+            receipt_code=new.receipt_code,
+            version=new.version,
+            status=new.status,
+            submitted_at=new.submitted_at,
+            created=new.created,
+            expires_at=new.idempotency_expires_at,
+        )
+    # PynamoDB sends condition checks, deletes, puts, then updates; cancellation reasons
+    # come back in that order, so this list names them.
+    progress = progress_actions(new.progress)
+    items = [
+        *(["draft"] if new.delete_draft else []),
+        "version",
+        "receipt",
+        *(["idempotency"] if record else []),
+        *(["visit"] if new.visit else []),
+        "meta",
+        *(["progress"] if progress else []),
+    ]
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            if new.delete_draft:
+                tx.delete(Draft(pk, DRAFT_SK))
+            tx.save(version_item, condition=ResponseVersion.pk.does_not_exist())
+            tx.save(receipt, condition=receipt_condition)
+            if record is not None:
+                # An expired record counts as absent: TTL deletion can lag by days.
+                tx.save(
+                    record,
+                    condition=IdempotencyRecord.pk.does_not_exist() | (IdempotencyRecord.expires_at < new.now_epoch),
+                    return_values="ALL_OLD",
+                )
+            if new.visit is not None:
+                tx.save(new.visit.item(new.kk), condition=VisitEntry.pk.does_not_exist())
+            tx.update(meta, actions=meta_actions, condition=meta_condition)
+            if progress:
+                tx.update(progress_item(new.sls_code), actions=progress)
+    except TransactWriteError as exc:
+        classify_cancellation(exc, items, new.idempotency_key, new.kk)
+
+
+def classify_cancellation(exc: TransactWriteError, items: Sequence[str], key: str | None, kk: str) -> None:
+    """Raise what a cancelled household transaction means; `items` names its items in the
+    order DynamoDB reports their cancellation reasons. Anything else re-raises `exc`
+    (throttling: the caller's `mapped_faults` makes it a 503)."""
+    reasons = exc.cancellation_reasons
+    by_item = {name: (reasons[i] if i < len(reasons) else None) for i, name in enumerate(items)}
+    codes = {name: (r.code if r else None) for name, r in by_item.items()}
+    idem = by_item.get("idempotency")
+    if idem is not None and idem.code == "ConditionalCheckFailed":
+        stored = None
+        if idem.raw_item:
+            stored = ReplayRecord.of(IdempotencyRecord.from_raw_data(idem.raw_item))
+        elif key is not None:
+            stored = get_idempotency_record(kk, key)
+        if stored is not None:
+            raise IdempotentReplay(stored) from None
+    if codes.get("meta") == "ConditionalCheckFailed" or codes.get("version") == "ConditionalCheckFailed":
+        raise VersionConflict() from None
+    if any(code == "TransactionConflict" for code in codes.values()):
+        raise VersionConflict() from None
+    if codes.get("visit") == "ConditionalCheckFailed":
+        raise VisitReplay() from None
+    if codes.get("receipt") == "ConditionalCheckFailed":
+        # A freshly drawn receipt code collided (60 random bits: astronomically rare).
+        raise VersionConflict() from None
+    raise exc
