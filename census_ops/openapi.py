@@ -49,6 +49,7 @@ from shared.errors import (
     SessionWrongHousehold,
     StoreBusy,
     SupervisorOnly,
+    TableNotPublished,
     TooManyAttempts,
     Unauthorized,
     UnsupportedMediaType,
@@ -173,6 +174,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         (200,),
         "AreaTable",
         "A published population table (small cells suppressed) of an area and its child areas (supervisor)",
+        errors=(*_OFFICER, SupervisorOnly, TableNotPublished, ValidationFailed),
     ),
     ("POST", "/v1/sessions"): Operation(
         "shared.residents:SignInRequest",

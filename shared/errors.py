@@ -220,6 +220,11 @@ class ReceiptNotFound(NotFound):
     message = "No response has this receipt code."
 
 
+class TableNotPublished(NotFound):
+    code = "table_not_published"
+    message = "This table has not been published for this area yet."
+
+
 class InvalidTransition(CensusError):
     status = 409
     code = "invalid_status_transition"
@@ -279,6 +284,7 @@ CATALOGUE: tuple[type[CensusError], ...] = (
     SupervisorOnly,
     RouteNotFound,
     ReceiptNotFound,
+    TableNotPublished,
     InvalidTransition,
     NoOfficers,
     PasswordNotSet,
@@ -329,6 +335,7 @@ FIELD_PROBLEMS: dict[str, str] = {
     "area_too_large": "worklists asked for a province (the schedule generates those)",
     "invalid_cursor": "a worklist cursor not from the caller's own worklist",
     "invalid_limit": "a page size that is not a whole number from 1 to 200",
+    "invalid_table": "a population table name that is not published (pyramid, household_size, ...)",
 }
 
 

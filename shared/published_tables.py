@@ -10,14 +10,9 @@ from typing import Any
 
 from shared import analytics, store
 from shared.areas import area_code_parameter
-from shared.errors import FieldProblem, NotFound, ValidationFailed
+from shared.errors import FieldProblem, TableNotPublished, ValidationFailed
 from shared.intake import iso_utc
 from shared.officers import Caller, require_supervisor_of
-
-
-class TableNotPublished(NotFound):
-    code = "table_not_published"
-    message = "This table has not been published for this area yet."
 
 
 def with_children(area: str, shaped: dict[str, dict[str, Any]]) -> dict[str, Any]:
