@@ -19,6 +19,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from shared import analytics
 
 PARQUET_TABLES = analytics.EXPORTS
 MANIFEST = "_manifest.json"
+SCAN_SEGMENTS = 4  # parallel Scan segments of the local export
 # The empty partition a table with no rows gets, so its schema is still on disk. No real
 # regency is 0000 (AWS's partition projection starts at 1101).
 EMPTY_PARTITION = "regency=0000"
@@ -109,10 +111,15 @@ def _duckdb() -> Any:
 # ---------------------------------------------------------------- the table, as DynamoDB JSON
 
 
-def scan_household_items(client: Any, table: str, progress: Callable[[int], None]) -> Iterator[dict[str, Any]]:
-    """Every household's META and response versions, as DynamoDB's export writes items."""
+def scan_household_items(
+    client: Any, table: str, progress: Callable[[int], None], segment: int = 0, segments: int = 1
+) -> Iterator[dict[str, Any]]:
+    """Every household's META and response versions (one segment of a parallel Scan), as
+    DynamoDB's export writes items."""
     pages = client.get_paginator("scan").paginate(
         TableName=table,
+        Segment=segment,
+        TotalSegments=segments,
         FilterExpression="begins_with(pk, :household) AND (sk = :meta OR begins_with(sk, :version))",
         ExpressionAttributeValues={":household": {"S": "HH#"}, ":meta": {"S": "META"}, ":version": {"S": "V#"}},
     )
@@ -131,10 +138,11 @@ def write_export_lines(items: Iterator[dict[str, Any]], path: Path) -> int:
 
 
 def register_export(connection: Any, lines: Path, export_id: str = "local") -> None:
-    """`dynamodb_export` over DynamoDB-JSON lines, with the columns Athena's table has."""
+    """`dynamodb_export`: DynamoDB-JSON lines (a file or a glob) read once into a table with
+    the columns Athena's table has (each export query reads it twice or more)."""
     escaped = str(lines).replace("'", "''")
     connection.execute(
-        "CREATE OR REPLACE VIEW dynamodb_export AS "  # noqa: S608 - our own names and paths
+        "CREATE OR REPLACE TEMP TABLE dynamodb_export AS "  # noqa: S608 - our own names and paths
         f"SELECT '{export_id}' AS export_id, \"Item\" AS item FROM read_json('{escaped}', "
         f"format = 'newline_delimited', columns = {{'Item': '{ITEM_TYPE}'}})"
     )
@@ -181,15 +189,21 @@ def write_parquet_layout(
     _private_dir(out.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))  # 0700, beside out
     try:
-        lines = staging / "export.jsonl"  # personal data: inside the private staging folder
-        items = write_export_lines(scan_household_items(client, table, progress), lines)
+        # Personal data: inside the private staging folder. A parallel Scan, one file a segment.
+        def scan(segment: int) -> int:
+            found = scan_household_items(client, table, progress, segment, SCAN_SEGMENTS)
+            return write_export_lines(found, staging / f"export-{segment}.jsonl")
+
+        with ThreadPoolExecutor(max_workers=SCAN_SEGMENTS) as pool:
+            items = sum(pool.map(scan, range(SCAN_SEGMENTS)))
         result = staging / "set"
         _private_dir(result)
         with duckdb.connect() as connection:
-            register_export(connection, lines)
+            register_export(connection, staging / "export-*.jsonl")
             counts = flatten(connection, result, reference_date)
             households = int(connection.execute("SELECT count(*) FROM flat_household").fetchone()[0])
-        lines.unlink()
+        for lines in staging.glob("export-*.jsonl"):
+            lines.unlink()
         (result / MANIFEST).write_text(
             json.dumps(
                 {
