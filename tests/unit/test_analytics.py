@@ -380,3 +380,33 @@ def test_supervisors_see_the_other_household_and_residents_do_not(responded: dic
     resident_view = receipt_status(_meta(first.kk)["receipt_code"])
     assert resident_view["status"] == "needs_review"
     assert second.kk not in json.dumps(resident_view)
+
+
+def test_the_national_figures_arithmetic() -> None:
+    """docs/performance.md's national figures from the bench's measurements, by hand."""
+    from census_ops.bench.analytics import national
+
+    million = {
+        "persons": 4_000_000,
+        "households": 1_000_000,
+        "person_parquet_bytes": 32_000_000,  # 8 MB per million persons
+        "scanned_bytes": {
+            "pyramid": 8_000_000,  # 2 MB per million persons -> 540.4 MB nationally
+            "household_size": 100,  # 7,000 bytes nationally: billed as Athena's 10 MB minimum
+            "relationship": 0,
+            "response_channel": 0,
+            "duplicates": 0,
+            "moved_out_not_found": 0,
+        },
+    }
+    city = {"households": 1_000, "table_bytes": 1_500_000, "export_seconds": 1.0}
+    figures = national(city, million)
+    assert figures["person_parquet_bytes_per_million_persons"] == 8_000_000
+    assert figures["national_person_parquet_bytes"] == 8 * 270_200_000
+    pyramid = figures["queries"]["pyramid"]
+    assert pyramid["national_bytes"] == 2 * 270_200_000
+    assert pyramid["national_usd"] == round(540_400_000 / 1e12 * 5, 4)  # $0.0027
+    assert figures["queries"]["household_size"]["national_usd"] == round(10_000_000 / 1e12 * 5, 4)
+    assert figures["export"]["table_bytes_per_household"] == 1_500
+    assert figures["export"]["national_table_gb"] == 105.0  # 1,500 bytes x 70 M
+    assert figures["export"]["national_export_usd"] == 10.5  # $0.10 per GB
