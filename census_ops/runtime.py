@@ -133,6 +133,9 @@ def target_store(args: argparse.Namespace) -> Iterator[None]:
         from shared import store
         from shared.settings import settings
 
+        if args.table and args.table != os.environ.get("TABLE_NAME"):
+            os.environ["TABLE_NAME"] = args.table  # the table named, not the environment's
+            settings.cache_clear()
         store.bind(settings())
         yield
 

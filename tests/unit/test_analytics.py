@@ -410,3 +410,30 @@ def test_the_national_figures_arithmetic() -> None:
     assert figures["export"]["table_bytes_per_household"] == 1_500
     assert figures["export"]["national_table_gb"] == 105.0  # 1,500 bytes x 70 M
     assert figures["export"]["national_export_usd"] == 10.5  # $0.10 per GB
+
+
+def test_one_command_prints_the_pyramid_and_the_people_counted_twice(
+    moto_table: str, households: list[RegisterHousehold], tmp_path: Path, capsys: Any
+) -> None:
+    """The demo field phase's responses (census_ops.examples.counted_twice, as
+    `census demo-fieldwork` sends them), then `census outputs` on the same table."""
+    from census_ops.examples import counted_twice, example_submission
+    from shared.intake import submit_response
+    from shared.settings import settings
+
+    online = households[:30]
+    bodies = {h.kk: example_submission(h, 0) for h in online}
+    counted_twice(bodies, online, pairs=3, moved_out=2)
+    for household in online:
+        submit_response(household.kk, json.dumps(bodies[household.kk]), None, settings=settings())
+    capsys.readouterr()
+    out = tmp_path / "parquet"
+    assert main(["outputs", "--area", "1671", "--table", moto_table, "--parquet", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "pyramid - 1671\n" in printed and "0-4" in printed and "75+" in printed
+    assert "People counted twice (3 NIKs in 6 households)" in printed
+    assert "Moved out and found in no household (2)" in printed
+    assert "Marked for review: 6 households moved to needs_review" in printed
+    # Again: the same people, nothing marked twice.
+    assert main(["outputs", "--area", "1671", "--table", moto_table, "--parquet", str(out)]) == 0
+    assert "0 households moved to needs_review, 6 already flagged" in capsys.readouterr().out
