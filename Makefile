@@ -11,7 +11,7 @@ SAM_CLI_VERSION := 1.170.0
 
 .PHONY: install run test lint typecheck validate unit integration browser build site bench clean
 
-install: $(VENV)/.installed node_modules/.installed $(SAM) .tools/java.ok
+install: $(VENV)/.installed node_modules/.installed $(SAM) .tools/java.ok .tools/poppler.ok .tools/chromium.ok
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ $(SAM):
 	@mkdir -p .tools
 	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends default-jre-headless; }
 	@java -version 2>&1 | head -1
+	@touch $@
+
+# The proof's content tests (tests/unit/test_proof.py) read the PDF with poppler-utils'
+# pdftotext, pdftoppm and pdfinfo: installed from apt when missing, so they never skip.
+.tools/poppler.ok:
+	@mkdir -p .tools
+	@command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null && command -v pdfinfo >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils; }
+	@pdftotext -v 2>&1 | head -1
 	@touch $@
 
 # The browser tests (tests/browser) drive Debian's Chromium through playwright-core: installed

@@ -9,6 +9,8 @@ import json
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -78,6 +80,61 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+FIRST_HOUSEHOLDS_WAIT_SECONDS = 15.0  # then serve anyway: they land moments later
+
+
+def _load_handlers() -> None:
+    """Import every function now, as containers would (each binds the store with the Lambda
+    client settings at import), then give this local process the operations' patient client:
+    a JVM still warming up on a busy laptop must slow a request down, not fail it."""
+    from census_ops.runtime import PATIENT
+    from census_ops.template import api_routes, load_handler
+
+    for route in api_routes():
+        load_handler(route)
+    PATIENT.bind()
+
+
+def _start_imports(register: Path, roster: Path, *, store: str, fresh_table: bool) -> threading.Thread | None:
+    """The register and roster imports. A first start serves at once and imports in the
+    background (households answer as they land, the register's first ones - the printed
+    curl's - before the URL is printed); a restart finds the import done and skips it. On
+    moto (one thread at a time) or after a finished import: in the foreground. Resumable
+    either way: a stop in the middle resumes from the checkpoint on the next start."""
+    from census_ops.importer import import_progress
+
+    progress = None if store == "memory" else import_progress(register)
+    if store == "memory" or progress == "done":
+        import_register_file(register, store=store, fresh_table=fresh_table)
+        fieldwork_cli.import_roster_file(roster)
+        return None
+    landed = threading.Event()
+    if progress == "partial":  # a restart in the middle: the first households are in already
+        landed.set()
+    began = time.monotonic()
+
+    def work() -> None:
+        from census_ops.failures import explain
+
+        try:
+            import_register_file(register, store=store, fresh_table=fresh_table, landed=landed.set)
+            fieldwork_cli.import_roster_file(roster)
+            print(f"Register and roster imported in {time.monotonic() - began:.0f} s.", file=sys.stderr)
+        except Exception as error:  # the service keeps serving what has landed
+            print(
+                f"census: the import stopped: {explain(error) or repr(error)}; "
+                "restart `census serve` to resume it from its checkpoint",
+                file=sys.stderr,
+            )
+        finally:
+            landed.set()
+
+    thread = threading.Thread(target=work, name="import", daemon=True)
+    thread.start()
+    landed.wait(FIRST_HOUSEHOLDS_WAIT_SECONDS)
+    return thread
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from census_ops.local_api import LocalApi
     from census_ops.site import site_mounts
@@ -99,8 +156,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # it is a Secrets Manager secret); set before local_store() reads the settings.
     os.environ.setdefault("SESSION_SIGNING_KEY", hmac.new(secret, b"resident-sessions", "sha256").hexdigest())
     with local_store(args.store, data_dir, LOCAL_TABLE) as fresh_table:
-        import_register_file(register, store=args.store, fresh_table=fresh_table)
-        fieldwork_cli.import_roster_file(roster)
+        _load_handlers()
+        importing = _start_imports(register, roster, store=args.store, fresh_table=fresh_table)
         api = LocalApi(
             api_routes(),
             port=args.port,
@@ -123,6 +180,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         _print_demo_tokens(roster, secret)
+        if importing is not None:
+            print(
+                "Importing the register in the background: households answer as they land "
+                "(the one above already has). The bar shows the rest.",
+                file=sys.stderr,
+            )
         engine = " and DynamoDB Local" if args.store == "dynamodb-local" else ""
         print(f"Ctrl-C stops the service{engine}.\n", file=sys.stderr)
         signal.signal(signal.SIGTERM, _interrupt)
@@ -132,7 +195,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="census", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="census",
+        description=__doc__,
+        epilog="--debug (or CENSUS_DEBUG=1): a traceback instead of a one-line error",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the API locally on DynamoDB Local with a register")
@@ -163,9 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.register(commands)
     analytics_cli.register(commands)
     smoke.register(commands)
-    from census_ops import load, openapi  # robustness checks: the load run and the OpenAPI document
+    from census_ops import load, openapi, recount, soak  # robustness: load, soak, counters, OpenAPI document
 
     load.register(commands)
+    soak.register(commands)
+    recount.register(commands)
     openapi.register(commands)
     from census_ops import site  # the static site (web/ + the API reference) for the bucket
 
@@ -174,8 +243,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    """Runs one command. An expected failure (DynamoDB Local not starting, an endpoint that
+    is unreachable or does not answer, a bad file) ends with one line, `census: <what
+    happened>; <what to do>`, and exit code 1; `--debug` (anywhere on the command line) or
+    CENSUS_DEBUG=1 shows the traceback instead."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in arguments or os.environ.get("CENSUS_DEBUG", "") not in {"", "0"}
+    args = build_parser().parse_args([a for a in arguments if a != "--debug"])
+    try:
+        return int(args.func(args))
+    except Exception as error:
+        from census_ops.failures import explain
+
+        message = explain(error)
+        if message is None or debug:
+            raise
+        print(f"census: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from shared.store import schema
+
 HOUSEHOLD_COLUMNS = ("kk", "receipt_code", "version", "status", "channel", "submitted_at", "sls_code", "review_reasons")
 MEMBER_COLUMNS = (
     "member_index",
@@ -104,7 +106,7 @@ def _text(value: Any) -> Any:
 def household_rows(state: Any, version: Any) -> list[dict[str, Any]]:
     """The export rows of one household: one per member of its latest response."""
     household = {
-        "kk": state.pk.removeprefix("HH#"),
+        "kk": schema.kk_of(state.pk),
         "receipt_code": state.receipt_code,
         "version": int(version.version),
         "status": state.status,

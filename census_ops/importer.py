@@ -42,6 +42,15 @@ def file_id(path: Path) -> str:
     return digest.hexdigest()
 
 
+def import_progress(path: Path) -> str | None:
+    """Where an import of this very file stands: "done", "partial" (stopped after its first
+    households), or None (never started)."""
+    checkpoint = store.get_checkpoint(file_id(path))
+    if checkpoint is None:
+        return None
+    return "done" if checkpoint.done else "partial"
+
+
 def household_items(
     household: RegisterHousehold, batch_id: str
 ) -> tuple[store.HouseholdRegister, store.HouseholdState]:
@@ -149,7 +158,10 @@ def import_register(
                     batch_id = f"{import_id[:16]}:{batch[0].first_line}"
                     in_flight.append((pool.submit(_write, batch, batch_id, fresh_table), len(batch), last_line))
                     batch = []
-                    settle(block=len(in_flight) >= 2 * workers)
+                    # The file's first households land alone, before any other batch competes
+                    # with them: `census serve` answers for them (its printed example) at once.
+                    first = report.households_written == 0 and len(in_flight) == 1
+                    settle(block=first or len(in_flight) >= 2 * workers)
             if batch:
                 batch_id = f"{import_id[:16]}:{batch[0].first_line}"
                 in_flight.append((pool.submit(_write, batch, batch_id, fresh_table), len(batch), last_line))

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from census_ops.examples import example_submission
 from census_ops.register import RegisterHousehold, read_register
 from census_ops.template import REPO_ROOT
+from shared.store import schema
 
 EDUCATION = ("none", "primary", "junior_secondary", "senior_secondary", "diploma", "bachelor", "master", "doctorate")
 TRANSPORT_ERROR = "transport_error"
@@ -255,12 +256,12 @@ class Check:
     unanswered_versions: int = 0
 
 
-def _partition(client: Any, table: str, kk: str) -> list[dict[str, Any]]:
+def household_partition(client: Any, table: str, kk: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": table,
         "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": f"HH#{kk}"}},
+        "ExpressionAttributeValues": {":pk": {"S": schema.household_pk(kk)}},
         "ConsistentRead": True,
     }
     while True:
@@ -271,14 +272,16 @@ def _partition(client: Any, table: str, kk: str) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def _version_count(items: list[dict[str, Any]]) -> int:
+    return sum(1 for i in items if i["sk"]["S"].startswith(schema.VERSION_PREFIX))
+
+
 def stored_versions(kks: Iterable[str], read_partition: Callable[[str], list[dict[str, Any]]]) -> dict[str, int]:
     """Each household's version count now: the baseline a run's new versions start after."""
     wanted = sorted(set(kks))
     with ThreadPoolExecutor(16) as pool:
         parts = pool.map(read_partition, wanted)
-        return {
-            kk: sum(1 for i in items if i["sk"]["S"].startswith("V#")) for kk, items in zip(wanted, parts, strict=True)
-        }
+        return {kk: _version_count(items) for kk, items in zip(wanted, parts, strict=True)}
 
 
 def verify(
@@ -299,7 +302,7 @@ def verify(
     for kk, answers in sorted(by_household.items()):
         check.households += 1
         items = partitions[kk]
-        versions = {int(i["version"]["N"]): i for i in items if i["sk"]["S"].startswith("V#")}
+        versions = {int(i["version"]["N"]): i for i in items if i["sk"]["S"].startswith(schema.VERSION_PREFIX)}
         meta = next((i for i in items if i["sk"]["S"] == "META"), None)
         check.versions += len(versions)
         if sorted(versions) != list(range(1, len(versions) + 1)):
@@ -412,7 +415,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         )
 
         def read_partition(kk: str) -> list[dict[str, Any]]:
-            return _partition(client, args.table, kk)
+            return household_partition(client, args.table, kk)
 
         baseline = stored_versions((p.kk for p in plan), read_partition)
     from tqdm import tqdm

@@ -285,7 +285,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _access_log(self) -> None:
         """Once per request: method, route template (never the path), status, duration."""
-        if self._logged:
+        if self._logged or not self.server.api.access_log:
             return
         self._logged = True
         elapsed = (time.perf_counter() - self._started) * 1000
@@ -526,8 +526,10 @@ class LocalApi:
         authorize: Callable[[str], dict[str, str]] | None = None,
         static: Mapping[str, Path] | None = None,
         site_dir: Path | None = None,
+        access_log: bool = True,
     ) -> None:
         self.routes = list(routes)
+        self.access_log = access_log  # one stderr line per request (`census soak` turns it off)
         # URL path -> folder ("/" at the end) or file, served where no API route matches (none:
         # API only); `site_dir` is short for {"/": site_dir}. Longest key first.
         mounts = dict(static or {})

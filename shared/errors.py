@@ -4,7 +4,7 @@ never invent codes. `CATALOGUE` lists them; `FIELD_PROBLEMS` lists the codes of 
 problems a 422 (and a 400 on a path parameter) names field by field. The OpenAPI document
 and the docs' error tables are checked against these (tests/unit/test_error_catalogue.py).
 
-The store's own control-flow exceptions (VersionConflict, IdempotentReplay, ConditionFailed
+The store's own control-flow exceptions (VersionConflict, VisitReplay, ConditionFailed
 ...) are not here: they never reach a client, the domain turns them into one of these."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -80,16 +80,7 @@ def household_for_interview(caller: Caller, kk: str) -> dict[str, Any]:
         "status": state.status,
         "version": state.version,
         "visit_attempts": state.visit_attempts,
-        "register_members": [
-            {
-                "nik": m.nik,
-                "name": m.name,
-                "sex": m.sex,
-                "birth_date": m.birth_date,
-                "relationship": m.relationship,
-            }
-            for m in register.members
-        ],
+        "register_members": [asdict(m) for m in register.members],  # nik, name, sex, birth_date, relationship
         "latest_response": None
         if latest is None
         else {

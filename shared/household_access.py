@@ -47,14 +47,21 @@ def authenticate(
     """The household (META, REGISTER, password hash, draft) if `respondent_nik` is on KK
     `kk`'s register and, once the household has a password, `password` is it."""
     epoch = int(now.timestamp())
-    guesses = store.get_guesses(kk)
-    if guesses and guesses.failures >= settings.lockout_max_failures and guesses.window_ends > epoch:
-        raise TooManyAttempts(retry_after=guesses.window_ends - epoch)
+    window, limit = settings.lockout_window_seconds, settings.lockout_max_failures
     household = store.load_household(kk)
-    window = settings.lockout_window_seconds
+    # Read after the household, not before: every answer below is decided against the
+    # counter as it is once this attempt's own check is known, so the attempts on one KK
+    # line up one after another as DynamoDB orders its operations on the counter.
+    guesses = store.get_guesses(kk)
+    if guesses and guesses.failures >= limit and guesses.window_ends > epoch:
+        raise TooManyAttempts(retry_after=guesses.window_ends - epoch)
     nik_on_register = household is not None and respondent_nik in {m.nik for m in household.register.members}
     if household is None or (household.credential is None and not nik_on_register):
-        store.record_failed_guess(kk, epoch, window)
+        # A wrong KK/NIK is counted before it is answered, and only while the window has
+        # room (atomically): a burst of parallel guesses gets exactly `limit` 401s and then
+        # 429s, never a 401 more. A right NIK writes nothing (a replay costs no write unit):
+        # it was checked against the counter read just above, after its own check.
+        _take_attempt(kk, epoch, window, limit)
         raise InvalidCredentials()
     if household.credential is not None:
         # Once claimed, the answer is the same whether or not the NIK is on the register:
@@ -62,12 +69,11 @@ def authenticate(
         # and the password is checked either way, so neither answer nor timing tells.
         if password is None:
             if not nik_on_register:
-                store.record_failed_guess(kk, epoch, window)
+                _take_attempt(kk, epoch, window, limit)
             raise PasswordRequired()
         # The password is the secret the lockout protects: each check takes one of the
         # window's attempts first (atomically), so parallel guesses get no more than the limit.
-        if store.record_failed_guess(kk, epoch, window, below=settings.lockout_max_failures) is None:
-            raise TooManyAttempts(retry_after=_retry_after(kk, epoch, window))
+        _take_attempt(kk, epoch, window, limit)
         password_right = len(password) <= MAX_LENGTH and verify_password(password, household.credential.password_hash)
         if not (password_right and nik_on_register):
             raise InvalidCredentials()
@@ -75,6 +81,12 @@ def authenticate(
     elif guesses and guesses.failures:
         store.clear_failed_guesses(kk)
     return household
+
+
+def _take_attempt(kk: str, epoch: int, window: int, limit: int) -> None:
+    """One of the window's `limit` attempts, taken atomically; 429 when none is left."""
+    if store.record_failed_guess(kk, epoch, window, below=limit) is None:
+        raise TooManyAttempts(retry_after=_retry_after(kk, epoch, window))
 
 
 def _retry_after(kk: str, epoch: int, window: int) -> int:

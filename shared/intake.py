@@ -17,7 +17,6 @@ from shared import store
 from shared.errors import (
     FieldProblem,
     IdempotencyKeyReused,
-    InvalidTransition,
     OnlinePhaseClosed,
     ValidationFailed,
     WriteConflict,
@@ -141,10 +140,15 @@ def store_response(
     fingerprint = request_hash(submission)
     members = canonical_members(submission, register_niks)
     submitted_at = iso_utc(now)
+    now_epoch = int(now.timestamp())
     for attempt in range(settings.write_attempts):
         if attempt:
             household = store.load_household(kk) or household
         state = household.state
+        # A retry of a stored request (also one that lost the race to its own twin): its answer.
+        replay = store.find_replay(state, key, now_epoch)
+        if replay is not None:
+            return _result_from_record(kk, replay, fingerprint)
         reasons = review_reasons(submission, household.register.head_nik, now)
         reasons += register_review_reasons(submission, register_niks)
         path = (
@@ -152,13 +156,7 @@ def store_response(
             if channel is Channel.INTERVIEW
             else [Status.SUBMITTED, Status.NEEDS_REVIEW if reasons else Status.CLEAN]
         )
-        try:
-            final = check_transition(Status(state.status), *path)
-        except InvalidTransition:
-            replay = _replay(kk, key, fingerprint)
-            if replay is not None:
-                return replay
-            raise
+        final = check_transition(Status(state.status), *path)
         needs_visit = final in NEEDS_VISIT
         new = store.NewVersion(
             kk=kk,
@@ -181,8 +179,9 @@ def store_response(
             idempotency_key=key,
             request_hash=fingerprint,
             created=state.receipt_code is None,
-            idempotency_expires_at=int(now.timestamp()) + settings.idempotency_ttl_seconds,
-            now_epoch=int(now.timestamp()),
+            idempotency_expires_at=now_epoch + settings.idempotency_ttl_seconds,
+            now_epoch=now_epoch,
+            recent_keys=state.idempotency,
             progress=status_delta(
                 state.status,
                 final.value,
@@ -194,8 +193,6 @@ def store_response(
         )
         try:
             store.save_version(new)
-        except store.IdempotentReplay as replay:
-            return _result_from_record(kk, replay.record, fingerprint)
         except (store.VersionConflict, store.VisitReplay):
             # Lost a race with another writer of this household: back off, re-read, retry.
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311 - jitter, not crypto
@@ -209,13 +206,6 @@ def store_response(
             created=new.created,
         )
     raise WriteConflict(retry_after=1)
-
-
-def _replay(kk: str, key: str | None, fingerprint: str) -> SubmissionResult | None:
-    if key is None:
-        return None
-    record = store.get_idempotency_record(kk, key)
-    return None if record is None else _result_from_record(kk, record, fingerprint)
 
 
 def _result_from_record(kk: str, record: store.ReplayRecord, fingerprint: str) -> SubmissionResult:

@@ -4,6 +4,7 @@ they count, so they are never a scan and never drift; an area's figures are one 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from shared import store
@@ -29,6 +30,40 @@ def status_delta(
     if first_online:
         delta["responded_online"] = 1
     return delta
+
+
+def recount(households: Iterable[store.HouseholdTally]) -> dict[str, dict[str, int]]:
+    """The counters per SLS as the households say they should be: the same deltas the
+    writes apply (status_delta), summed from nothing."""
+    counters: dict[str, dict[str, int]] = {}
+    for household in households:
+        row = counters.setdefault(household.sls_code, dict.fromkeys(store.PROGRESS_FIELDS, 0))
+        row["households"] += 1
+        delta = status_delta(
+            "",
+            household.status,
+            was_on_worklist=False,
+            on_worklist=household.on_worklist,
+            first_online=household.responded_online,
+        )
+        for name, value in delta.items():
+            row[name] += value
+    return counters
+
+
+def drift(stored: dict[str, dict[str, int]], recounted: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Per SLS, each counter's stored value minus its recount, where they differ."""
+    result: dict[str, dict[str, int]] = {}
+    for sls in sorted(set(stored) | set(recounted)):
+        have, want = stored.get(sls, {}), recounted.get(sls, {})
+        differences = {
+            name: have.get(name, 0) - want.get(name, 0)
+            for name in store.PROGRESS_FIELDS
+            if have.get(name, 0) != want.get(name, 0)
+        }
+        if differences:
+            result[sls] = differences
+    return result
 
 
 def _figures(rows: list[store.ProgressRecord]) -> dict[str, int]:

@@ -5,7 +5,7 @@ submitted version, and save the draft."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -98,16 +98,7 @@ def household_view(session: Session, *, settings: Settings, now: datetime) -> tu
         "kk": session.kk,
         "respondent_nik": respondent_nik,
         "register": {
-            "members": [
-                {
-                    "nik": m.nik,
-                    "name": m.name,
-                    "sex": m.sex,
-                    "birth_date": m.birth_date,
-                    "relationship": m.relationship,
-                }
-                for m in household.register.members
-            ]
+            "members": [asdict(m) for m in household.register.members]  # nik, name, sex, birth_date, relationship
         },
         "draft": draft_view,
         "latest": latest,

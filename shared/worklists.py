@@ -1,7 +1,8 @@
 """Worklists for the field phase: which households need a visit (the sparse
 `needs_visit` index, partitioned by village), who visits them (the split in
 `shared.assignment`), and what an officer sees (their assignments with each
-household's *current* status).
+household's *current* status: one range Query of the index per village on the page,
+address and head's name copied onto the assignment when it was made).
 
 Generation reads in proportion to the area's backlog, never the table: one index Query
 per village of the area. Nationally a schedule fans out one message per regency, and
@@ -64,9 +65,8 @@ def generate(area: str, *, generated_by: str, now: datetime | None = None) -> di
     generated_at = now.isoformat(timespec="seconds").replace("+00:00", "Z")
     within = area if len(area) > 10 else None
     villages = villages_of(area)
-    visits = [
-        Visit(kk=due.kk, sls_code=due.sls_code) for village in villages for due in store.visit_backlog(village, within)
-    ]
+    backlog = {due.kk: due for village in villages for due in store.visit_backlog(village, within)}
+    visits = [Visit(kk=due.kk, sls_code=due.sls_code) for due in backlog.values()]
     coverage: dict[str, list[str]] = {}
     for entry in store.roster_within(area):
         if entry.role == OFFICER:
@@ -77,7 +77,13 @@ def generate(area: str, *, generated_by: str, now: datetime | None = None) -> di
     split = split_worklist(visits, officers) if visits else {o.officer_id: [] for o in officers}
     new = [
         store.AssignmentRecord(
-            kk=visit.kk, sls_code=visit.sls_code, officer_id=officer_id, area=area, generated_at=generated_at
+            kk=visit.kk,
+            sls_code=visit.sls_code,
+            officer_id=officer_id,
+            area=area,
+            generated_at=generated_at,
+            address=backlog[visit.kk].address,
+            head_name=backlog[visit.kk].head_name,
         )
         for officer_id, assigned in split.items()
         for visit in assigned
@@ -184,7 +190,7 @@ def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> d
     assignments, last_key = store.officer_worklist_page(
         caller.officer_id, limit, _decode_cursor(cursor, caller.officer_id)
     )
-    states = store.household_states([a.kk for a in assignments]) if assignments else {}
+    states = store.worklist_live_status(assignments) if assignments else {}
     entries = []
     for item in assignments:
         state = states.get(item.kk)
@@ -193,8 +199,8 @@ def officer_worklist(caller: Caller, cursor: str | None, limit: int | None) -> d
             {
                 "kk": item.kk,
                 "sls_code": item.sls_code,
-                "address": state.address if state else None,
-                "head_name": state.head_name if state else None,
+                "address": item.address or (state.address if state else None),
+                "head_name": item.head_name or (state.head_name if state else None),
                 "status": status,
                 "reason": REASONS.get(status),
                 "done": status not in REASONS,

@@ -115,6 +115,12 @@ def harness(households: int, *, officers: int = 2) -> Iterator[Harness]:
     with scratch, DynamoDBLocal(in_memory=True) as engine:
         configure_process(engine.endpoint_url)
         create_table(engine.client(), TABLE)
+        from shared import store
+        from shared.settings import settings
+
+        # The set-up is not measured: patient timeouts, so a busy machine does not fail it.
+        store.bind(settings(), read_timeout_seconds=30.0)
         import_register(register, fresh_table=True)
         import_roster(roster)
+        store.bind(settings())  # the production client settings for what is measured
         yield Harness(engine, folder, found)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from census_ops.bench.baseline import BASELINE_REF
 from census_ops.template import REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / ".data" / "bench"
@@ -43,15 +44,43 @@ def function_memory(function: str = "IntakeFunction") -> tuple[int, str]:
 # ---------------------------------------------------------------- sections
 
 
-def run_capacity(households: int) -> dict[str, Any]:
+def run_capacity(households: int, baseline: str | None, quick: bool) -> dict[str, Any]:
+    from census_ops.bench.baseline import run_baseline, side_by_side
     from census_ops.bench.harness import TABLE, harness
     from census_ops.bench.operations import accounting_probes, measure_operations
 
     _log(f"capacity: DynamoDB Local with {households} households ...")
     with harness(households) as bench:
         probes = accounting_probes(bench.raw_client(), TABLE)
-        operations = measure_operations(bench)
-    return {"probes": [p.__dict__ for p in probes], "operations": [o.as_dict() for o in operations]}
+        operations = [o.as_dict() for o in measure_operations(bench)]
+    result: dict[str, Any] = {"probes": [p.__dict__ for p in probes], "operations": operations}
+    if baseline:
+        _log(f"capacity: the same operations as commit {baseline} does them (its own code) ...")
+        before = run_baseline(baseline, quick=quick)
+        result["baseline"] = before
+        result["side_by_side"] = side_by_side(operations, before["operations"])
+    return result
+
+
+# Issue 25's targets by the published rules: (read units, write units); None = no target.
+TARGETS: dict[str, tuple[float | None, float | None]] = {
+    "submission, 5 members": (None, 4),
+    "correction, 5 members": (None, 5),
+    "visit (not home)": (None, 3),
+    "worklist page of 50": (6, None),
+    "status lookup by receipt": (1, 0),
+}
+
+
+def _target_text(label: str, read: float, write: float) -> str:
+    target = TARGETS.get(label)
+    if target is None:
+        return ""
+    parts = []
+    for name, wanted, got in (("R", target[0], read), ("W", target[1], write)):
+        if wanted is not None:
+            parts.append(f"{name}<={wanted:g} {'yes' if got <= wanted else 'NO'}")
+    return ", ".join(parts)
 
 
 def run_overhead(pairs: int) -> dict[str, Any]:
@@ -197,6 +226,27 @@ def report(results: dict[str, Any]) -> str:
                 )
             )
         out.append(_table(["operation", "requests", "DynamoDB Local", "rules", "minimum"], rows))
+        if "side_by_side" in results["capacity"]:
+            ref = results["capacity"]["baseline"]["ref"]
+            out += [
+                "",
+                f"Today's design (commit {ref}, measured in this run by its own code) beside this one, by the rules",
+            ]
+            out.append(
+                _table(
+                    ["operation", f"before ({ref})", "now", "minimum", "target met?"],
+                    [
+                        (
+                            r["label"],
+                            "-" if r["before_read"] is None else f"R{r['before_read']:g} W{r['before_write']:g}",
+                            f"R{r['read']:g} W{r['write']:g}",
+                            f"R{r['min_read']:g} W{r['min_write']:g}",
+                            _target_text(r["label"], r["read"], r["write"]),
+                        )
+                        for r in results["capacity"]["side_by_side"]
+                    ],
+                )
+            )
         out += ["", "Where the units above the minimum go (by the rules)"]
         out += [f"  {o['label']}: {o['difference']}" for o in results["capacity"]["operations"]]
         out += [
@@ -400,6 +450,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these (cost needs capacity and overhead)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder of latest.json and the charts")
+    parser.add_argument(
+        "--baseline",
+        default=BASELINE_REF,
+        help=f"commit whose capacity figures are measured beside these (default {BASELINE_REF}; '' for none)",
+    )
     parser.add_argument("--charts", type=Path, help="also write the charts here (e.g. docs/img)")
     parser.add_argument(
         "--from", dest="source", type=Path, help="re-price and redraw an earlier run's JSON instead of measuring"
@@ -430,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "arguments": {k: str(v) for k, v in vars(args).items()},
     }
     if "capacity" in chosen:
-        results["capacity"] = run_capacity(120 if args.quick else 300)
+        results["capacity"] = run_capacity(120 if args.quick else 300, args.baseline or None, args.quick)
     if "overhead" in chosen:
         results["overhead"] = run_overhead(args.pairs)
     if "coldstart" in chosen:

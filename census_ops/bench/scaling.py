@@ -25,6 +25,7 @@ from census_ops.bench.harness import TABLE, configure_process, lambda_context
 from census_ops.bench.operations import GENERATE
 from census_ops.dynamodb_local import DynamoDBLocal
 from census_ops.events import route_event
+from shared.store import schema
 
 BACKLOG = 100
 CHUNK = 2_000  # households per task a loader process takes
@@ -45,18 +46,17 @@ def filler_items(
 ) -> Iterator[dict[str, Any]]:
     """META and REGISTER items of filler households start..start+count, from the serialized
     items of real households (`templates`), with only keys and area codes changed."""
-    from shared.areas import village_of
-
     for i in range(start, start + count):
         meta, register = templates[i % len(templates)]
         kk, sls = filler_keys(i)
-        pk = {"S": f"HH#{kk}"}
+        visit_area, visit_order = schema.visit_keys(sls, kk)
+        pk = {"S": schema.household_pk(kk)}
         yield {
             **meta,
             "pk": pk,
             "sls_code": {"S": sls},
-            "visit_area": {"S": village_of(sls)},
-            "visit_order": {"S": f"{sls}#{kk}"},
+            "visit_area": {"S": visit_area},
+            "visit_order": {"S": visit_order},
         }
         yield {**register, "pk": pk, "sls_code": {"S": sls}}
 
@@ -166,11 +166,12 @@ def _clear_generation(client: Any, village: str) -> None:
     for page in client.get_paginator("query").paginate(
         TableName=TABLE,
         KeyConditionExpression="pk = :p",
-        ExpressionAttributeValues={":p": {"S": f"ASSIGN#{village}"}},
+        ExpressionAttributeValues={":p": {"S": schema.assignments_pk(village)}},
         ProjectionExpression="pk, sk",
     ):
         keys += page["Items"]
-    keys.append({"pk": {"S": f"AREA#{village}"}, "sk": {"S": "WORKLISTS"}})
+    generation_pk, generation_sk = schema.generation_key(village)
+    keys.append({"pk": {"S": generation_pk}, "sk": {"S": generation_sk}})
     for key in keys:
         client.delete_item(TableName=TABLE, Key=key)
 

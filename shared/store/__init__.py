@@ -4,14 +4,14 @@ One table, keys `pk`/`sk` (see `template.yaml`). A household's partition holds
 everything about it, so one Query reads what intake needs and no national peak
 funnels onto a shared key:
 
-    pk=HH#<kk>        sk=META                 mutable state: status, version, receipt code
+    pk=HH#<kk>        sk=META                 mutable state: status, version, receipt code,
+                                              the Idempotency-Keys of recent versions
     pk=HH#<kk>        sk=META#CREDENTIAL      the household's password hash, once it set one
     pk=HH#<kk>        sk=META#DRAFT           the resident's saved draft (ETag, TTL at the
                                               end of the online phase)
     pk=HH#<kk>        sk=REGISTER             the register extract (address, SLS, members)
-    pk=HH#<kk>        sk=V#<version:010d>     each stored response version, kept forever
-    pk=HH#<kk>        sk=IDEM#<key>           idempotency record, written in the version's
-                                              transaction, expires (TTL `expires_at`)
+    pk=HH#<kk>        sk=V#<version:010d>     each stored response version, kept forever,
+                                              with its Idempotency-Key and request hash
     pk=RECEIPT#<code> sk=RECEIPT              status by receipt: no personal data, one GetItem
     pk=LOCK#<kk>      sk=LOCK                 failed KK/NIK attempts in the current window
                                               (TTL); its own partition so that read-only
@@ -33,7 +33,7 @@ funnels onto a shared key:
 
 META, META#CREDENTIAL, META#DRAFT and REGISTER sort together, so the one Query that
 proves a household also reads its password hash and draft (and nothing else: RESET#,
-V#, VISIT# sort after REGISTER, IDEM# before META).
+V#, VISIT# sort after REGISTER).
 
 META carries `visit_area`/`visit_order` only while the household needs a field visit,
 which makes the `needs_visit` index sparse.
@@ -69,6 +69,7 @@ from shared.store.fieldwork import (
     save_officers,
     save_visit,
     visit_backlog,
+    worklist_live_status,
     worklist_start,
 )
 from shared.store.guesses import Guesses, clear_failed_guesses, get_guesses, record_failed_guess
@@ -106,6 +107,8 @@ from shared.store.records import (
     DraftRecord,
     GenerationRecord,
     HouseholdRecord,
+    HouseholdTally,
+    LiveStatus,
     MemberRecord,
     OfficerRecord,
     ProgressRecord,
@@ -136,11 +139,10 @@ from shared.store.schema import (
     visit_keys,
 )
 from shared.store.submissions import (
-    IdempotentReplay,
     NewVersion,
     VersionConflict,
     VisitReplay,
-    get_idempotency_record,
+    find_replay,
     save_version,
 )
 
@@ -166,8 +168,9 @@ __all__ = [
     "HouseholdRegister",
     "HouseholdSnapshot",
     "HouseholdState",
+    "HouseholdTally",
     "IdempotencyRecord",
-    "IdempotentReplay",
+    "LiveStatus",
     "MemberRecord",
     "NewVersion",
     "OfficerProfile",
@@ -193,10 +196,10 @@ __all__ = [
     "clear_failed_guesses",
     "count_new_households",
     "create_households",
+    "find_replay",
     "get_assignment",
     "get_checkpoint",
     "get_guesses",
-    "get_idempotency_record",
     "get_officer",
     "get_published_table",
     "get_receipt",
@@ -234,6 +237,7 @@ __all__ = [
     "version_sk",
     "visit_backlog",
     "visit_keys",
+    "worklist_live_status",
     "worklist_start",
     "write_registers",
 ]

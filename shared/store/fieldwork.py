@@ -11,13 +11,14 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from shared.areas import ancestors
+from shared.areas import ancestors, village_of
 from shared.store.client import transaction_connection
 from shared.store.faults import mapped_faults
 from shared.store.progress import progress_actions, progress_item
 from shared.store.records import (
     AssignmentRecord,
     GenerationRecord,
+    LiveStatus,
     OfficerRecord,
     RosterRecord,
     VisitDue,
@@ -42,6 +43,7 @@ from shared.store.schema import (
     assignments_pk,
     generation_key,
     household_pk,
+    kk_of,
     officer_id_of,
     officer_pk,
     parse_worklist_order,
@@ -49,6 +51,7 @@ from shared.store.schema import (
     roster_pk,
     roster_sk,
     visit_sk,
+    worklist_order,
 )
 from shared.store.submissions import classify_cancellation
 
@@ -112,8 +115,11 @@ def households_needing_visit(village: str, within: str | None = None) -> list[Ho
 @mapped_faults
 def visit_backlog(village: str, within: str | None = None) -> list[VisitDue]:
     """The households of `village` (within the SLS or sub-SLS `within`) that need a visit."""
-    due = [parse_worklist_order(item.visit_order) for item in households_needing_visit(village, within)]
-    return [VisitDue(kk=kk, sls_code=sls_code) for sls_code, kk in due]
+    due = []
+    for item in households_needing_visit(village, within):
+        sls_code, kk = parse_worklist_order(item.visit_order)
+        due.append(VisitDue(kk=kk, sls_code=sls_code, address=item.address, head_name=item.head_name))
+    return due
 
 
 @mapped_faults
@@ -178,6 +184,36 @@ def officer_worklist_page(
     return items, pages.last_evaluated_key
 
 
+@mapped_faults
+def worklist_live_status(assignments: Sequence[AssignmentRecord]) -> dict[str, LiveStatus]:
+    """The current status of a page of assignments: per village on the page, ONE range Query
+    of the needs_visit index from the page's first to its last household (the index projects
+    status and attempts); only households that left the index since (responded, done) are
+    then read from META, by BatchGetItem. Eventually consistent, like the index itself."""
+    by_village: dict[str, list[AssignmentRecord]] = {}
+    for record in assignments:
+        by_village.setdefault(village_of(record.sls_code), []).append(record)
+    found: dict[str, LiveStatus] = {}
+    for village, records in by_village.items():
+        orders = sorted(worklist_order(r.sls_code, r.kk) for r in records)
+        wanted = {r.kk for r in records}
+        between = NeedsVisitIndex.visit_order.between(orders[0], orders[-1])
+        for item in HouseholdState.needs_visit.query(village, between):
+            kk = parse_worklist_order(item.visit_order)[1]
+            if kk in wanted:
+                found[kk] = LiveStatus(kk, item.status, int(item.visit_attempts or 0), item.address, item.head_name)
+    left = [r.kk for r in assignments if r.kk not in found]
+    if left:
+        metas = HouseholdState.batch_get(
+            [(household_pk(kk), META_SK) for kk in left],
+            attributes_to_get=["pk", "sk", "kind", "status", "visit_attempts", "address", "head_name"],
+        )
+        for meta in metas:
+            kk = kk_of(meta.pk)
+            found[kk] = LiveStatus(kk, meta.status, int(meta.visit_attempts or 0), meta.address, meta.head_name)
+    return found
+
+
 # ---------------------------------------------------------------- visits
 
 
@@ -229,7 +265,7 @@ def save_visit(change: VisitChange) -> None:
             if progress:
                 tx.update(progress_item(change.sls_code), actions=progress)
     except TransactWriteError as exc:
-        classify_cancellation(exc, items, None, change.kk)
+        classify_cancellation(exc, items)
 
 
 @mapped_faults

@@ -54,6 +54,9 @@ class HouseholdRecord:
     on_worklist: bool = False  # needs a field visit (it is in the needs_visit index)
     address: str | None = None
     head_name: str | None = None
+    # Idempotency-Keys of recent versions as stored (key digest -> "<version>:<expires>"):
+    # read by shared.store.submissions only.
+    idempotency: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, item: schema.HouseholdState) -> HouseholdRecord:
@@ -71,6 +74,9 @@ class HouseholdRecord:
             on_worklist=item.visit_area is not None,
             address=item.address,
             head_name=item.head_name,
+            idempotency={}
+            if item.idempotency is None
+            else {str(k): str(v) for k, v in item.idempotency.as_dict().items()},
         )
 
 
@@ -152,14 +158,16 @@ class ReplayRecord:
     created: bool
 
     @classmethod
-    def of(cls, item: schema.IdempotencyRecord) -> ReplayRecord:
+    def of(cls, item: schema.ResponseVersion, receipt_code: str) -> ReplayRecord:
+        """From the version the key stored: the household's first version issued the receipt
+        (a 201), any later one is a correction (200)."""
         return cls(
-            request_hash=item.request_hash,
-            receipt_code=item.receipt_code,
+            request_hash=item.request_hash or "",
+            receipt_code=receipt_code,
             version=int(item.version),
             status=item.status,
             submitted_at=item.submitted_at,
-            created=bool(item.created),
+            created=int(item.version) == 1,
         )
 
 
@@ -209,6 +217,19 @@ class VisitDue:
 
     kk: str
     sls_code: str
+    address: str | None = None
+    head_name: str | None = None
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    """A household's current status as an officer's worklist shows it."""
+
+    kk: str
+    status: str
+    visit_attempts: int
+    address: str | None = None
+    head_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,10 +241,12 @@ class AssignmentRecord:
     officer_id: str
     area: str  # the area whose generation made it
     generated_at: str
+    address: str | None = None  # copied from the household when the assignment is made
+    head_name: str | None = None
 
     @classmethod
     def of(cls, item: schema.Assignment) -> AssignmentRecord:
-        return cls(item.kk, item.sls_code, item.officer_id, item.area, item.generated_at)
+        return cls(item.kk, item.sls_code, item.officer_id, item.area, item.generated_at, item.address, item.head_name)
 
     def item(self) -> schema.Assignment:
         pk, sk = schema.assignment_key(self.sls_code, self.kk)
@@ -236,6 +259,8 @@ class AssignmentRecord:
             sls_code=self.sls_code,
             area=self.area,
             generated_at=self.generated_at,
+            address=self.address,
+            head_name=self.head_name,
         )
 
 
@@ -272,3 +297,24 @@ class ProgressRecord:
 
     sls_code: str
     counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class HouseholdTally:
+    """What one household contributes to its SLS's progress counters (a recount)."""
+
+    sls_code: str
+    status: str
+    on_worklist: bool  # META carries the needs_visit index keys
+    responded_online: bool  # its first version came in online
+
+
+@dataclass
+class TableCount:
+    """What one recount Scan of the table found."""
+
+    households: list[HouseholdTally] = field(default_factory=list)
+    counters: dict[str, dict[str, int]] = field(default_factory=dict)  # as stored, per SLS
+    items_read: int = 0
+    responded: int = 0  # households (in the area) with at least one version
+    receipts: int = 0  # RECEIPT items (the whole table: a receipt names no area)

@@ -43,7 +43,9 @@ class CensusItem(Model):
 class NeedsVisitIndex(GlobalSecondaryIndex["HouseholdState"]):
     class Meta:
         index_name = "needs_visit"
-        projection = IncludeProjection(["kind", "status", "visit_attempts"])
+        # Status and attempts for the worklist page's live status (one range Query), address
+        # and head's name for generation to copy onto the assignments.
+        projection = IncludeProjection(["kind", "status", "visit_attempts", "address", "head_name"])
 
     visit_area = UnicodeAttribute(hash_key=True)
     visit_order = UnicodeAttribute(range_key=True)
@@ -74,6 +76,10 @@ class HouseholdState(CensusItem, discriminator="household"):
     address = UnicodeAttribute(null=True)
     head_name = UnicodeAttribute(null=True)
     import_batch = UnicodeAttribute(null=True)  # the register-import batch that created it
+    # The Idempotency-Keys of this household's recent versions: key digest -> "<version>:<expires
+    # epoch>". Replaces a separate idempotency item (docs/decisions/0012): the version's own
+    # conditional write makes concurrent retries collide, and a retry finds its version here.
+    idempotency = MapAttribute[str, str](null=True)
     needs_visit = NeedsVisitIndex()
 
 
@@ -102,6 +108,7 @@ class ResponseVersion(CensusItem, discriminator="version"):
     members = ListAttribute(of=MapAttribute)
     departed = ListAttribute(of=MapAttribute, null=True)  # register members left out, with reasons
     idempotency_key = UnicodeAttribute(null=True)
+    request_hash = UnicodeAttribute(null=True)  # what the key stood for (a retry with another body: 422)
 
 
 class Credential(CensusItem, discriminator="credential"):
@@ -132,6 +139,9 @@ class Receipt(CensusItem, discriminator="receipt"):
 
 
 class IdempotencyRecord(CensusItem, discriminator="idempotency"):
+    """Before docs/decisions/0012: one item per Idempotency-Key. No longer written; items
+    left from before expire by the table's TTL."""
+
     request_hash = UnicodeAttribute()
     receipt_code = UnicodeAttribute()
     version = NumberAttribute()
@@ -175,6 +185,9 @@ class Assignment(CensusItem, discriminator="assignment"):
     sls_code = UnicodeAttribute()
     area = UnicodeAttribute()  # the area whose generation made it
     generated_at = UnicodeAttribute()
+    # Copied from the needs_visit index at generation: the page shows them without reading META.
+    address = UnicodeAttribute(null=True)
+    head_name = UnicodeAttribute(null=True)
     by_officer = ByOfficerIndex()
 
 

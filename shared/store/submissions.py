@@ -3,6 +3,8 @@ or nothing; and what a cancelled transaction means (a lost race, a replay, or a 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,19 +16,17 @@ from pynamodb.transactions import TransactWrite
 from shared.store.client import transaction_connection
 from shared.store.faults import mapped_faults
 from shared.store.progress import progress_actions, progress_item
-from shared.store.records import ReplayRecord, VisitRecord
+from shared.store.records import HouseholdRecord, ReplayRecord, VisitRecord
 from shared.store.schema import (
     DRAFT_SK,
     META_SK,
     RECEIPT_SK,
     Draft,
     HouseholdState,
-    IdempotencyRecord,
     Receipt,
     ResponseVersion,
     VisitEntry,
     household_pk,
-    idempotency_sk,
     receipt_pk,
     version_sk,
     visit_keys,
@@ -37,25 +37,37 @@ class VersionConflict(Exception):
     """Another writer moved the household on since it was read: read again and retry."""
 
 
-class IdempotentReplay(Exception):
-    """The Idempotency-Key was already used: the stored record is the answer."""
-
-    def __init__(self, record: ReplayRecord):
-        super().__init__("idempotency key already used")
-        self.record = record
-
-
 class VisitReplay(Exception):
     """The visit (same Idempotency-Key) is already recorded."""
 
 
+def _digest(key: str) -> str:
+    """A key's name in META's `idempotency` map: 16 characters whatever the key's length."""
+    return base64.urlsafe_b64encode(hashlib.blake2b(key.encode(), digest_size=12).digest()).decode()
+
+
+def _entries(stored: dict[str, str], now_epoch: int) -> dict[str, tuple[int, int]]:
+    """The unexpired entries of META's map: digest -> (version, expires epoch)."""
+    entries = {}
+    for digest, value in stored.items():
+        version, _, expires = value.partition(":")
+        if int(expires) >= now_epoch:
+            entries[digest] = (int(version), int(expires))
+    return entries
+
+
 @mapped_faults
-def get_idempotency_record(kk: str, key: str) -> ReplayRecord | None:
-    try:
-        item = IdempotencyRecord.get(household_pk(kk), idempotency_sk(key), consistent_read=True)
-    except IdempotencyRecord.DoesNotExist:
+def find_replay(state: HouseholdRecord, key: str | None, now_epoch: int) -> ReplayRecord | None:
+    """What a retry of `key` answers: the version the key stored, if META (as read, strongly
+    consistent) names it and it has not expired; one GetItem of that version. None: the key
+    is new (or expired, which counts as new)."""
+    if key is None:
         return None
-    return ReplayRecord.of(item)
+    entry = _entries(state.idempotency, now_epoch).get(_digest(key))
+    if entry is None:
+        return None
+    item = ResponseVersion.get(household_pk(state.kk), version_sk(entry[0]), consistent_read=True)
+    return ReplayRecord.of(item, state.receipt_code or "")
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,7 @@ class NewVersion:
     created: bool
     idempotency_expires_at: int
     now_epoch: int
+    recent_keys: dict[str, str] = field(default_factory=dict)  # META's map as read
     progress: dict[str, int] = field(default_factory=dict)  # counter deltas for the SLS
     visit: VisitRecord | None = None  # an interview also records the visit
     departed: list[dict[str, Any]] | None = None
@@ -90,9 +103,11 @@ class NewVersion:
 def save_version(new: NewVersion) -> None:
     """Store a response version and move the household, all or nothing.
 
-    One transaction: the version item, META (conditional on the version and status that
-    were read, so concurrent corrections cannot both win), the receipt item, and the
-    idempotency record (conditional on absence, so concurrent retries store one version).
+    One transaction: the version item (conditional on absence), META (conditional on the
+    version and status that were read, so concurrent corrections cannot both win, and
+    concurrent retries of one Idempotency-Key cannot both store a version: the loser
+    re-reads META, finds the key and replays), the receipt item when it is new or moves,
+    and the SLS's progress counter.
     """
     pk = household_pk(new.kk)
     version_item = ResponseVersion(
@@ -107,6 +122,7 @@ def save_version(new: NewVersion) -> None:
         members=new.members,
         departed=new.departed,
         idempotency_key=new.idempotency_key,
+        request_hash=new.request_hash if new.idempotency_key is not None else None,
     )
     receipt = Receipt(
         receipt_pk(new.receipt_code),
@@ -136,22 +152,16 @@ def save_version(new: NewVersion) -> None:
     else:
         visit_area, visit_order = visit_keys(new.sls_code, new.kk)
         meta_actions += [HouseholdState.visit_area.set(visit_area), HouseholdState.visit_order.set(visit_order)]
+    keys = _entries(new.recent_keys, new.now_epoch)
+    if new.idempotency_key is not None:
+        keys[_digest(new.idempotency_key)] = (new.version, new.idempotency_expires_at)
+    if keys:
+        meta_actions.append(HouseholdState.idempotency.set({d: f"{v}:{e}" for d, (v, e) in keys.items()}))
+    elif new.recent_keys:
+        meta_actions.append(HouseholdState.idempotency.remove())
     meta_condition = (HouseholdState.version == new.expected_version) & (HouseholdState.status == new.expected_status)
     receipt_condition = Receipt.pk.does_not_exist() if new.receipt_is_new else (Receipt.kk == new.kk)
 
-    record = None
-    if new.idempotency_key is not None:
-        record = IdempotencyRecord(
-            pk,
-            idempotency_sk(new.idempotency_key),
-            request_hash=new.request_hash,
-            receipt_code=new.receipt_code,
-            version=new.version,
-            status=new.status,
-            submitted_at=new.submitted_at,
-            created=new.created,
-            expires_at=new.idempotency_expires_at,
-        )
     # PynamoDB sends condition checks, deletes, puts, then updates; cancellation reasons
     # come back in that order, so this list names them.
     progress = progress_actions(new.progress)
@@ -159,7 +169,6 @@ def save_version(new: NewVersion) -> None:
         *(["draft"] if new.delete_draft else []),
         "version",
         "receipt",
-        *(["idempotency"] if record else []),
         *(["visit"] if new.visit else []),
         "meta",
         *(["progress"] if progress else []),
@@ -170,38 +179,22 @@ def save_version(new: NewVersion) -> None:
                 tx.delete(Draft(pk, DRAFT_SK))
             tx.save(version_item, condition=ResponseVersion.pk.does_not_exist())
             tx.save(receipt, condition=receipt_condition)
-            if record is not None:
-                # An expired record counts as absent: TTL deletion can lag by days.
-                tx.save(
-                    record,
-                    condition=IdempotencyRecord.pk.does_not_exist() | (IdempotencyRecord.expires_at < new.now_epoch),
-                    return_values="ALL_OLD",
-                )
             if new.visit is not None:
                 tx.save(new.visit.item(new.kk), condition=VisitEntry.pk.does_not_exist())
             tx.update(meta, actions=meta_actions, condition=meta_condition)
             if progress:
                 tx.update(progress_item(new.sls_code), actions=progress)
     except TransactWriteError as exc:
-        classify_cancellation(exc, items, new.idempotency_key, new.kk)
+        classify_cancellation(exc, items)
 
 
-def classify_cancellation(exc: TransactWriteError, items: Sequence[str], key: str | None, kk: str) -> None:
+def classify_cancellation(exc: TransactWriteError, items: Sequence[str]) -> None:
     """Raise what a cancelled household transaction means; `items` names its items in the
     order DynamoDB reports their cancellation reasons. Anything else re-raises `exc`
     (throttling: the caller's `mapped_faults` makes it a 503)."""
     reasons = exc.cancellation_reasons
     by_item = {name: (reasons[i] if i < len(reasons) else None) for i, name in enumerate(items)}
     codes = {name: (r.code if r else None) for name, r in by_item.items()}
-    idem = by_item.get("idempotency")
-    if idem is not None and idem.code == "ConditionalCheckFailed":
-        stored = None
-        if idem.raw_item:
-            stored = ReplayRecord.of(IdempotencyRecord.from_raw_data(idem.raw_item))
-        elif key is not None:
-            stored = get_idempotency_record(kk, key)
-        if stored is not None:
-            raise IdempotentReplay(stored) from None
     if codes.get("meta") == "ConditionalCheckFailed" or codes.get("version") == "ConditionalCheckFailed":
         raise VersionConflict() from None
     if any(code == "TransactionConflict" for code in codes.values()):

@@ -19,5 +19,7 @@ def test_capacity_per_operation() -> None:
     first = measured["submission, 5 member(s)"]
     assert first.write_units > measured["correction, 5 members"].write_units > 0, "the first also leaves the index"
     page = measured["worklist page of 50"]
-    assert page.operations == ["GetItem", "Query", "BatchGetItem"]
+    # Live status by one range Query of the needs_visit index, not a BatchGetItem of 50 METAs.
+    assert page.operations == ["GetItem", "Query", "Query"]
+    assert page.bill().read_units <= 6, "the rules' figure (issue 25)"
     assert measured["visit (not home)"].write_units > 0

@@ -4,23 +4,18 @@ cancelled for throttling or conflicts. Every route answers 503 JSON with Retry-A
 a bare 500), and the table is exactly as it was (nothing half-written); the same request
 without the fault then succeeds, so the fault - not the request - made the difference.
 
-The injecting proxy speaks DynamoDB's wire protocol (JSON 1.0 over HTTP): it forwards every
-call to DynamoDB Local unless a fault matches the call's X-Amz-Target operation, so the
-handlers, PynamoDB and botocore all run unchanged."""
+The injecting proxy (census_ops/faultproxy.py, also used by `census soak`) speaks DynamoDB's
+wire protocol (JSON 1.0 over HTTP): it forwards every call to DynamoDB Local unless a fault
+matches the call's X-Amz-Target operation, so the handlers, PynamoDB and botocore all run
+unchanged."""
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import secrets
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from botocore.exceptions import (
@@ -30,6 +25,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from census_ops.faultproxy import Fault, FaultProxy
 from census_ops.template import api_routes
 from shared import store
 from shared.settings import settings
@@ -40,124 +36,10 @@ pytestmark = pytest.mark.dynamodb_local
 
 FUNCTIONS = sorted({r.code_uri.strip("/").split("/")[-1] for r in api_routes()})
 
-_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 # Generous enough that a busy CI machine never times out a call the proxy did not hang.
 TEST_READ_TIMEOUT = 1.0
-HANG_SECONDS = 1.6  # longer than the read timeout
+HANG_SECONDS = FaultProxy.hang_seconds  # longer than the read timeout
 ONE_ATTEMPT = {"mode": "standard", "total_max_attempts": 1}
-
-
-@dataclass
-class Fault:
-    kind: str  # an error code, "timeout", "reset", or "cancel:<reason>" (TransactWriteItems)
-    operation: str | None = None  # None: every operation
-    times: int | None = None  # None: every matching call
-
-
-class FaultProxy:
-    """Forwards DynamoDB calls to `upstream`, failing those a fault matches."""
-
-    def __init__(self, upstream: str) -> None:
-        parts = urlsplit(upstream)
-        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
-        self.faults: list[Fault] = []
-        self.calls: list[tuple[str, str | None]] = []  # (operation, injected fault or None)
-        self._lock = threading.Lock()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                operation = (self.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
-                fault = proxy._take(operation)
-                if fault is None:
-                    self._forward(body)
-                elif fault.kind == "timeout":
-                    time.sleep(HANG_SECONDS)
-                    self.close_connection = True
-                elif fault.kind == "lost_answer":  # DynamoDB did it; the answer never arrives
-                    self._forward(body, deliver=False)
-                    time.sleep(HANG_SECONDS)
-                    self.close_connection = True
-                elif fault.kind == "reset":
-                    self.close_connection = True
-                elif fault.kind.startswith("cancel:"):
-                    count = len(json.loads(body).get("TransactItems", [])) or 1
-                    reasons = [{"Code": "None"}] * (count - 1) + [{"Code": fault.kind[7:], "Message": "injected"}]
-                    self._answer(
-                        400,
-                        {
-                            "__type": _PREFIX + "TransactionCanceledException",
-                            "message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
-                            "CancellationReasons": reasons,
-                        },
-                    )
-                else:
-                    status = 500 if fault.kind == "InternalServerError" else 400
-                    self._answer(status, {"__type": _PREFIX + fault.kind, "message": "injected"})
-
-            def _answer(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.0")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _forward(self, body: bytes, deliver: bool = True) -> None:
-                upstream = http.client.HTTPConnection(*proxy.upstream, timeout=30)
-                try:
-                    headers = {k: v for k, v in self.headers.items() if k.lower() not in {"connection", "keep-alive"}}
-                    upstream.request("POST", self.path, body=body, headers=headers)
-                    answer = upstream.getresponse()
-                    data = answer.read()
-                    if not deliver:
-                        return
-                    self.send_response(answer.status)
-                    for name, value in answer.getheaders():
-                        if name.lower() not in {"transfer-encoding", "connection", "content-length"}:
-                            self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                finally:
-                    upstream.close()
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def _take(self, operation: str) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.operation in (None, operation) and (fault.times is None or fault.times > 0):
-                    if fault.times is not None:
-                        fault.times -= 1
-                    self.calls.append((operation, fault.kind))
-                    return fault
-            self.calls.append((operation, None))
-            return None
-
-    def inject(self, *faults: Fault) -> None:
-        with self._lock:
-            self.faults = list(faults)
-            self.calls = []
-
-    def clear(self) -> None:
-        self.inject()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 # ---------------------------------------------------------------- the census behind the proxy

@@ -15,8 +15,8 @@ from census_ops.load import (
     NotLoopback,
     Outcome,
     Planned,
-    _partition,
     cmd_load,
+    household_partition,
     plan_requests,
     report,
     require_loopback,
@@ -58,7 +58,7 @@ def test_a_bounded_load_run_keeps_every_answer_exactly_once(
     assert {"new", "retry", "duplicate", "reused_key", "unkeyed"} <= kinds, kinds
 
     def read(kk: str) -> list[dict[str, Any]]:
-        return _partition(client, table, kk)
+        return household_partition(client, table, kk)
 
     baseline = stored_versions((p.kk for p in plan), read)
     outcomes, seconds = run_load(url, plan, concurrency=8, time_limit=120)

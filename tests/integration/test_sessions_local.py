@@ -113,3 +113,52 @@ def test_parallel_password_guesses_get_no_more_than_the_limit(
     # The right password is refused too until the window ends.
     status, answer = call("POST", "/v1/sessions", body={"kk": household.kk, "nik": nik, "password": "es-cendol-99x"})
     assert (status, answer["error"]["code"]) == (429, "too_many_attempts")
+
+
+def _wrong_nik(household: RegisterHousehold, i: int) -> str:
+    """A well-formed NIK of the household's region that is not on its register."""
+    on_register = {m.nik for m in household.members}
+    base = household.members[0].nik
+    candidates = (base[:12] + f"{(int(base[12:]) + 1 + i + n) % 10000:04d}" for n in range(10000))
+    return next(nik for nik in candidates if nik not in on_register)
+
+
+def test_parallel_nik_guesses_get_exactly_the_limit_of_401s(
+    local_store: str, dynamodb_local: Any, households: list[RegisterHousehold]
+) -> None:
+    """An unclaimed household: each wrong NIK takes one of the window's attempts atomically
+    before it is answered, so 12 at once get exactly 5 x 401 and 7 x 429 - and then the
+    right NIK is refused too until the window ends."""
+    from shared.settings import settings
+
+    household = households[9]
+    limit = settings().lockout_max_failures
+    results = race(
+        12, lambda i: call("POST", "/v1/sessions", body={"kk": household.kk, "nik": _wrong_nik(household, i)})
+    )
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [401] * limit + [429] * (12 - limit), results
+    assert {a["error"]["code"] for s, a in results if s == 401} == {"invalid_credentials"}
+    assert {a["error"]["code"] for s, a in results if s == 429} == {"too_many_attempts"}
+    status, answer = call("POST", "/v1/sessions", body={"kk": household.kk, "nik": household.members[0].nik})
+    assert (status, answer["error"]["code"]) == (429, "too_many_attempts")
+
+
+def test_a_right_nik_takes_no_attempt_and_clears_the_window(
+    local_store: str, dynamodb_local: Any, households: list[RegisterHousehold]
+) -> None:
+    from shared.settings import settings
+
+    household = households[10]
+    limit = settings().lockout_max_failures
+    right = {"kk": household.kk, "nik": household.members[-1].nik}
+    for i in range(limit - 1):
+        assert call("POST", "/v1/sessions", body={"kk": household.kk, "nik": _wrong_nik(household, i)})[0] == 401
+    # The right NIK still works (an unclaimed household is asked for its password), and
+    # clears the failures: the next wrong NIKs start a new count.
+    status, answer = call("POST", "/v1/sessions", body=right)
+    assert (status, answer["error"]["code"]) == (401, "password_setup_required")
+    for _ in range(3):  # and, answered right, it counts nothing itself
+        assert call("POST", "/v1/sessions", body=right)[1]["error"]["code"] == "password_setup_required"
+    wrong = [call("POST", "/v1/sessions", body={"kk": household.kk, "nik": _wrong_nik(household, i)}) for i in range(6)]
+    assert [status for status, _ in wrong] == [401] * limit + [429]

@@ -325,3 +325,25 @@ def test_cold_start_with_the_first_request_adds_both_halves() -> None:
         },
     }
     assert with_first_request(results) == {"min": pytest.approx(1.5), "median": pytest.approx(400 / 250)}
+
+
+def test_side_by_side_pairs_each_operation_with_the_baselines_figures() -> None:
+    from census_ops.bench.baseline import side_by_side
+
+    def op(label: str, read: float, write: float) -> dict[str, object]:
+        return {
+            "label": label,
+            "rule_read_units": read,
+            "rule_write_units": write,
+            "min_read_units": 1.0,
+            "min_write_units": 2.0,
+            "read_units": read,
+            "write_units": write,
+        }
+
+    new = [op("submission, 5 members", 2, 11), op("worklist generation, city of 301 households", 11, 597)]
+    old = [op("submission, 5 members", 2, 13), op("worklist generation, city of 300 households", 8.5, 597)]
+    rows = side_by_side(new, [*old, op("gone", 1, 1)])
+    assert [(r["before_write"], r["write"], r["min_write"]) for r in rows] == [(13, 11, 2.0), (597, 597, 2.0)]
+    assert rows[1]["before_read"] == 8.5, "a generation is matched on its first words"
+    assert side_by_side([op("new operation", 1, 1)], old)[0]["before_read"] is None

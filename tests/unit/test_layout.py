@@ -83,3 +83,52 @@ def test_the_checks_see_a_violation(source: str, check: object, tmp_path: Path) 
         assert check() != []
     finally:
         probe.unlink()
+
+
+WINDOW = 6  # lines: a block this long, the same to the letter in two modules, is a copy
+
+
+def _code_lines(path: Path) -> list[str]:
+    """The file's statements as written, without blank lines, comments, imports, docstrings
+    and function signatures (those repeat by nature: a parameter list is not a copied block)."""
+    source = path.read_text(encoding="utf-8")
+    skipped: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            skipped.update(range(node.lineno, node.body[0].lineno))
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            skipped.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    lines = []
+    for number, raw in enumerate(source.splitlines(), start=1):
+        line = raw.strip()
+        if number not in skipped and line and not line.startswith(("#", "import ", "from ", ")", "]", "}")):
+            lines.append(line)
+    return lines
+
+
+def copied_blocks(*roots: str) -> list[str]:
+    """Blocks of WINDOW consecutive code lines that stand, identical, in two modules."""
+    seen: dict[tuple[str, ...], Path] = {}
+    found = []
+    for path in _modules(*roots):
+        lines = _code_lines(path)
+        for start in range(len(lines) - WINDOW + 1):
+            block = tuple(lines[start : start + WINDOW])
+            first = seen.setdefault(block, path)
+            if first != path:
+                found.append(f"{first.relative_to(REPO_ROOT)} ~ {path.relative_to(REPO_ROOT)}: {block[0]}")
+    return sorted(set(found))
+
+
+def test_no_block_of_code_is_copied_between_shipped_modules() -> None:
+    assert copied_blocks(*SHIPPED) == []
+
+
+def test_the_copy_check_sees_a_copy() -> None:
+    source = (REPO_ROOT / "shared" / "receipts.py").read_text(encoding="utf-8")
+    probe = REPO_ROOT / "shared" / "_copy_probe.py"
+    probe.write_text(source, encoding="utf-8")
+    try:
+        assert any("_copy_probe.py" in entry for entry in copied_blocks(*SHIPPED))
+    finally:
+        probe.unlink()

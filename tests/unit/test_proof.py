@@ -35,10 +35,15 @@ def render(proof: ProofOfFilling = PROOF, **kwargs: str) -> bytes:
     return render_proof_pdf(proof, generated_at=GENERATED, **kwargs)
 
 
+def _require(tool: str) -> None:
+    """poppler-utils is a test requirement `make install` installs (.tools/poppler.ok): a
+    missing tool fails the test rather than skipping the proof's content checks."""
+    assert shutil.which(tool), f"{tool} (poppler-utils) is not installed: run `make install`"
+
+
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     """Text as pdftotext reads it, whitespace collapsed so wrapped values still match."""
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    _require("pdftotext")
     source = tmp_path / "proof.pdf"
     source.write_bytes(pdf)
     out = subprocess.run(["pdftotext", str(source), "-"], capture_output=True, check=True, text=True)
@@ -46,8 +51,7 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
 
 
 def to_png(pdf: bytes, tmp_path: Path, dpi: int = 100) -> Path:
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    _require("pdftoppm")
     source = tmp_path / "proof.pdf"
     source.write_bytes(pdf)
     prefix = tmp_path / f"proof-{dpi}"
@@ -103,8 +107,7 @@ def test_pdf_is_a_single_page() -> None:
 
 
 def test_pdf_metadata(tmp_path: Path) -> None:
-    if shutil.which("pdfinfo") is None:
-        pytest.skip("pdfinfo (poppler-utils) is not installed")
+    _require("pdfinfo")
     source = tmp_path / "proof.pdf"
     source.write_bytes(render())
     info = subprocess.run(["pdfinfo", str(source)], capture_output=True, check=True, text=True).stdout
@@ -194,8 +197,9 @@ def test_verify_url_is_printed_under_the_qr(tmp_path: Path) -> None:
 
 def qr_modules(png: Path, size: int) -> list[list[bool]]:
     """The QR as printed: only its modules are pure black, so their bounding box is the symbol."""
-    image = pytest.importorskip("PIL.Image")
-    with image.open(png) as opened:
+    from PIL import Image  # Pillow: a dependency of fpdf2, so always installed
+
+    with Image.open(png) as opened:
         grey = opened.convert("L")
     box = grey.point(lambda v: 255 if v <= 8 else 0).getbbox()
     assert box is not None, "no QR on the page"

@@ -82,8 +82,7 @@ def test_assemble_copies_what_is_served_and_nothing_else(tree: dict[str, Path], 
 
 def test_the_real_site_has_the_page_and_the_api_reference(tmp_path: Path) -> None:
     mounts = site_mounts()
-    if not (REPO_ROOT / "node_modules" / "swagger-ui-dist").is_dir():
-        pytest.skip("needs node_modules/swagger-ui-dist (npm ci)")
+    assert (REPO_ROOT / "node_modules" / "swagger-ui-dist").is_dir(), "needs node_modules/swagger-ui-dist: make install"
     assert main(["site", "--out", str(tmp_path / "site")]) == 0
     site = tmp_path / "site"
     for name in ("index.html", "js/app.js", "api/index.html", "api/reference.js", "api/swagger-ui-bundle.js"):

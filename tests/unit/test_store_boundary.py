@@ -108,3 +108,23 @@ def test_every_store_call_maps_faults_to_the_retryable_503(concern: str) -> None
         and not hasattr(function, "__wrapped__")
     ]
     assert not unmapped, f"shared.store.{concern}: wrap these in @mapped_faults: {unmapped}"
+
+
+# The bench's unit accounting names the items it charges ("HH#/META", "RECEIPT#/RECEIPT"):
+# labels of a report, read off recorded requests, never keys written or read.
+_LABELS = {"census_ops/bench/units.py", "census_ops/bench/operations.py"}
+
+
+def operations_files() -> list[Path]:
+    return [
+        path
+        for path in sorted((REPO_ROOT / "census_ops").rglob("*.py"))
+        if path.relative_to(REPO_ROOT).as_posix() not in _LABELS
+    ]
+
+
+@pytest.mark.parametrize("path", operations_files(), ids=lambda p: p.relative_to(REPO_ROOT).as_posix())
+def test_operations_build_keys_with_the_stores_schema(path: Path) -> None:
+    """The operations tools may read raw items (load checks, bench fillers), but they spell
+    no key themselves: shared.store.schema builds and parses every one."""
+    assert not key_literals(path.read_text(encoding="utf-8")), f"{path.name}: use shared.store.schema's key builders"
