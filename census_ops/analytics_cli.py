@@ -107,6 +107,12 @@ def _descendants(connection: Any, area: str | None) -> list[str]:
     return found
 
 
+def mask(nik: str) -> str:
+    """A NIK as the console prints it: region and serial only (the birth date never); the
+    full NIK is in the Parquet set and, for supervisors, in the household's review flags."""
+    return f"{nik[:6]}******{nik[-4:]}" if len(nik) == 16 else "*" * len(nik)
+
+
 def duplicates_report(connection: Any, area: str | None, *, mark: bool, out: Any = None) -> int:
     """Print the people counted twice and the moved-out people found nowhere; mark the
     households of each duplicate for review when `mark`. Returns the duplicate rows."""
@@ -118,12 +124,11 @@ def duplicates_report(connection: Any, area: str | None, *, mark: bool, out: Any
     people = sorted({row["nik"] for row in duplicates})
     out.write(f"\nPeople counted twice ({len(people)} NIKs in {len({r['kk'] for r in duplicates})} households):\n")
     for row in duplicates:
-        out.write(
-            f"  NIK {row['nik']}  KK {row['kk']} (v{row['version']}, {row['status']})  also in KK {row['other_kk']}\n"
-        )
+        seen = f"v{row['version']}, {row['status']}"
+        out.write(f"  NIK {mask(row['nik'])}  KK {row['kk']} ({seen})  also in KK {row['other_kk']}\n")
     out.write(f"\nMoved out and found in no household ({len(moved)}):\n")
     for row in moved:
-        out.write(f"  NIK {row['nik']}  left KK {row['kk']} (SLS {row['sls_code']})\n")
+        out.write(f"  NIK {mask(row['nik'])}  left KK {row['kk']} (SLS {row['sls_code']})\n")
     if mark and duplicates:
         from shared.review_flags import flag_duplicates
 

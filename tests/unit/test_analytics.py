@@ -434,6 +434,8 @@ def test_one_command_prints_the_pyramid_and_the_people_counted_twice(
     assert "People counted twice (3 NIKs in 6 households)" in printed
     assert "Moved out and found in no household (2)" in printed
     assert "Marked for review: 6 households moved to needs_review" in printed
+    niks = {m.nik for h in online for m in h.members}
+    assert not any(nik in printed for nik in niks)  # masked: region and serial only
     # Again: the same people, nothing marked twice.
     assert main(["outputs", "--area", "1671", "--table", moto_table, "--parquet", str(out)]) == 0
     assert "0 households moved to needs_review, 6 already flagged" in capsys.readouterr().out
