@@ -116,12 +116,18 @@ def scan_household_items(
 ) -> Iterator[dict[str, Any]]:
     """Every household's META and response versions (one segment of a parallel Scan), as
     DynamoDB's export writes items."""
+    from shared.store import schema
+
     pages = client.get_paginator("scan").paginate(
         TableName=table,
         Segment=segment,
         TotalSegments=segments,
         FilterExpression="begins_with(pk, :household) AND (sk = :meta OR begins_with(sk, :version))",
-        ExpressionAttributeValues={":household": {"S": "HH#"}, ":meta": {"S": "META"}, ":version": {"S": "V#"}},
+        ExpressionAttributeValues={
+            ":household": {"S": schema.household_pk("")},
+            ":meta": {"S": schema.META_SK},
+            ":version": {"S": schema.VERSION_PREFIX},
+        },
     )
     for page in pages:
         progress(int(page.get("ScannedCount", 0)))
