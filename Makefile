@@ -82,7 +82,8 @@ browser: install .tools/chromium.ok
 
 # Every benchmark of docs/performance.md in one run, on DynamoDB Local (never AWS): capacity
 # per operation, handler overhead, cold start, worklist scaling (up to 1,000,000 households
-# or 10 minutes of loading), cost per million submissions. Prints the tables; the figures go
+# or 10 minutes of loading), cost per million submissions, the census outputs (export and
+# tabulations on the demo city and a generated 1,000,000-household Parquet set). Prints the tables; the figures go
 # to .data/bench/latest.json and the charts to docs/img/. BENCH_ARGS=--quick for a short run.
 bench: install
 	$(BIN)/python -m census_ops.bench --charts docs/img $(BENCH_ARGS)

@@ -293,9 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     from census_ops import area_list  # the area master list by name
 
     area_list.register(commands)
-    from census_ops import export, smoke  # deployment operations: their own modules
+    from census_ops import analytics_cli, export, smoke  # deployment operations: their own modules
 
     export.register(commands)
+    analytics_cli.register(commands)
     smoke.register(commands)
     from census_ops import load, openapi, recount, soak  # robustness: load, soak, counters, OpenAPI document
 

@@ -29,3 +29,21 @@ def example_submission(household: RegisterHousehold, respondent: int = -1) -> di
             for m in household.members
         ],
     }
+
+
+def counted_twice(
+    bodies: dict[str, dict[str, Any]], households: list[RegisterHousehold], *, pairs: int = 8, moved_out: int = 5
+) -> None:
+    """Demo data for the outputs' checks, in place: in `pairs` pairs of households the second
+    also lists the first's last member (as a relative who moved in), so that person is
+    counted twice; `moved_out` more households mark their last member as moved out, and
+    nobody lists them."""
+    usable = [h for h in households if len(h.members) > 1 and len(h.members) < 30]
+    for first, second in zip(usable[:pairs], usable[pairs : 2 * pairs], strict=True):
+        person = dict(bodies[first.kk]["members"][-1])
+        person.update(relationship="other_relative", added_because="moved_in", marital_status="never_married")
+        bodies[second.kk]["members"].append(person)
+    for household in usable[2 * pairs : 2 * pairs + moved_out]:
+        body = bodies[household.kk]
+        gone = body["members"].pop()
+        body["departed"] = [{"nik": gone["nik"], "reason": "moved_out"}]

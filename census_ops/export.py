@@ -2,12 +2,15 @@
 
 Two ways, one command:
 
-- To a file (CSV, or Parquet when pyarrow is installed), from any table the other
-  commands reach: the local service's (`--local`), a DynamoDB endpoint (`--endpoint-url`),
-  or AWS (`TABLE_NAME`). One row per member of each household's latest response version,
-  with the household's columns repeated. It reads the table with one Scan (household
-  state items only, filtered server-side) and one BatchGetItem per 100 households: fine
-  for a city, not for 70 million households.
+- To a CSV file, from any table the other commands reach: the local service's
+  (`--local`), a DynamoDB endpoint (`--endpoint-url`), or AWS (`TABLE_NAME`). One row per
+  member of each household's latest response version, with the household's columns
+  repeated. It reads the table with one Scan (household state items only, filtered
+  server-side) and one BatchGetItem per 100 households: fine for a city, not for 70
+  million households.
+- To the Parquet layout (`--format parquet --out DIR`): the person, household and
+  departed tables partitioned by regency, flattened by the same SQL Athena runs on
+  DynamoDB's export to S3 (census_ops/analytics.py, docs/analytics.md).
 - In production, DynamoDB's own export to S3 (`--s3-bucket`): a point-in-time snapshot
   that reads no table capacity at all (it works from the continuous backups that
   point-in-time recovery keeps), started here and left to run; `--wait` follows it.
@@ -25,6 +28,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +51,6 @@ MEMBER_COLUMNS = (
 )
 COLUMNS = HOUSEHOLD_COLUMNS + MEMBER_COLUMNS
 _BATCH_GET = 100  # BatchGetItem's limit
-_PARQUET_ROWS = 10_000  # rows per Parquet row group, so memory stays flat
 EXPORT_FORMATS = ("DYNAMODB_JSON", "ION")
 
 
@@ -169,41 +172,9 @@ def write_csv(households: Iterable[list[dict[str, Any]]], path: Path) -> ExportS
     return ExportSummary(count, rows)
 
 
-def _pyarrow() -> tuple[Any, Any]:
-    try:
-        import pyarrow
-        import pyarrow.parquet
-    except ImportError:
-        raise ExportError(
-            "Parquet needs pyarrow, which is not installed: pip install 'census-service[export]' (or use --format csv)"
-        ) from None
-    return pyarrow, pyarrow.parquet
-
-
-def write_parquet(households: Iterable[list[dict[str, Any]]], path: Path) -> ExportSummary:
-    pa, pq = _pyarrow()
-    types = {"version": pa.int64(), "member_index": pa.int32(), "lives_at_kk_address": pa.bool_()}
-    schema = pa.schema([(column, types.get(column, pa.string())) for column in COLUMNS])
-    count = rows = 0
-    pending: list[dict[str, Any]] = []
-    with _private(path, binary=True) as stream, pq.ParquetWriter(stream, schema, compression="zstd") as writer:
-        for household in households:
-            pending += household
-            count, rows = count + 1, rows + len(household)
-            if len(pending) >= _PARQUET_ROWS:
-                writer.write_table(pa.Table.from_pylist(pending, schema=schema))
-                pending = []
-        if pending or rows == 0:
-            writer.write_table(pa.Table.from_pylist(pending, schema=schema))
-    return ExportSummary(count, rows)
-
-
 def export_to_file(client: Any, table: str, path: Path, file_format: str, progress: Progress) -> ExportSummary:
-    if file_format == "parquet":
-        _pyarrow()  # fail before reading the table, not after
-        return write_parquet(export_rows(client, table, progress), path)
     if file_format != "csv":
-        raise ExportError(f"unknown format {file_format!r}: csv or parquet")
+        raise ExportError(f"unknown file format {file_format!r}: csv (Parquet is a folder: --format parquet)")
     return write_csv(export_rows(client, table, progress), path)
 
 
@@ -256,7 +227,7 @@ def wait_for_export(
 # ---------------------------------------------------------------- command line
 
 
-def _client() -> Any:
+def dynamodb_client() -> Any:
     import boto3
 
     from shared.settings import settings
@@ -265,7 +236,7 @@ def _client() -> Any:
     return boto3.client("dynamodb", region_name=config.region, endpoint_url=config.dynamodb_endpoint_url)
 
 
-def _item_count(client: Any, table: str) -> int | None:
+def item_count(client: Any, table: str) -> int | None:
     """DynamoDB's item count (refreshed about every six hours on AWS): the progress bar's total."""
     count = client.describe_table(TableName=table)["Table"].get("ItemCount")
     return int(count) if count else None
@@ -276,7 +247,7 @@ def _to_s3(args: argparse.Namespace) -> int:
     from shared.settings import settings
 
     store.bind(settings())
-    client = _client()
+    client = dynamodb_client()
     table = args.table or settings().table_name
     description = start_s3_export(
         client, table, args.s3_bucket, args.s3_prefix, kms_key=args.kms_key, export_format=args.export_format
@@ -310,27 +281,49 @@ def cmd_export(args: argparse.Namespace) -> int:
     from shared.settings import settings
 
     out = Path(args.out)
-    file_format = args.format or ("parquet" if out.suffix.lower() == ".parquet" else "csv")
+    file_format = args.format or "csv"
     if args.table is None:
         args.table = os.environ.get("TABLE_NAME") or "census-local"
     elif not (args.local or args.endpoint_url):
         os.environ["TABLE_NAME"] = args.table  # AWS: the table named, not the environment's
         settings.cache_clear()
     try:
-        if file_format == "parquet":
-            _pyarrow()  # before starting anything
         with target_store(args):
-            client = _client()
+            client = dynamodb_client()
             table = settings().table_name
-            with progress_bar(_item_count(client, table) or 0, "items", "export") as bar:
-                summary = export_to_file(client, table, out, file_format, bar.update)
+            with progress_bar(item_count(client, table) or 0, "items", "export") as bar:
+                if file_format == "parquet":
+                    parquet_summary = write_parquet_set(client, table, out, args.reference_date, bar.update)
+                else:
+                    summary = export_to_file(client, table, out, file_format, bar.update)
                 if bar.total:
                     bar.update(max(0, bar.total - bar.n))
-    except ExportError as error:
+    except (ExportError, ValueError) as error:
         print(f"census export: {error}", file=sys.stderr)
         return 1
+    if file_format == "parquet":
+        print(
+            f"wrote {parquet_summary.persons} persons of {parquet_summary.households} households "
+            f"({parquet_summary.departed} departed) to {out}/ (Parquet, by regency)",
+            file=sys.stderr,
+        )
+        return 0
     print(f"wrote {summary.rows} members of {summary.households} households to {out} ({file_format})", file=sys.stderr)
     return 0
+
+
+def write_parquet_set(client: Any, table: str, out: Path, reference_date: str | None, progress: Progress) -> Any:
+    from census_ops.analytics import write_parquet_layout
+
+    return write_parquet_layout(client, table, out, reference_day(reference_date), progress)
+
+
+def reference_day(raw: str | None) -> date:
+    """The census reference date: --reference-date, else CENSUS_REFERENCE_DATE, else today in WIB."""
+    raw = raw or os.environ.get("CENSUS_REFERENCE_DATE")
+    if raw:
+        return date.fromisoformat(raw)
+    return datetime.now(timezone(timedelta(hours=7))).date()
 
 
 def register(commands: Any) -> None:
@@ -342,8 +335,13 @@ def register(commands: Any) -> None:
         help="export the latest responses: to CSV/Parquet, or DynamoDB's export to S3",
         description=__doc__.split("\n\n")[0] if __doc__ else None,
     )
-    export.add_argument("--out", help="file to write (one row per member of each household's latest response)")
-    export.add_argument("--format", choices=["csv", "parquet"], help="default: from --out's suffix, else csv")
+    export.add_argument(
+        "--out", help="CSV file to write (one row per member), or with --format parquet the folder of the Parquet set"
+    )
+    export.add_argument("--format", choices=["csv", "parquet"], default="csv", help="default: csv")
+    export.add_argument(
+        "--reference-date", help="census reference date for ages (default: CENSUS_REFERENCE_DATE, else today)"
+    )
     export.add_argument("--table", help="table name (default: TABLE_NAME, else the local service's table)")
     export.add_argument("--endpoint-url", help="a DynamoDB endpoint, e.g. a running DynamoDB Local")
     export.add_argument("--local", action="store_true", help="read the local service's data dir (service stopped)")

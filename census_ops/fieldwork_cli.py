@@ -71,7 +71,7 @@ def cmd_demo_roster(args: argparse.Namespace) -> int:
 def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
     """27,000 households registered, 22,000 respond online, 2,000 officers, worklists
     generated for the rest: prints the per-officer load and the progress figures."""
-    from census_ops.examples import example_submission
+    from census_ops.examples import counted_twice, example_submission
     from census_ops.register import read_register
     from census_ops.roster import write_demo_roster
     from shared.intake import submit_response
@@ -90,16 +90,17 @@ def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
         households = [h for h in read_register(stream) if not isinstance(h, list)]
     # Non-response is scattered over the city, not the last districts of the file.
     online = random.Random(2020).sample(households, min(args.online, len(households)))  # noqa: S311 - demo data
-    with local_store(args.store, data_dir, "census-fieldwork-demo") as fresh_table:
+    # A few people counted twice and a few moved out to nowhere, for `census outputs`.
+    bodies = {h.kk: example_submission(h, 0) for h in online}
+    counted_twice(bodies, online)
+    with local_store(args.store, data_dir, args.table) as fresh_table:
         import_register_file(register, store=args.store, fresh_table=fresh_table)
         import_roster_file(roster)
         config = settings()
         with progress_bar(len(online), "households", "online responses") as bar:
 
             def respond(household: Any) -> None:
-                submit_response(
-                    household.kk, json.dumps(example_submission(household, 0)), f"demo-{household.kk}", settings=config
-                )
+                submit_response(household.kk, json.dumps(bodies[household.kk]), f"demo-{household.kk}", settings=config)
                 bar.update(1)
 
             workers = 1 if args.store == "memory" else 4  # moto is not thread-safe
@@ -167,7 +168,12 @@ def register(commands: Any) -> None:
     demo.add_argument("--online", type=int, default=22_000, help="households that respond online")
     demo.add_argument("--officers", type=int, default=2_000)
     demo.add_argument("--store", choices=["dynamodb-local", "memory"], default="dynamodb-local")
-    demo.add_argument("--data-dir", help=f"default: a new temporary folder (not {REPO_ROOT / '.data'})")
+    demo.add_argument(
+        "--data-dir",
+        help=f"default: a new temporary folder; {REPO_ROOT / '.data'} with --table census-local plays it into the"
+        " local service's data (stopped)",
+    )
+    demo.add_argument("--table", default="census-fieldwork-demo", help="default: census-fieldwork-demo")
     demo.set_defaults(func=cmd_demo_fieldwork)
 
     capacity = commands.add_parser(

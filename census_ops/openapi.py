@@ -58,6 +58,7 @@ from shared.errors import (
     SessionWrongHousehold,
     StoreBusy,
     SupervisorOnly,
+    TableNotPublished,
     TooManyAttempts,
     TooManyReports,
     Unauthorized,
@@ -181,6 +182,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "AreaProgress",
         "Progress figures of an area and each child area (supervisor)",
         errors=(*_OFFICER, SupervisorOnly, ValidationFailed),
+    ),
+    ("GET", "/v1/areas/{area_code}/tables/{table}"): Operation(
+        NO_BODY,
+        (200,),
+        "AreaTable",
+        "A published population table (small cells suppressed) of an area and its child areas (supervisor)",
+        errors=(*_OFFICER, SupervisorOnly, TableNotPublished, ValidationFailed),
     ),
     ("POST", "/v1/sessions"): Operation(
         "shared.residents:SignInRequest",
@@ -367,6 +375,11 @@ _PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "pattern": "^[0-9]{2}([0-9]{2}([0-9]{3}([0-9]{3}([0-9]{4}([0-9]{2})?)?)?)?)?$",
         "description": "Province 2, regency 4, district 7, village 10, SLS 14 or sub-SLS 16 digits.",
     },
+    "table": {
+        "type": "string",
+        "enum": ["pyramid", "household_size", "relationship", "response_channel"],
+        "description": "A published population table (docs/analytics.md).",
+    },
 }
 _HEADERS: dict[str, dict[str, Any]] = {
     "Idempotency-Key": {
@@ -481,6 +494,16 @@ _ANSWERS: dict[str, dict[str, Any]] = {
     ),
     "VisitAnswer": _object({"kk": _STRING, "outcome": _STRING, "status": _STRING, "version": _INT}),
     "AreaProgress": _object({"area_code": _STRING, "households": _INT, "children": {"type": "array"}}),
+    "AreaTable": _object(
+        {
+            "area_code": _STRING,
+            "table": _STRING,
+            "reference_date": _STRING,
+            "published_at": _STRING,
+            "rows": {"type": "array"},
+            "children": {"type": "array"},
+        }
+    ),
     "SessionToken": _object(
         {
             "token": _STRING,

@@ -227,8 +227,8 @@ def target_store(args: argparse.Namespace) -> Iterator[None]:
         yield
 
 
-def add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--table", default=os.environ.get("TABLE_NAME", LOCAL_TABLE))
+def add_target_arguments(parser: argparse.ArgumentParser, table_flag: str = "--table") -> None:
+    parser.add_argument(table_flag, dest="table", default=os.environ.get("TABLE_NAME", LOCAL_TABLE))
     parser.add_argument("--endpoint-url", help="a DynamoDB endpoint, e.g. a running DynamoDB Local")
     parser.add_argument("--local", action="store_true", help="into the local service's data dir (not running)")
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))

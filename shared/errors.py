@@ -220,6 +220,11 @@ class ReceiptNotFound(NotFound):
     message = "No response has this receipt code."
 
 
+class TableNotPublished(NotFound):
+    code = "table_not_published"
+    message = "This table has not been published for this area yet."
+
+
 class InvalidTransition(CensusError):
     status = 409
     code = "invalid_status_transition"
@@ -367,6 +372,7 @@ CATALOGUE: tuple[type[CensusError], ...] = (
     RouteNotFound,
     ReceiptNotFound,
     ReportNotFound,
+    TableNotPublished,
     InvalidTransition,
     ReportClosed,
     HouseholdExists,
@@ -428,6 +434,7 @@ FIELD_PROBLEMS: dict[str, str] = {
     "unknown_area": "an area code that is not on the area master list",
     "invalid_phone": "a phone number that is not 8 to 15 digits (a leading + allowed)",
     "unknown_household": "a KK that has no household (to match a report to)",
+    "invalid_table": "a population table name that is not published (pyramid, household_size, ...)",
 }
 
 

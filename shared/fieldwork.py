@@ -123,7 +123,7 @@ def household_for_interview(caller: Caller, kk: str) -> dict[str, Any]:
     household = _household_for(caller, kk, supervisors_too=True)
     state, register = household.state, household.register
     latest = store.latest_version(register.kk)
-    return {
+    answer: dict[str, Any] = {
         "kk": state.kk,
         "sls_code": register.sls_code,
         "address": register.address,
@@ -142,6 +142,13 @@ def household_for_interview(caller: Caller, kk: str) -> dict[str, Any]:
             "members": latest.members,
         },
     }
+    if SUPERVISOR in caller.roles and caller.covers(register.sls_code):
+        # The duplicate check's flags name the other household: supervisors only.
+        answer["review_flags"] = [
+            {"reason": f.reason, "other_kk": f.other_kk, "version": f.version, "flagged_at": f.flagged_at}
+            for f in store.list_review_flags(state.kk)
+        ]
+    return answer
 
 
 def record_visit(

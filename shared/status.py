@@ -30,8 +30,9 @@ _FIELD_OUTCOMES = frozenset({Status.INTERVIEWED, Status.NOT_HOME, Status.REFUSED
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.PENDING: frozenset({Status.SUBMITTED}) | _FIELD_OUTCOMES,
     Status.SUBMITTED: frozenset({Status.CLEAN, Status.NEEDS_REVIEW}),
-    # A correction goes back through `submitted`; a clean household is not visited.
-    Status.CLEAN: frozenset({Status.SUBMITTED}),
+    # A correction goes back through `submitted`; a clean household is not visited unless
+    # a later check (a person counted in two households, shared.review_flags) flags it.
+    Status.CLEAN: frozenset({Status.SUBMITTED, Status.NEEDS_REVIEW}),
     Status.NEEDS_REVIEW: frozenset({Status.SUBMITTED}) | _FIELD_OUTCOMES,
     Status.NOT_HOME: frozenset({Status.SUBMITTED}) | _FIELD_OUTCOMES,
     Status.REFUSED: frozenset({Status.SUBMITTED}) | _FIELD_OUTCOMES,

@@ -22,7 +22,7 @@ from census_ops.bench.baseline import BASELINE_REF
 from census_ops.template import REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / ".data" / "bench"
-SECTIONS = ("capacity", "overhead", "coldstart", "scaling", "cost")
+SECTIONS = ("capacity", "overhead", "coldstart", "scaling", "cost", "analytics")
 
 
 def _log(message: str) -> None:
@@ -386,6 +386,10 @@ def report(results: dict[str, Any]) -> str:
             "write units per submission that would fit the target, the rest unchanged: "
             + ", ".join(f"{name} {units:g}" for name, units in c["write_budget"].items())
         )
+    if "analytics" in results:
+        from census_ops.bench.analytics import report as analytics_report
+
+        out += ["", analytics_report(results["analytics"])]
     return "\n".join(out)
 
 
@@ -439,6 +443,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--load-minutes", type=float, default=10.0, help="the most time spent loading it")
     parser.add_argument("--runs", type=int, default=15, help="cold-start processes per import")
     parser.add_argument("--pairs", type=int, default=150, help="handler/bare request pairs of the overhead run")
+    parser.add_argument("--city-households", type=int, default=27_000, help="analytics: the demo city's households")
+    parser.add_argument("--city-online", type=int, default=22_000, help="analytics: of which responded online")
+    parser.add_argument(
+        "--parquet-households", type=int, default=1_000_000, help="analytics: the generated Parquet set's households"
+    )
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these (cost needs capacity and overhead)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder of latest.json and the charts")
     parser.add_argument(
@@ -486,6 +495,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _add_scan_units(results)
     if "cost" in chosen:
         results["cost"] = run_cost(results)
+    if "analytics" in chosen:
+        from census_ops.bench import analytics as outputs
+
+        results["analytics"] = outputs.run(
+            1_000 if args.quick else args.city_households,
+            750 if args.quick else args.city_online,
+            20_000 if args.quick else args.parquet_households,
+        )
     results["seconds"] = round(time.monotonic() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=2, default=str))

@@ -1,5 +1,5 @@
 """Officer and supervisor routes of the field phase: my worklist, a household to start the
-interview from, recording a visit, and an area's progress. Every route identifies the
+interview from, recording a visit, an area's progress and its published population tables. Every route identifies the
 caller from the authorizer's claims and checks their areas in shared/."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from shared.http import claims, header, json_body, json_response, query_paramete
 from shared.observability import logger, metrics
 from shared.officers import identify, require_supervisor_of
 from shared.progress import area_progress
+from shared.published_tables import table_for_supervisor
 from shared.settings import settings
 from shared.worklists import officer_worklist
 
@@ -109,6 +110,13 @@ def progress(area_code: str) -> Response:
     caller = identify(claims(app.current_event.raw_event))
     require_supervisor_of(caller, area)
     return json_response(200, area_progress(area))
+
+
+@app.get("/v1/areas/<area_code>/tables/<table>")
+def area_table(area_code: str, table: str) -> Response:
+    area = area_code_parameter(area_code)
+    caller = identify(claims(app.current_event.raw_event))
+    return json_response(200, table_for_supervisor(caller, area, table))
 
 
 @logger.inject_lambda_context(clear_state=True)

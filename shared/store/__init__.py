@@ -39,6 +39,9 @@ funnels onto a shared key:
                                               (`CASE#<village>`, `<sls>#<ref>`): a field case
     pk=REPORT#KEY#<h> sk=REPORT               a report's Idempotency-Key (TTL)
     pk=RATE#<scope>#<who> sk=RATE             report rate counters per KK and per client (TTL)
+    pk=TABLES#<area>  sk=<table>              a published population table (suppressed)
+    pk=HH#<kk>        sk=FLAG#<reason>#<other kk>#v<version>
+                                              a check's review flag (people counted twice)
 
 META, META#CREDENTIAL, META#DRAFT, META#RESET and REGISTER sort together, so the one Query that
 proves a household also reads its password hash and draft (and nothing else: RESET#,
@@ -53,6 +56,7 @@ timeouts), `faults` (DynamoDB faults -> the retryable 503), `records` (what the 
 gets back), then one module per concern: `households`, `submissions`, `guesses`,
 `credentials`, `fieldwork`, `progress`, `imports`; for the supervisors' console `review`, `audit`,
 `assignments`, `snapshots`. Domain code imports from here.
+`credentials`, `fieldwork`, `progress`, `imports`, `outputs`. Domain code imports from here.
 """
 
 from shared.store.areas import area_children, get_area, save_areas
@@ -104,6 +108,17 @@ from shared.store.imports import (
     households_present,
     save_checkpoint,
     write_registers,
+)
+from shared.store.outputs import (
+    FlagChange,
+    FlagExists,
+    HouseholdChanged,
+    PublishedTableRecord,
+    ReviewFlagRecord,
+    get_published_table,
+    list_review_flags,
+    save_published_tables,
+    save_review_flag,
 )
 from shared.store.progress import progress_counts, progress_rows, regencies_with_households
 from shared.store.records import (
@@ -199,9 +214,12 @@ __all__ = [
     "DraftConflict",
     "DraftRecord",
     "EnrolledHousehold",
+    "FlagChange",
+    "FlagExists",
     "GenerationRecord",
     "GuessCounter",
     "Guesses",
+    "HouseholdChanged",
     "HouseholdExists",
     "HouseholdRecord",
     "HouseholdRegister",
@@ -216,6 +234,7 @@ __all__ = [
     "OfficerProfile",
     "OfficerRecord",
     "ProgressRecord",
+    "PublishedTableRecord",
     "QueueEntry",
     "ReceiptRecord",
     "ReferenceTaken",
@@ -230,6 +249,7 @@ __all__ = [
     "ResolveConflict",
     "ResponseVersion",
     "ReviewChange",
+    "ReviewFlagRecord",
     "RosterRecord",
     "VersionConflict",
     "VersionRecord",
@@ -256,6 +276,7 @@ __all__ = [
     "get_checkpoint",
     "get_guesses",
     "get_officer",
+    "get_published_table",
     "get_receipt",
     "get_report",
     "get_report_key",
@@ -269,6 +290,7 @@ __all__ = [
     "last_generation",
     "latest_version",
     "list_password_resets",
+    "list_review_flags",
     "list_versions",
     "list_visits",
     "load_household",
@@ -292,6 +314,8 @@ __all__ = [
     "save_draft",
     "save_generation",
     "save_officers",
+    "save_published_tables",
+    "save_review_flag",
     "save_snapshots",
     "save_version",
     "save_visit",

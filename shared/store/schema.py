@@ -379,6 +379,26 @@ class ImportCheckpoint(CensusItem, discriminator="import"):
     done = BooleanAttribute(default=False)
 
 
+class PublishedTable(CensusItem, discriminator="published_table"):
+    """A published (suppressed) population table of one area (shared.published_tables)."""
+
+    body = UnicodeAttribute()  # JSON: the area's rows and its child areas'
+    reference_date = UnicodeAttribute()
+    published_at = UnicodeAttribute()
+
+
+class ReviewFlag(CensusItem, discriminator="review_flag"):
+    """A check's reason to review a household (shared.review_flags): which other household,
+    on which version; supervisors see it, no resident route reads it."""
+
+    reason = UnicodeAttribute()
+    other_kk = UnicodeAttribute()
+    version = NumberAttribute()
+    nik = UnicodeAttribute()
+    flagged_at = UnicodeAttribute()
+    flagged_by = UnicodeAttribute()
+
+
 MODELS: tuple[type[CensusItem], ...] = (
     CensusItem,
     HouseholdState,
@@ -406,6 +426,8 @@ MODELS: tuple[type[CensusItem], ...] = (
     MissingReport,
     ReportKey,
     RateCounter,
+    PublishedTable,
+    ReviewFlag,
 )
 
 
@@ -416,6 +438,19 @@ CREDENTIAL_SK, DRAFT_SK, RESET_CODE_SK = "META#CREDENTIAL", "META#DRAFT", "META#
 LOCK_SK, PROFILE_SK, WORKLISTS_SK, IMPORT_SK = "LOCK", "PROFILE", "WORKLISTS", "IMPORT"
 _HOUSEHOLD, _RECEIPT, _OFFICER = "HH#", "RECEIPT#", "OFFICER#"
 VERSION_PREFIX, VISIT_PREFIX, RESET_PREFIX = "V#", "VISIT#", "RESET#"
+
+
+TABLES_PREFIX, FLAG_PREFIX = "TABLES#", "FLAG#"
+
+
+def tables_key(area: str, table: str) -> tuple[str, str]:
+    """A published table: the area's partition ("" is the whole country), the table's name."""
+    return f"{TABLES_PREFIX}{area or 'NATIONAL'}", table
+
+
+def flag_sk(reason: str, other_kk: str, version: int) -> str:
+    """Sorts before META: outside the Query that proves a household."""
+    return f"{FLAG_PREFIX}{reason}#{other_kk}#v{version:010d}"
 
 
 def household_pk(kk: str) -> str:

@@ -32,6 +32,8 @@ from tests.integration.scenario import CITY, CITY_SUPERVISOR, populate
 
 pytestmark = pytest.mark.dynamodb_local
 
+PHONE = "0812 7788 9911"  # a reporter's phone number: personal data like the rest
+
 
 class Everything(logging.Handler):
     """Every record with every attribute (extra fields included), as text."""
@@ -131,7 +133,7 @@ def test_no_personal_data_in_any_log_line_across_every_route(
     assert "response stored" in logged and "request refused" in logged, "the capture sees the logs"
     assert "visit recorded" in logged and "signed in" in logged
     assert len(captured.lines) > 20
-    secrets_ = [password, note, *tokens, str(POSITION["lat"]), str(POSITION["lon"])]
+    secrets_ = [password, note, PHONE, *tokens, str(POSITION["lat"]), str(POSITION["lon"])]
     for household in used:
         secrets_ += [household.kk, household.address]
         for member in household.members:
@@ -236,4 +238,38 @@ def _scenario(
     reset = send("POST", f"/v1/households/{a.kk}/password-reset", {}, supervisor)
     assert reset[0] == 200, reset[1]
     assert send("GET", "/v1/session/household", headers={"Authorization": "Bearer " + tokens[0][:-3] + "xyz"})[0] == 401
+    # the supervisors' console: who am I, figures over time, worklists, review, audit
+    assert send("GET", "/v1/staff/me", headers=supervisor)[0] == 200
+    assert send("GET", f"/v1/areas/{CITY}/progress/history", headers=supervisor)[0] == 200
+    assert send("GET", f"/v1/areas/{CITY}/worklists/preview", headers=supervisor)[0] == 200
+    assert send("GET", f"/v1/areas/{CITY}/worklists", headers=supervisor)[0] == 200
+    reassign = {"from_officer": "nobody", "to_officer": "nobody-else", "sls_code": a.sls_code}
+    assert send("POST", f"/v1/areas/{CITY}/worklists/reassign", reassign, supervisor)[0] < 500
+    assert send("GET", f"/v1/areas/{CITY}/review", headers=supervisor)[0] == 200
+    assert send("GET", f"/v1/households/{b.kk}/review", headers=supervisor)[0] < 500
+    decision = {"decision": "accept", "expected_version": 1, "note": note}
+    assert send("POST", f"/v1/households/{b.kk}/review", decision, supervisor)[0] < 500
+    bulk = {"decision": "accept", "note": note, "reason": "head_not_on_register"}
+    assert send("POST", f"/v1/areas/{CITY}/review/decisions", bulk, supervisor)[0] < 500
+    assert send("GET", f"/v1/households/{b.kk}/audit", headers=supervisor)[0] == 200
+    assert send("GET", f"/v1/areas/{CITY}/audit", headers=supervisor)[0] == 200
+    assert send("GET", f"/v1/areas/{CITY}/tables/pyramid", headers=supervisor)[0] < 500
+    # a household the register missed reports itself; the area lists; an officer's resolution
+    assert send("GET", "/v1/areas")[0] == 200
+    assert send("GET", f"/v1/areas/{CITY}/children")[0] == 200
+    report = {
+        "kk": stranger.kk,
+        "nik": stranger.members[0].nik,
+        "head_name": stranger.members[0].name,
+        "address": stranger.address,
+        "sls_code": stranger.sls_code,
+        "phone": PHONE,
+    }
+    status, filed, _ = send("POST", "/v1/reports", report, {"Idempotency-Key": "report-1"})
+    assert status < 500, filed
+    reference = filed.get("reference", "0000000000000")
+    assert send("GET", f"/v1/reports/{reference}")[0] < 500
+    assert send("POST", f"/v1/reports/{reference}/resolution", {"outcome": "not_found"}, officer)[0] < 500
+    found = {"kk": stranger.kk, "sls_code": stranger.sls_code, "response": submission_body(stranger)}
+    assert send("POST", "/v1/households", found, officer)[0] < 500
     return tokens

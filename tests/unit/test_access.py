@@ -33,6 +33,7 @@ WORKLIST, GENERATE, PROGRESS = (
 )
 SESSIONS, MY_HOUSEHOLD, DRAFT = "/v1/sessions", "/v1/session/household", "/v1/session/household/draft"
 RESET = "/v1/households/{kk}/password-reset"
+TABLE = "/v1/areas/{area_code}/tables/{table}"
 
 
 class World:
@@ -207,6 +208,28 @@ def test_progress_is_only_for_a_supervisor_of_the_area(w: World) -> None:
     assert call("fieldwork", "GET", PROGRESS, {"area_code": CITY}, claims=who(CITY_SUPERVISOR, "supervisor"))[0] == 200
 
 
+def test_published_tables_are_only_for_a_supervisor_of_the_area(w: World) -> None:
+    from shared.published_tables import publish
+
+    body = {"rows": [{"label": "0-4", "male": 7, "female": None}]}
+    publish("pyramid", {w.district: {w.district: body}, CITY: {CITY: body}}, "2026-07-01")
+    params = {"area_code": w.district, "table": "pyramid"}
+    status, _, answer = call("fieldwork", "GET", TABLE, params, claims=who(w.supervisor, "supervisor"))
+    assert (status, answer["rows"], answer["children"]) == (200, body["rows"], [])
+    for area, claims, code in (
+        (w.other_district, who(w.supervisor, "supervisor"), "forbidden"),
+        (CITY, who(w.supervisor, "supervisor"), "forbidden"),
+        (w.district, who(w.officer), "supervisor_only"),
+    ):
+        status, _, answer = call("fieldwork", "GET", TABLE, {**params, "area_code": area}, claims=claims)
+        assert (status, answer["error"]["code"]) == (403, code)
+    assert call("fieldwork", "GET", TABLE, params)[0] == 401
+    assert (
+        call("fieldwork", "GET", TABLE, {**params, "area_code": CITY}, claims=who(CITY_SUPERVISOR, "supervisor"))[0]
+        == 200
+    )
+
+
 # ---------------------------------------------------------------- tokens, through the local API Gateway
 
 
@@ -230,7 +253,7 @@ def test_a_bad_signature_or_expired_officer_token_is_refused_on_every_guarded_ro
     kk = w.theirs[0]
     with LocalApi(api_routes(), port=0, serialize=True, authorize=lambda t: verify_token(t, secret=secret)) as api:
         for route in guarded:
-            path = route.path.replace("{kk}", kk).replace("{area_code}", CITY)
+            path = route.path.replace("{kk}", kk).replace("{area_code}", CITY).replace("{table}", "pyramid")
             for token in (forged, expired, tampered, none_alg, "", "not-a-token"):
                 connection = http.client.HTTPConnection(api.host, api.port, timeout=30)
                 headers = {

@@ -78,6 +78,11 @@ def test_the_layer_ships_shared_without_the_operations_cli(layers: dict[str, Pat
     assert not (shipped / "ops").exists()
     assert not (shipped.parent / "census_ops").exists()
     assert not list(shipped.rglob("__pycache__"))
+    # The outputs' SQL ships with shared/analytics (the analytics function runs it on Athena);
+    # DuckDB does not.
+    sql = {str(p.relative_to(REPO_ROOT / "shared")) for p in (REPO_ROOT / "shared").rglob("*.sql")}
+    assert sql and {str(p.relative_to(shipped)) for p in shipped.rglob("*.sql")} == sql
+    assert not list(shipped.parent.glob("duckdb*"))
 
 
 def test_both_layers_hold_the_same_versions(layers: dict[str, Path]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import os
 import stat
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -73,33 +72,24 @@ def test_an_empty_table_exports_a_header(moto_table: str, tmp_path: Path) -> Non
     assert _read(out) == []
 
 
-def test_parquet_holds_the_same_rows(responded: dict[str, Any], tmp_path: Path) -> None:
-    pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow is optional: pip install 'census-service[export]'")
-    csv_out, parquet_out = tmp_path / "r.csv", tmp_path / "r.parquet"
+def test_parquet_is_the_analytics_layout_and_holds_the_csv_rows(responded: dict[str, Any], tmp_path: Path) -> None:
+    """`--format parquet` writes the folder of docs/analytics.md (tested in depth in
+    test_analytics.py): the same people as the CSV, without names."""
+    from census_ops.analytics import connect, query
+
+    csv_out, parquet_out = tmp_path / "r.csv", tmp_path / "parquet"
     assert main(["export", "--table", responded["table"], "--out", str(csv_out)]) == 0
-    assert main(["export", "--table", responded["table"], "--out", str(parquet_out)]) == 0  # format from suffix
-    table = pq.read_table(parquet_out)
-    assert tuple(table.column_names) == COLUMNS
-    assert str(table.schema.field("version").type) == "int64"
-    assert str(table.schema.field("lives_at_kk_address").type) == "bool"
-    rows = table.to_pylist()
-    expected = _read(csv_out)
+    assert main(["export", "--table", responded["table"], "--format", "parquet", "--out", str(parquet_out)]) == 0
+    rows = query(connect(parquet_out), "SELECT kk, nik, version FROM person ORDER BY kk, member_index")
+    expected = sorted(_read(csv_out), key=lambda r: (r["kk"], int(r["member_index"])))
     assert [(r["kk"], r["nik"], r["version"]) for r in rows] == [
         (r["kk"], r["nik"], int(r["version"])) for r in expected
     ]
 
 
-def test_parquet_without_pyarrow_says_how_to_get_it_before_reading_anything(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now raises ImportError
-    out = tmp_path / "r.parquet"
-    # No table exists (no moto, no endpoint): the command must stop before any request.
-    assert main(["export", "--table", "census-nowhere", "--out", str(out), "--format", "parquet"]) == 1
-    assert "census-service[export]" in capsys.readouterr().err
-    assert not out.exists()
-    with pytest.raises(ExportError, match="pyarrow"):
-        export_to_file(object(), "census-nowhere", out, "parquet", lambda _: None)
+def test_a_file_format_other_than_csv_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="csv"):
+        export_to_file(object(), "census-nowhere", tmp_path / "r.xlsx", "xlsx", lambda _: None)
 
 
 def test_the_s3_export_starts_from_the_point_in_time_backup(

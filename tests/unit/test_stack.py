@@ -846,3 +846,67 @@ def test_samconfig_deploys_this_template_with_known_parameters(template: dict[st
             assert allowed is None or value in [str(a) for a in allowed], (environment, name, value)
             pattern = parameters[name].get("AllowedPattern")
             assert pattern is None or re.fullmatch(pattern, value), (environment, name, value)
+
+
+# ---------------------------------------------------------------- census outputs (analytics)
+
+
+def test_every_athena_workgroup_caps_the_bytes_a_query_scans(template: dict[str, Any]) -> None:
+    workgroups = _of_type(template, "AWS::Athena::WorkGroup")
+    assert workgroups
+    default = int(template["Parameters"]["AnalyticsBytesScannedCutoff"]["Default"])
+    assert 10_000_000 <= default <= 100 * 1024**3  # Athena's minimum; and a bound a mistake cannot pass
+    for name, workgroup in workgroups.items():
+        configuration = workgroup["Properties"]["WorkGroupConfiguration"]
+        assert configuration["BytesScannedCutoffPerQuery"] == {"Ref": "AnalyticsBytesScannedCutoff"}, name
+        assert configuration["EnforceWorkGroupConfiguration"] is True, name  # clients cannot lift the cap
+        encryption = configuration["ResultConfiguration"]["EncryptionConfiguration"]
+        assert encryption == {"EncryptionOption": "SSE_KMS", "KmsKey": {"Fn::GetAtt": ["TableKey", "Arn"]}}, name
+
+
+def test_every_bucket_is_encrypted_private_and_tls_only(template: dict[str, Any]) -> None:
+    buckets = _of_type(template, "AWS::S3::Bucket")
+    assert "AnalyticsBucket" in buckets
+    policies = {
+        json.dumps(p["Properties"]["Bucket"]): p["Properties"]["PolicyDocument"]
+        for p in _of_type(template, "AWS::S3::BucketPolicy").values()
+    }
+    for name in ("AnalyticsBucket", "ExportBucket"):
+        properties = buckets[name]["Properties"]
+        rule = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+        assert rule == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["TableKey", "Arn"]}}, name
+        assert all(properties["PublicAccessBlockConfiguration"].values()), name
+        document = policies[json.dumps({"Ref": name})]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in _statements(document)
+        ), name
+
+
+def test_the_glue_tables_match_the_parquet_layout_and_the_export_sql(template: dict[str, Any]) -> None:
+    """The Glue tables Athena reads declare what the export SQL writes (as DuckDB types it),
+    and the raw export table the item fields census_ops/analytics.py reads."""
+    import duckdb
+
+    from census_ops import analytics as local
+    from shared import analytics
+
+    glue = {
+        r["Properties"]["TableInput"]["Name"]: r["Properties"]["TableInput"]
+        for r in _of_type(template, "AWS::Glue::Table").values()
+    }
+    hive = {"VARCHAR": "string", "INTEGER": "int", "DATE": "date", "BOOLEAN": "boolean"}
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"CREATE TABLE dynamodb_export AS SELECT 'x' AS export_id, NULL::{local.ITEM_TYPE} AS item LIMIT 0"
+        )
+        for name in analytics.EXPORTS:
+            select = analytics.export_select(name, export_id="x", reference_date="2026-07-01")
+            described = connection.execute(f"DESCRIBE {select}").fetchall()
+            columns = [(row[0], hive[row[1]]) for row in described if row[0] != "regency"]
+            declared = [(c["Name"], c["Type"]) for c in glue[name]["StorageDescriptor"]["Columns"]]
+            assert declared == columns, name
+            assert [k["Name"] for k in glue[name]["PartitionKeys"]] == ["regency"]
+            assert glue[name]["Parameters"]["projection.enabled"] == "true"
+    raw = glue["dynamodb_export"]["StorageDescriptor"]["Columns"]
+    assert raw == [{"Name": "item", "Type": local.hive_type(local.ITEM_FIELDS)}]
