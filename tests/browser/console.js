@@ -3,13 +3,15 @@
    work (tests/browser/test_console_browser.py starts it and passes tokens and households).
    A laptop-sized window; every view checked by axe-core and photographed into docs/console/.
 
-   Scenarios: sign in; drill down from the city to an SLS, each level's figures checked against
+   Scenarios: sign in by keyboard through `census serve`'s OAuth stand-in (/local-auth/, where
+   Cognito's hosted sign-in is in AWS); drill down from the city to an SLS, each level's figures checked against
    the API; English; a district's worklists previewed then generated; an SLS reassigned and seen
    on the other officer's worklist (API); two flagged households accepted (one alone, one in
    bulk) and one sent to the field, with the progress figures and the officer's worklist
    checked; a decision racing a correction refused; a password reset whose code lets the family
    set a new password on the resident page, and a guessed code locked out; the audit trail
-   showing each action, and its CSV; the menu by keyboard.
+   showing each action, and its CSV; the menu by keyboard; sign-out, and signing in again
+   returns to the view the supervisor asked for.
 
    Usage: node tests/browser/console.js  (configuration as JSON in CENSUS_CONSOLE_CONFIG). */
 "use strict";
@@ -61,7 +63,7 @@ async function axe(page, view) {
   }));
   for (const v of result.violations) log(`  axe ${view}: ${v.impact} ${v.id} (${v.nodes.length}) ${v.help} ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
   assert.deepEqual(result.violations.map((v) => v.id), [], "axe violations on " + view);
-  const unlabelled = await page.$$eval("input, select, textarea", (controls) => controls.filter((c) => !c.labels.length && !c.getAttribute("aria-label")).map((c) => c.id || c.name));
+  const unlabelled = await page.$$eval("input, select, textarea", (controls) => controls.filter((c) => c.type !== "hidden" && !c.labels.length && !c.getAttribute("aria-label")).map((c) => c.id || c.name));
   assert.deepEqual(unlabelled, [], "unlabelled controls on " + view);
 }
 
@@ -78,6 +80,21 @@ async function clickAndRedraw(page, selector) {
   await page.evaluate(() => document.getElementById("main").setAttribute("aria-busy", "pending"));
   await page.click(selector);
   await settled(page);
+}
+
+/* From the console's sign-in button, by keyboard, through the local stand-in and back. */
+async function signIn(page, officer, ready) {
+  await page.waitForSelector("#signin:not([disabled])");
+  await page.focus("#signin");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#officer_id");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "officer_id", "the officer id field has the focus");
+  await page.keyboard.type(officer);
+  await page.keyboard.press("Enter");
+  await page.waitForURL((url) => url.pathname === "/console/" && !url.search);
+  await settled(page);
+  await page.waitForSelector(ready);
+  assert.equal(await page.evaluate(() => location.search), "", "the code is off the address bar");
 }
 
 async function figures(page) {
@@ -122,13 +139,16 @@ async function main() {
 
   log("sign in");
   await page.goto(BASE + "/console/");
-  await page.waitForSelector("#signin-token");
+  await page.waitForSelector("#signin:not([disabled])");
+  assert.equal(await page.locator("#signout").isHidden(), true, "no sign-out before signing in");
   await axe(page, "signin");
   await shot(page, "01-signin");
-  await page.fill("#signin-token", city);
+  await page.focus("#signin");
   await page.keyboard.press("Enter");
-  await settled(page);
-  await page.waitForSelector("#progress-table");
+  await page.waitForSelector("#officer_id");
+  await axe(page, "local sign-in");
+  await page.goBack();
+  await signIn(page, config.city_supervisor, "#progress-table");
 
   log("drill down: city, district, village, SLS");
   const cityFigures = await checkProgress(page, CITY, city, "02-progress-city");
@@ -317,6 +337,16 @@ async function main() {
   await view(page, "#/review/" + district, "#review-table");
   await axe(page, "review queue (en)");
   await shot(page, "16-review-queue-en");
+
+  log("sign out; signing in again returns to the view asked for");
+  await page.click("#signout");
+  await page.waitForSelector("#signin:not([disabled])");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("census.console.session")), null, "the token is gone");
+  assert.equal(await page.locator("#signout").isHidden(), true);
+  assert.equal(await page.locator("#nav-review").isHidden(), true);
+  await page.goto(BASE + "/console/#/review/" + district);
+  await signIn(page, config.city_supervisor, "#review-table");
+  assert.equal(await page.evaluate(() => location.hash), "#/review/" + district);
 
   assert.deepEqual(problems, [], "no page errors");
   await browser.close();

@@ -213,6 +213,7 @@ def _activity(service: dict[str, Any]) -> dict[str, Any]:
         visited.append(household.kk)
     assert len(visited) == 2, "a visit and an interview"
     return {
+        "city_supervisor": "SPV-1671",
         "city_token": city_token,
         "secret_hex": secret.hex(),
         "flagged": [{"kk": h.kk, "sls_code": h.sls_code, "body": _flagged(h)} for h in flagged],

@@ -2,12 +2,15 @@
    loads, reassignment), the review queue, password resets with a one-time code, and the audit
    trail. A client of the API only (/v1/...); plain JavaScript, no build step. Views are drawn
    from the URL's hash (#/progress/1671, #/review/1671010, #/household/<kk>, ...), so the
-   browser's back button and bookmarks work and every view can be opened by keyboard. */
+   browser's back button and bookmarks work and every view can be opened by keyboard. Staff
+   sign in through js/staff-auth.js (OAuth code + PKCE, as the officers' app does); the ID token
+   lives in this tab's sessionStorage only. */
 (function () {
   "use strict";
 
   const MESSAGES = window.CENSUS_MESSAGES;
-  const Auth = window.ConsoleAuth;
+  const AUTH = window.CensusStaffAuth;
+  const SESSION = "census.console.session";  // sessionStorage: {token, officer_id, groups, expires_at}
   const Charts = window.ConsoleCharts;
   const LEVELS = { 2: "province", 4: "regency", 7: "district", 10: "village", 14: "sls", 16: "sub_sls" };
   const CHILD = { 2: 4, 4: 7, 7: 10, 10: 14 };
@@ -28,6 +31,8 @@
   const lang = { current: (function () { try { return localStorage.getItem("census.lang") === "en" ? "en" : "id"; } catch (e) { return "id"; } })() };
   let me = null;  // {officer_id, roles, areas}
   let notice = null;  // {kind, text} shown once on the next view
+  let authConfig = null;  // config.json: where staff sign in
+  let signinError = null;  // {code} of a sign-in that came back refused
 
   // ---------------------------------------------------------------- text
 
@@ -84,13 +89,35 @@
     return h("div", { class: "notice warning", role: "alert" }, errorText(error.code), error.message && !MESSAGES[lang.current].errors[error.code] ? " (" + error.message + ")" : "");
   }
 
+  // ---------------------------------------------------------------- session
+
+  function session() {
+    try { return JSON.parse(sessionStorage.getItem(SESSION) || "null"); } catch (e) { return null; }
+  }
+  function signedIn() { return !AUTH.expired(session()); }
+  function forget() {
+    try { sessionStorage.removeItem(SESSION); } catch (e) { /* private mode */ }
+    me = null;
+  }
+  async function startSignIn() {
+    if (!authConfig) return;
+    await AUTH.signIn(authConfig, location.hash);
+  }
+  function signOut() {
+    forget();
+    const url = authConfig ? AUTH.signOutUrl(authConfig) : null;
+    if (url) { location.assign(url); return; }
+    location.hash = "#/progress";
+    render();
+  }
+
   // ---------------------------------------------------------------- API
 
   class ApiError extends Error {
     constructor(status, code, message) { super(message || code); this.status = status; this.code = code; }
   }
   async function api(method, path, body) {
-    const headers = { Authorization: "Bearer " + (Auth.token() || "") };
+    const headers = { Authorization: "Bearer " + ((session() || {}).token || "") };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let answer;
     try {
@@ -105,7 +132,7 @@
         const data = await answer.json().catch(() => null);
         if (data && data.error) { code = data.error.code; message = data.error.message; }
       }
-      if (answer.status === 401) { Auth.signOut(); }
+      if (answer.status === 401) forget();
       throw new ApiError(answer.status, code, message);
     }
     return type.includes("json") ? answer.json() : answer.text();
@@ -147,7 +174,7 @@
     for (const name of ["progress", "worklists", "review", "reset", "audit"]) {
       const link = document.getElementById("nav-" + name);
       link.textContent = t("view." + name);
-      link.hidden = !Auth.signedIn();
+      link.hidden = !signedIn();
       if (name === view || (view === "household" && name === "review")) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     }
@@ -157,7 +184,7 @@
     switcher.setAttribute("aria-label", t("lang.switch"));
     const out = document.getElementById("signout");
     out.textContent = t("signout");
-    out.hidden = !Auth.signedIn();
+    out.hidden = !signedIn();
   }
 
   let renders = 0;
@@ -177,10 +204,10 @@
       frame.setAttribute("aria-busy", "false");
       return true;
     };
-    if (!Auth.signedIn()) { drawSignIn(root); swap(); return; }
+    if (!signedIn()) { drawSignIn(root, signinError); swap(); return; }
     if (!me) {
       try { me = await api("GET", "/v1/staff/me"); } catch (e) {
-        if (!Auth.signedIn()) { drawSignIn(root, e); swap(); return; }
+        if (!signedIn()) { drawSignIn(root, e); swap(); return; }
         root.appendChild(problem(e)); swap(); return;
       }
     }
@@ -190,7 +217,7 @@
     try {
       await draw(root, r);
     } catch (e) {
-      if (!Auth.signedIn()) { root.textContent = ""; drawSignIn(root, e); swap(); return; }
+      if (!signedIn()) { root.textContent = ""; drawSignIn(root, e); swap(); return; }
       root.appendChild(problem(e));
     }
     if (!swap()) return;
@@ -202,17 +229,8 @@
     root.appendChild(h("h1", {}, t("signin.title")));
     root.appendChild(h("p", {}, t("signin.intro")));
     if (error) root.appendChild(problem(error));
-    const form = h("form", { novalidate: true, onsubmit: (event) => {
-      event.preventDefault();
-      const values = {};
-      for (const f of Auth.fields) values[f.id] = form.querySelector("#signin-" + f.id).value;
-      if (Auth.submit(values)) { me = null; render(); }
-    } });
-    for (const f of Auth.fields) {
-      form.appendChild(field("signin-" + f.id, t(f.label), h("input", { id: "signin-" + f.id, name: f.id, type: f.type, autocomplete: "off", required: true, "aria-describedby": "signin-" + f.id + "-hint" }), t(f.hint)));
-    }
-    form.appendChild(h("button", { type: "submit", class: "primary" }, t("signin.submit")));
-    root.appendChild(form);
+    else if (!authConfig) root.appendChild(problem({ code: "network_error" }));
+    root.appendChild(h("button", { type: "button", class: "primary", id: "signin", disabled: !authConfig, onclick: startSignIn }, t("signin.submit")));
   }
 
   function crumbs(view, area) {
@@ -536,13 +554,30 @@
 
   // ---------------------------------------------------------------- start
 
-  document.addEventListener("DOMContentLoaded", () => {
+  /* Back from the sign-in page (?code=&state=): the session, and the view the supervisor was on. */
+  async function completeSignIn() {
+    try { authConfig = await AUTH.loadConfig("config.json"); } catch (e) { authConfig = null; }
+    if (!authConfig) return;
+    try {
+      const back = await AUTH.completeSignIn(authConfig);
+      if (!back) return;
+      sessionStorage.setItem(SESSION, JSON.stringify(back.session));
+      me = null;
+      signinError = null;
+      if (back.returnTo && back.returnTo !== location.hash) history.replaceState(null, "", location.pathname + back.returnTo);
+    } catch (error) {
+      signinError = { code: error.code || "auth_failed" };
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", async () => {
     document.getElementById("lang").addEventListener("click", () => {
       lang.current = lang.current === "id" ? "en" : "id";
       try { localStorage.setItem("census.lang", lang.current); } catch (e) { /* private mode */ }
       render(false);
     });
-    document.getElementById("signout").addEventListener("click", () => { Auth.signOut(); me = null; location.hash = "#/progress"; render(); });
+    document.getElementById("signout").addEventListener("click", signOut);
+    await completeSignIn();
     window.addEventListener("hashchange", () => render());
     render(false);
   });
