@@ -391,6 +391,80 @@ async function signOutWipes(page) {
   assert.deepEqual([stored.items.length, stored.households], [0, 0]);
 }
 
+/* A household the register missed: the resident files a report; the officer holding its SLS
+   sees the case (labelled, with the reference, address and head's name as reported), opens
+   the enrolment interview and the resolve form (axe on each), and closes it as not found
+   (double-tapped: filed once). The API then shows the report resolved. */
+async function resolveACase(browser) {
+  log("a report of a household the register missed, resolved as not found");
+  const filed = await api("POST", "/v1/reports", null, config.report, { "Idempotency-Key": "browser-report-1" });
+  assert.equal(filed.status, 202, JSON.stringify(filed.data));
+  const plain = (ref) => ref.replace(/-/g, "");
+  let holder = null, entry = null;
+  for (const [officer, token] of Object.entries(config.officer_tokens)) {
+    const list = await api("GET", "/v1/officers/me/worklist?limit=200", token);
+    entry = list.data.households.find((e) => e.reference && plain(e.reference) === plain(filed.data.reference));
+    if (entry) { holder = officer; break; }
+  }
+  assert.ok(holder, "the case is on the worklist of the officer holding its SLS");
+  assert.equal(entry.reason, "not_on_register");
+  const context = await newContext(browser);
+  const page = watch(await context.newPage());
+  await page.goto(BASE + "/field/");
+  await page.click("#signin");
+  await signInOnStandIn(page, holder);
+  const ref = entry.reference;
+  await page.waitForSelector("#hh-" + ref);
+  const row = await page.textContent("#hh-" + ref);
+  assert.match(row, new RegExp(config.report.head_name));
+  assert.match(row, /Laporan warga: tidak ada di register/);
+  assert.ok(row.indexOf(filed.data.reference) >= 0, "the list shows the report's reference as the resident has it");
+  await page.click("#hh-" + ref);
+  await page.waitForSelector("#case-label");
+  assert.equal((await page.textContent("#case-reference")).trim(), filed.data.reference);
+  assert.equal((await page.textContent("#case-address")).trim(), config.report.address);
+  assert.equal((await page.textContent("#case-head")).trim(), config.report.head_name);
+  await screenshot(page, "case");
+  await axe(page, "case");
+  await page.click("#case-enrol");
+  await page.waitForSelector("#interview-title");
+  assert.equal(await page.inputValue("#enrol-kk"), config.report.kk);
+  await screenshot(page, "case-enrol");
+  await axe(page, "case_enrol");
+  await page.click("#back");
+  await page.waitForSelector("#case-resolve");
+  await page.click("#case-resolve");
+  await page.waitForSelector("#resolve-title");
+  await page.click("#save-resolve");
+  await page.waitForSelector("#outcome-err");
+  await page.check("input[name=outcome][value=not_found]");
+  await page.waitForSelector("input[name=reason]");
+  await page.check("input[name=reason][value=nobody_lives_here]");
+  await screenshot(page, "case-resolve");
+  await axe(page, "case_resolve");
+  await page.dblclick("#save-resolve");
+  await page.waitForSelector("#case-label");
+  await page.waitForFunction(async () => {
+    const text = document.getElementById("outbox-count").textContent;
+    return /^0 /.test(text) && !/ditolak/.test(text);
+  }, null, { timeout: 30000 });
+  await page.waitForFunction(() => /Tidak ditemukan/.test(document.getElementById("hh-status").textContent));
+  await screenshot(page, "case-resolved");
+  const stored = await outboxCounts(page);
+  assert.equal(stored.items.length, 0, "nothing left in the outbox");
+  const lookup = await api("GET", "/v1/reports/" + filed.data.reference, null);
+  assert.equal(lookup.status, 200);
+  assert.equal(lookup.data.status, "resolved");
+  assert.equal(lookup.data.resolution, "not_found");
+  // The same outcome again (another tap, another phone) is answered again, not a second resolution.
+  const again = await api("POST", "/v1/reports/" + ref + "/resolution", config.officer_tokens[holder],
+    { outcome: "not_found", reason: "nobody_lives_here" }, { "Idempotency-Key": "browser-again-1" });
+  assert.equal(again.status, 200, JSON.stringify(again.data));
+  figures.case_resolved = { officer: holder, status: lookup.data.status, resolution: lookup.data.resolution };
+  assert.deepEqual(page.problems, []);
+  await context.close();
+}
+
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -410,6 +484,7 @@ async function main() {
     await signOutWipes(page);
     assert.deepEqual(page.problems, []);
     await context.close();
+    await resolveACase(browser);
   } finally {
     await browser.close();
   }

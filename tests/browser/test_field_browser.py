@@ -2,8 +2,9 @@
 tests/browser/field.js drives Debian's Chromium through playwright-core on a phone-sized
 window (sign in through the local OAuth stand-in, sync, offline visits and an interview, a
 reload while offline, an expired token, a lost answer, a household that responded online
-meanwhile). This wrapper prepares the worklist through the API, hands the script the tokens
-and households it needs, and the script checks the table through the API afterwards.
+meanwhile, then a resident's report of a household the register missed resolved as not
+found). This wrapper prepares the worklist through the API, hands the script the tokens and
+households it needs, and the script checks the table through the API afterwards.
 Screenshots go to docs/field-app/ (FIELD_SCREENSHOTS=0 keeps them in test-artifacts/)."""
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ def _call(url: str, token: str, method: str = "GET", body: Any = None) -> tuple[
         return answer.status, json.loads(answer.read())
 
 
+def _kk_not_on_register(kk: str, register: dict[str, RegisterHousehold]) -> str:
+    """A KK of the same area that the register does not have."""
+    return next(candidate for n in range(9999, 0, -1) if (candidate := f"{kk[:12]}{n:04d}") not in register)
+
+
 def test_an_officer_works_offline_and_every_record_is_filed_once(field_service: dict[str, Any]) -> None:
     missing = _requirements()
     assert not missing, "the browser tests need: " + "; ".join(missing)
@@ -85,5 +91,18 @@ def test_an_officer_works_offline_and_every_record_is_filed_once(field_service: 
         ],
         # The fourth household answers online while the officer is offline.
         "online_response": submission_body(households[3]),
+        # A household the register missed reports itself in the first household's SLS: whichever
+        # officer holds that SLS resolves its case in the app (tokens for all, the script finds them).
+        "officer_tokens": {
+            f"OFC-{i:04d}": tokens.mint_token(f"OFC-{i:04d}", "officer", secret=secret) for i in range(1, 9)
+        },
+        "report": {
+            "kk": _kk_not_on_register(households[0].kk, register),
+            "nik": households[0].members[0].nik,
+            "head_name": "Rahmat Hidayat",
+            "address": "Jl. Kebun Bunga No. 12",
+            "sls_code": households[0].sls_code,
+            "phone": "0812 3456 7890",
+        },
     }
     run_script(SCRIPT, config, field_service["output"])

@@ -8,7 +8,12 @@
   "use strict";
 
   const AUTH = window.CensusStaffAuth;
-  const FAILED_OUTCOMES = ["not_home", "refused", "moved"];  // the API's outcomes besides an interview
+  const FAILED_OUTCOMES = ["not_home", "refused", "moved"];  // failed visits: each uses one of the attempts
+  const ADDRESS_OUTCOMES = ["address_not_found", "not_residential", "duplicate"];  // take it off the worklist
+  const CLOSING_OUTCOMES = ["moved"].concat(ADDRESS_OUTCOMES);
+  const NOT_FOUND_REASONS = ["address_not_found", "not_residential", "nobody_lives_here"];
+  const CASE_REASON = "not_on_register";  // a resident's report of a household the register missed
+  const KK_PATTERN = /^\d{16}$/;
   const RETRY_SECONDS = [2, 5, 15, 30, 60, 120];  // backoff for 503/429/no network; then every 2 minutes
   const RETRYABLE = (status) => status === 0 || status === 429 || status === 502 || status === 503 || status === 504;
   const PAGE = 200;  // worklist page size (the API's maximum)
@@ -74,7 +79,8 @@
     search: "",
     sort: "sls",
     notice: null,
-    visit: null,  // {outcome, note, consent, errors, busy}
+    visit: null,  // {outcome, duplicate_of, note, consent, errors, busy}
+    resolve: null,  // {outcome, kk, reason, note, errors, busy}: a report's case matched or not found
     interview: null,  // {members, nextUid, summary, respondent, consent, errors, busy, replaces}
     summary: [],
     signinError: null
@@ -208,8 +214,9 @@
         if (item.state !== "pending") continue;
         const wait = item.next_at - Date.now();
         if (wait > 0) { flushSoon(wait / 1000); break; }
-        const result = await ui.api("POST", "/v1/households/" + encodeURIComponent(item.kk) + "/visits", item.body,
-          { "Idempotency-Key": item.key }, S.session.token);
+        const target = item.kind === "resolution" ? "/v1/reports/" + encodeURIComponent(item.kk) + "/resolution"
+          : "/v1/households/" + encodeURIComponent(item.kk) + "/visits";
+        const result = await ui.api("POST", target, item.body, { "Idempotency-Key": item.key }, S.session.token);
         if (result.ok) { await delivered(item, result.data); continue; }
         if (result.status === 401) { await sessionEnded(); break; }
         if (RETRYABLE(result.status) || result.code === "write_conflict") {
@@ -234,6 +241,13 @@
     S.outbox = S.outbox.filter((i) => i.seq !== item.seq);
     const hh = S.households[item.kk];
     if (!hh) return;
+    if (item.kind === "resolution") {
+      hh.entry.status = answer.outcome;
+      hh.entry.done = true;
+      hh.sent.push({ kind: "resolution", outcome: answer.outcome, at: new Date().toISOString() });
+      await DB.put("households", hh);
+      return;
+    }
     hh.entry.status = answer.status;
     if (answer.attempt) hh.entry.visit_attempts = answer.attempt;
     hh.sent.push({ outcome: item.body.outcome, at: new Date().toISOString(), receipt_code: answer.receipt_code || null });
@@ -277,18 +291,20 @@
         entries.push(...result.data.households);
         cursor = result.data.next_cursor;
       } while (cursor);
-      const mine = new Set(entries.map((e) => e.kk));
+      // A report's case is kept under its reference (its KK is only what the resident typed).
+      const mine = new Set(entries.map(entryId));
       for (const entry of entries) {
-        const hh = S.households[entry.kk] || { kk: entry.kk, entry: entry, prefill: null, sent: [] };
+        const id = entryId(entry);
+        const hh = S.households[id] || { kk: id, entry: entry, prefill: null, sent: [] };
         hh.entry = entry;
-        if (entry.done && !S.outbox.some((i) => i.kk === entry.kk)) hh.prefill = null;  // keep little on the phone
-        S.households[entry.kk] = hh;
+        if (entry.done && !S.outbox.some((i) => i.kk === id)) hh.prefill = null;  // keep little on the phone
+        S.households[id] = hh;
       }
       // Households no longer assigned leave the phone, unless something of theirs is still queued.
       for (const kk of Object.keys(S.households)) {
         if (!mine.has(kk) && !S.outbox.some((i) => i.kk === kk)) { delete S.households[kk]; await DB.del("households", kk); }
       }
-      const open = entries.filter((e) => !e.done);
+      const open = entries.filter((e) => !e.done && !isCase(e));
       let index = 0;
       const worker = async () => {
         while (index < open.length) {
@@ -309,6 +325,17 @@
 
   // ---------------------------------------------------------------- households
 
+  function isCase(entry) { return entry.reason === CASE_REASON; }
+  /* A reference as the resident's receipt prints it: XVZD-R2Z6-JWNC-M. */
+  function refText(reference) { return String(reference).replace(/-/g, "").replace(/(.{4})(?=.)/g, "$1-"); }
+  function entryId(entry) { return isCase(entry) ? entry.reference : entry.kk; }
+
+  /* What a queued or refused item is, in words. */
+  function itemText(item) {
+    if (item.kind === "resolution") return t("outbox.resolution", { reference: refText(item.kk), outcome: t("resolution." + item.body.outcome) });
+    return item.body.outcome === "interviewed" ? t("outbox.interview") : t("outbox.visit", { outcome: choice("Outcome", item.body.outcome) });
+  }
+
   function pendingOf(kk) { return S.outbox.filter((i) => i.kk === kk && i.state === "pending"); }
   function failedOf(kk) { return S.outbox.filter((i) => i.kk === kk && i.state === "failed"); }
 
@@ -319,9 +346,14 @@
     const hh = S.households[kk];
     const e = hh.entry;
     const queued = pendingOf(kk);
-    const failedQueued = queued.filter((i) => i.body.outcome !== "interviewed").length;
+    if (isCase(e)) {
+      const resolved = e.done || queued.length > 0;
+      return { hh: hh, entry: e, queued: queued, attempts: 0, left: 0, exhausted: false, interviewed: false, moved: false,
+        isCase: true, resolved: resolved, canResolve: !resolved, canFail: false, canInterview: false };
+    }
+    const failedQueued = queued.filter((i) => FAILED_OUTCOMES.indexOf(i.body.outcome) >= 0).length;
     const interviewed = e.status === "interviewed" || queued.some((i) => i.body.outcome === "interviewed");
-    const moved = e.status === "moved" || queued.some((i) => i.body.outcome === "moved");
+    const moved = CLOSING_OUTCOMES.indexOf(e.status) >= 0 || queued.some((i) => CLOSING_OUTCOMES.indexOf(i.body.outcome) >= 0);
     const left = Math.max(0, (e.attempts_left || 0) - failedQueued);
     const exhausted = e.reason === "attempts_exhausted" || (e.reason === "revisit" || e.reason === "no_response" || e.reason === "review") && left === 0;
     const open = !e.done && !interviewed && !moved;
@@ -332,10 +364,14 @@
 
   function tags(kk) {
     const L = local(kk), e = L.entry, list = [];
-    if (L.interviewed) list.push(["ok", t("tag.interviewed")]);
+    if (L.isCase) list.push(["case", t("reason." + CASE_REASON)]);
+    if (L.isCase && e.done) list.push(["ok", t("tag.done", { status: t("resolution." + e.status) })]);
+    else if (L.isCase) { /* open: the case tag says it */ }
+    else if (L.interviewed) list.push(["ok", t("tag.interviewed")]);
     else if (e.done && !L.exhausted) list.push(["ok", t("tag.done", { status: choice("Status", e.status) })]);
     else if (L.exhausted) list.push(["bad", t("reason.attempts_exhausted")]);
-    else if (L.moved) list.push(["ok", choice("Status", "moved")]);
+    else if (L.moved) list.push(["ok", choice("Outcome", CLOSING_OUTCOMES.indexOf(e.status) >= 0 ? e.status
+      : L.queued.find((i) => CLOSING_OUTCOMES.indexOf(i.body.outcome) >= 0).body.outcome)]);
     else list.push(["todo", t("reason." + e.reason)]);
     if (L.attempts) list.push(["", t("visit.attempts", { count: L.attempts })]);
     if (L.queued.length) list.push(["pending", t("tag.pending", { count: L.queued.length })]);
@@ -379,7 +415,7 @@
   function viewWorklist() {
     const groups = groupedHouseholds();
     const total = Object.keys(S.households).length;
-    const open = Object.keys(S.households).filter((kk) => local(kk).canFail || (local(kk).canInterview && !S.households[kk].entry.done)).length;
+    const open = Object.keys(S.households).filter((kk) => local(kk).canResolve || local(kk).canFail || (local(kk).canInterview && !S.households[kk].entry.done)).length;
     return h("section", { "aria-labelledby": "worklist-title" },
       h("h1", { id: "worklist-title" }, t("worklist.title")),
       h("p", { id: "worklist-summary" }, t("worklist.summary", { officer: S.officer, total: total, open: open })),
@@ -405,7 +441,7 @@
       h("ul", { class: "hhs" }, g.items.map((hh) => h("li", {},
         h("a", { class: "hh", href: "#household/" + hh.kk, id: "hh-" + hh.kk },
           h("strong", {}, hh.entry.head_name || hh.kk),
-          h("span", { class: "facts" }, (hh.entry.address || "") + " · KK " + hh.kk),
+          h("span", { class: "facts" }, (hh.entry.address || "") + " · " + (isCase(hh.entry) ? t("case.reference_short", { reference: refText(hh.kk) }) : "KK " + hh.kk)),
           tags(hh.kk)))))));
   }
 
@@ -423,12 +459,13 @@
 
   function problemBox(item) {
     const e = item.error || {};
-    const what = item.body.outcome === "interviewed" ? t("outbox.interview") : t("outbox.visit", { outcome: choice("Outcome", item.body.outcome) });
+    const what = itemText(item);
+    const interview = item.body.outcome === "interviewed" || item.body.outcome === "enrolled";
     return h("div", { class: "problem", id: "problem-" + item.seq, role: "alert" },
       h("h2", {}, t("problem.title", { what: what })),
       h("p", { "data-code": e.code }, problemText(e.code, e.status)),
       h("p", { class: "hint" }, t("problem.recorded", { when: wib(item.created_at) })),
-      item.body.outcome === "interviewed" && e.status === 422
+      interview && e.status === 422
         ? h("button", { type: "button", class: "secondary", id: "fix-" + item.seq, onclick: () => startInterview(S.kk, item) }, t("problem.fix")) : null,
       h("button", { type: "button", class: "link", id: "dismiss-" + item.seq, onclick: () => dismiss(item) }, t("problem.dismiss")));
   }
@@ -436,6 +473,7 @@
   function viewHousehold() {
     const hh = S.households[S.kk];
     if (!hh) return viewWorklist();
+    if (isCase(hh.entry)) return viewCase(hh);
     const L = local(S.kk), e = hh.entry, p = hh.prefill;
     return h("section", { "aria-labelledby": "household-title" },
       h("p", {}, h("a", { href: "#worklist", id: "back" }, t("back.worklist"))),
@@ -453,8 +491,7 @@
       e.done && !L.exhausted && !L.interviewed ? notice("household.no_visit", {}, "info") : null,
       L.exhausted ? notice("household.exhausted", {}, "warning") : null,
       L.queued.length ? h("div", {}, h("h2", {}, t("household.queued")),
-        h("ul", { id: "queued" }, L.queued.map((i) => h("li", {}, (i.body.outcome === "interviewed" ? t("outbox.interview")
-          : t("outbox.visit", { outcome: choice("Outcome", i.body.outcome) })) + " · " + wib(i.created_at))))) : null,
+        h("ul", { id: "queued" }, L.queued.map((i) => h("li", {}, itemText(i) + " · " + wib(i.created_at))))) : null,
       hh.sent.length ? h("div", {}, h("h2", {}, t("household.sent")),
         h("ul", {}, hh.sent.map((s) => h("li", {}, choice("Outcome", s.outcome) + " · " + wib(s.at))))) : null,
       p ? h("div", {}, h("h2", {}, t("household.members")),
@@ -471,8 +508,10 @@
       h("div", {}, h("label", { for: "consent" }, t("paradata.consent")), h("p", { class: "hint", id: "consent-hint" }, t("paradata.hint"))));
   }
 
+  function newVisit() { return { outcome: null, duplicate_of: "", note: "", consent: false, errors: {}, busy: false }; }
+
   function startVisit(kk) {
-    S.visit = { outcome: null, note: "", consent: false, errors: {}, busy: false };
+    S.visit = newVisit();
     go("visit", kk);
   }
 
@@ -486,8 +525,12 @@
       summaryBox(Object.entries(v.errors).map(([name, code]) => ({ code: code, target: name, label: () => t("visit." + name) }))),
       h("p", {}, t("visit.intro", { left: L.left })),
       h("form", { id: "visit-form", novalidate: true, onsubmit: saveVisit },
-        radios("outcome", t("visit.outcome"), "outcome", FAILED_OUTCOMES.map((o) => [o, choice("Outcome", o)]), v.outcome,
-          (o) => { v.outcome = o; delete v.errors.outcome; }, v.errors.outcome),
+        radios("outcome", t("visit.outcome"), "outcome", FAILED_OUTCOMES.concat(ADDRESS_OUTCOMES).map((o) => [o, choice("Outcome", o)]), v.outcome,
+          (o) => { const redraw = (o === "duplicate") !== (v.outcome === "duplicate"); v.outcome = o; delete v.errors.outcome; if (redraw) render(); },
+          v.errors.outcome),
+        v.outcome === "duplicate" ? field("duplicate_of", t("visit.duplicate_of"), h("input", { id: "duplicate_of", inputmode: "numeric",
+          autocomplete: "off", maxlength: "16", value: v.duplicate_of, oninput: (ev) => { v.duplicate_of = ev.target.value; } }),
+          v.errors.duplicate_of) : null,
         field("note", t("visit.note"), h("textarea", { id: "note", maxlength: "500", oninput: (ev) => { v.note = ev.target.value; } }, v.note),
           v.errors.note, t("visit.note_hint")),
         consentBox(v),
@@ -500,11 +543,15 @@
     if (v.busy) return;  // a double tap files once
     v.errors = {};
     if (!v.outcome) v.errors.outcome = "missing_field";
+    const duplicateOf = v.duplicate_of.replace(/\s/g, "");
+    if (v.outcome === "duplicate" && !duplicateOf) v.errors.duplicate_of = "missing_field";
+    else if (v.outcome === "duplicate" && (!KK_PATTERN.test(duplicateOf) || duplicateOf === kk)) v.errors.duplicate_of = "invalid_kk";
     if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v.note)) v.errors.note = "invalid_value";
     if (Object.keys(v.errors).length) { render(); focusFirstError(); return; }
     v.busy = true;
     render();
     const body = { outcome: v.outcome, recorded_at: new Date().toISOString() };
+    if (v.outcome === "duplicate") body.duplicate_of = duplicateOf;
     if (v.note.trim()) body.note = v.note.trim();
     const where = await position(v.consent);
     if (where) body.position = where;
@@ -518,16 +565,19 @@
   function startInterview(kk, failed) {
     const hh = S.households[kk];
     const p = hh.prefill;
+    const enrolment = isCase(hh.entry);  // a report's case: the household is enrolled from this interview
     S.interview = { members: [], nextUid: 1, summary: [], respondent: null, consent: false, busy: false,
-      replaces: failed ? failed.seq : null };
-    form = CensusForm.create(ui, S.interview, { render: render, doneTarget: "save-interview" });
-    const start = failed ? failed.body.response : p.latest_response ? { members: p.latest_response.members, departed: [] } : null;
-    S.interview.members = form.membersFrom(p.register_members, start);
+      replaces: failed ? failed.seq : null, enrolment: enrolment,
+      kk: failed && failed.body.kk ? failed.body.kk : enrolment ? hh.entry.kk || "" : null };
+    form = CensusForm.create(ui, S.interview, { render: render, doneTarget: "save-interview", enrolment: enrolment });
+    const start = failed ? failed.body.response : p && p.latest_response ? { members: p.latest_response.members, departed: [] } : null;
+    S.interview.members = form.membersFrom(p ? p.register_members : [], start);
+    if (!S.interview.members.length) S.interview.members.push(form.newMember(null));
     if (failed) {
       S.interview.respondent = failed.body.response.respondent_nik;
       form.placeServerProblems(failed.error.problems, "response.");
     } else {
-      const head = p.register_members.find((m) => m.relationship === "head");
+      const head = p ? p.register_members.find((m) => m.relationship === "head") : null;
       S.interview.respondent = head ? head.nik : null;
     }
     go("interview", kk);
@@ -539,15 +589,17 @@
     const present = I.members.filter((m) => !m.departed && m.f.nik);
     return h("section", { "aria-labelledby": "interview-title" },
       h("p", {}, h("a", { href: "#household/" + S.kk, id: "back" }, t("back.household"))),
-      h("h1", { id: "interview-title" }, t("interview.title", { name: hh.entry.head_name || hh.kk })),
+      h("h1", { id: "interview-title" }, t(I.enrolment ? "interview.enrol_title" : "interview.title", { name: hh.entry.head_name || hh.kk })),
       summaryBox(I.summary),
-      h("p", {}, t("interview.intro")),
+      h("p", {}, t(I.enrolment ? "interview.enrol_intro" : "interview.intro")),
+      I.enrolment ? field("enrol-kk", t("case.kk_on_card"), h("input", { id: "enrol-kk", inputmode: "numeric", autocomplete: "off",
+        maxlength: "16", value: I.kk || "", oninput: (ev) => { I.kk = ev.target.value; } }), I.kkError) : null,
       field("respondent", t("interview.respondent"), h("select", { id: "respondent", onchange: (ev) => { I.respondent = ev.target.value || null; } },
         h("option", { value: "" }, t("choose")),
         present.map((m) => h("option", { value: m.f.nik, selected: I.respondent === m.f.nik }, form.memberLabel(m)))), I.respondentError),
       h("ol", { class: "members" }, I.members.map(form.viewMember)),
       h("button", { type: "button", class: "secondary", id: "add-member", onclick: form.addMember }, t("member.add")),
-      consentBox(I),
+      I.enrolment ? null : consentBox(I),  // a resolution carries no position
       h("div", { class: "bar" },
         h("button", { type: "button", class: "primary", id: "save-interview", disabled: I.busy, onclick: saveInterview }, t("interview.save"))));
   }
@@ -556,16 +608,35 @@
     const I = S.interview, kk = S.kk;
     if (I.busy) return;  // a double tap files once
     I.respondentError = null;
+    I.kkError = null;
     const ok = form.validateAll();
+    if (I.enrolment) {
+      I.kk = (I.kk || "").replace(/\s/g, "");
+      if (!KK_PATTERN.test(I.kk)) {
+        I.kkError = I.kk ? "invalid_kk" : "missing_field";
+        I.summary.unshift({ code: I.kkError, target: "enrol-kk", label: () => t("case.kk_on_card") });
+      }
+    }
     const present = I.members.filter((m) => !m.departed);
     if (!I.respondent || !present.some((m) => m.f.nik === I.respondent)) {
       I.respondentError = "missing_field";
       I.summary.unshift({ code: "missing_field", target: "respondent", label: () => t("interview.respondent") });
     }
-    if (!ok || I.respondentError) { render(); focusFirstError(); return; }
+    if (!ok || I.respondentError || I.kkError) { render(); focusFirstError(); return; }
     I.busy = true;
     render();
     const response = Object.assign({ respondent_nik: I.respondent }, form.submissionBody());
+    if (I.enrolment) {
+      const reported = S.households[kk].entry.kk;
+      const body = { outcome: "enrolled", response: response };
+      if (I.kk !== reported) body.kk = I.kk;
+      await enqueue(kk, "resolution", body, I.replaces);
+      S.interview = null;
+      S.notice = { key: "notice.resolution_saved", vars: { outcome: t("resolution.enrolled") } };
+      go("household", kk);
+      S.notice = null;
+      return;
+    }
     const body = { outcome: "interviewed", response: response, recorded_at: new Date().toISOString() };
     const where = await position(I.consent);
     if (where) body.position = where;
@@ -573,6 +644,88 @@
     S.interview = null;
     S.notice = { key: "notice.interview_saved" };
     go("household", kk);
+    S.notice = null;
+  }
+
+  // ---------------------------------------------------------------- a report's case
+
+  /* A household the register missed, as the resident reported it: enrol it (the interview),
+     match it to a register household, or close it as not found. */
+  function viewCase(hh) {
+    const L = local(hh.kk), e = hh.entry;
+    return h("section", { "aria-labelledby": "household-title" },
+      h("p", {}, h("a", { href: "#worklist", id: "back" }, t("back.worklist"))),
+      h("h1", { id: "household-title" }, e.head_name || hh.kk),
+      h("p", { class: "notice info", id: "case-label" }, t("case.label")),
+      S.notice ? notice(S.notice.key, S.notice.vars, S.notice.kind) : null,
+      failedOf(hh.kk).map(problemBox),
+      h("dl", { class: "facts-list" },
+        h("dt", {}, t("report.reference")), h("dd", { id: "case-reference" }, refText(e.reference)),
+        h("dt", {}, t("case.head")), h("dd", { id: "case-head" }, e.head_name || ""),
+        h("dt", {}, t("case.address")), h("dd", { id: "case-address" }, e.address || ""),
+        h("dt", {}, t("household.sls")), h("dd", {}, e.sls_code),
+        h("dt", {}, t("case.kk")), h("dd", {}, e.kk || ""),
+        e.phone ? [h("dt", {}, t("case.phone")), h("dd", {}, h("a", { href: "tel:" + e.phone.replace(/[^\d+]/g, "") }, e.phone))] : null,
+        h("dt", {}, t("status.status")), h("dd", { id: "hh-status" }, t("resolution." + e.status))),
+      tags(hh.kk),
+      L.queued.length ? h("div", {}, h("h2", {}, t("household.queued")),
+        h("ul", { id: "queued" }, L.queued.map((i) => h("li", {}, itemText(i) + " · " + wib(i.created_at))))) : null,
+      hh.sent.length ? h("div", {}, h("h2", {}, t("household.sent")),
+        h("ul", {}, hh.sent.map((s) => h("li", {}, t("resolution." + s.outcome) + " · " + wib(s.at))))) : null,
+      L.canResolve ? h("div", { class: "bar" },
+        h("button", { type: "button", class: "primary", id: "case-enrol", onclick: () => startInterview(hh.kk) }, t("case.enrol")),
+        h("button", { type: "button", class: "secondary", id: "case-resolve", onclick: () => startResolve(hh.kk) }, t("case.resolve"))) : null);
+  }
+
+  function newResolve() { return { outcome: null, kk: "", reason: null, note: "", errors: {}, busy: false }; }
+
+  function startResolve(id) {
+    S.resolve = newResolve();
+    go("resolve", id);
+  }
+
+  function viewResolve() {
+    const hh = S.households[S.kk], r = S.resolve;
+    if (!hh || !r || !isCase(hh.entry)) return viewWorklist();
+    const labels = { outcome: "resolve.outcome", kk: "resolve.kk", reason: "resolve.reason", note: "visit.note" };
+    return h("section", { "aria-labelledby": "resolve-title" },
+      h("p", {}, h("a", { href: "#household/" + S.kk, id: "back" }, t("back.household"))),
+      h("h1", { id: "resolve-title" }, t("resolve.title", { reference: refText(hh.kk) })),
+      summaryBox(Object.entries(r.errors).map(([name, code]) => ({ code: code, target: name === "outcome" || name === "reason" ? name : "resolve-" + name, label: () => t(labels[name]) }))),
+      h("form", { id: "resolve-form", novalidate: true, onsubmit: saveResolve },
+        radios("outcome", t("resolve.outcome"), "outcome", [["matched", t("resolve.matched")], ["not_found", t("resolution.not_found")]], r.outcome,
+          (o) => { r.outcome = o; delete r.errors.outcome; render(); }, r.errors.outcome),
+        r.outcome === "matched" ? field("resolve-kk", t("resolve.kk"), h("input", { id: "resolve-kk", inputmode: "numeric", autocomplete: "off",
+          maxlength: "16", value: r.kk, oninput: (ev) => { r.kk = ev.target.value; } }), r.errors.kk) : null,
+        r.outcome === "not_found" ? radios("reason", t("resolve.reason"), "reason", NOT_FOUND_REASONS.map((o) => [o, o === "nobody_lives_here" ? t("notfound." + o) : choice("Outcome", o)]), r.reason,
+          (o) => { r.reason = o; delete r.errors.reason; }, r.errors.reason) : null,
+        field("resolve-note", t("visit.note"), h("textarea", { id: "resolve-note", maxlength: "500", oninput: (ev) => { r.note = ev.target.value; } }, r.note),
+          r.errors.note, t("visit.note_hint")),
+        h("button", { type: "submit", class: "primary", id: "save-resolve", disabled: r.busy }, t("resolve.save"))));
+  }
+
+  async function saveResolve(event) {
+    event.preventDefault();
+    const r = S.resolve, id = S.kk;
+    if (r.busy) return;  // a double tap files once
+    r.errors = {};
+    const kk = r.kk.replace(/\s/g, "");
+    if (!r.outcome) r.errors.outcome = "missing_field";
+    if (r.outcome === "matched" && !kk) r.errors.kk = "missing_field";
+    else if (r.outcome === "matched" && !KK_PATTERN.test(kk)) r.errors.kk = "invalid_kk";
+    if (r.outcome === "not_found" && !r.reason) r.errors.reason = "missing_field";
+    if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(r.note)) r.errors.note = "invalid_value";
+    if (Object.keys(r.errors).length) { render(); focusFirstError(); return; }
+    r.busy = true;
+    render();
+    const body = { outcome: r.outcome };
+    if (r.outcome === "matched") body.kk = kk;
+    if (r.outcome === "not_found") body.reason = r.reason;
+    if (r.note.trim()) body.note = r.note.trim();
+    await enqueue(id, "resolution", body);
+    S.resolve = null;
+    S.notice = { key: "notice.resolution_saved", vars: { outcome: t("resolution." + body.outcome) } };
+    go("household", id);
     S.notice = null;
   }
 
@@ -591,15 +744,16 @@
   }
 
   const VIEWS = { loading: viewLoading, signin: viewSignin, worklist: viewWorklist, household: viewHousehold, visit: viewVisit,
-    interview: viewInterview, signout: viewSignout, ended: viewEnded };
+    interview: viewInterview, resolve: viewResolve, signout: viewSignout, ended: viewEnded };
 
   // ---------------------------------------------------------------- start
 
   function route() {
     const [view, kk] = (location.hash.replace("#", "") || "worklist").split("/");
     if (!S.officer) { S.view = "signin"; render(); return; }
-    if ((view === "household" || view === "visit" || view === "interview") && S.households[kk]) {
-      if (view === "visit" && !S.visit) { S.visit = { outcome: null, note: "", consent: false, errors: {}, busy: false }; }
+    if ((view === "household" || view === "visit" || view === "interview" || view === "resolve") && S.households[kk]) {
+      if (view === "visit" && !S.visit) { S.visit = newVisit(); }
+      if (view === "resolve" && !S.resolve) { S.resolve = newResolve(); }
       if (view === "interview" && !S.interview) { startInterview(kk); return; }
       S.view = view; S.kk = kk;
     } else if (view === "signout") S.view = "signout";

@@ -20,6 +20,8 @@ var CensusForm = (function () {
     const { t, h, $, field, radios, select, choice, longDate, age, focusTarget } = ui;
     const render = () => hooks.render();
     const changed = () => { if (hooks.changed) hooks.changed(); };
+    // A household enrolled in the field has no register: every member is its register, none "added".
+    const enrolment = !!hooks.enrolment;
 
     function emptyFields() {
       const f = {};
@@ -106,7 +108,7 @@ var CensusForm = (function () {
         if (!f.current_area_code) e.current_area_code = "missing_current_area_code";
         else if (R.checkAreaCode(f.current_area_code)) e.current_area_code = "invalid_area_code";
       }
-      if (!m.registerNik && !f.added_because) e.added_because = "missing_field";
+      if (!m.registerNik && !enrolment && !f.added_because) e.added_because = "missing_field";
       return e;
     }
 
@@ -156,7 +158,7 @@ var CensusForm = (function () {
       const f = m.f, body = {};
       for (const name of FIELDS) {
         if (name === "current_area_code") body[name] = f.lives_at_kk_address === false ? f.current_area_code : null;
-        else if (name === "added_because") { if (!m.registerNik) body[name] = f.added_because; }
+        else if (name === "added_because") { if (!m.registerNik && !enrolment) body[name] = f.added_because; }
         else body[name] = name === "name" ? (f.name || "").trim() : f[name];
       }
       return body;
@@ -303,7 +305,7 @@ var CensusForm = (function () {
               } }), e.birth_date),
             field(id("relationship"), t("field.relationship"), select(id("relationship"), "Relationship", m.f.relationship,
               (v) => setField(m, "relationship", v, true)), e.relationship)));
-          if (!m.registerNik) {
+          if (!m.registerNik && !enrolment) {
             parts.push(field(id("added_because"), t("field.added_because"), select(id("added_because"), "AddedBecause", m.f.added_because,
               (v) => setField(m, "added_because", v)), e.added_because));
           }
@@ -344,7 +346,7 @@ var CensusForm = (function () {
         [t("field.education"), choice("Education", f.education)], [t("field.citizenship"), choice("Citizenship", f.citizenship)],
         [t("field.lives_at_kk_address"), f.lives_at_kk_address ? t("yes") : t("no") + " - " + f.current_area_code]
       ];
-      if (!m.registerNik) rows.push([t("field.added_because"), choice("AddedBecause", f.added_because)]);
+      if (!m.registerNik && !enrolment) rows.push([t("field.added_because"), choice("AddedBecause", f.added_because)]);
       return h("dl", {}, rows.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
     }
 
