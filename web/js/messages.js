@@ -265,6 +265,18 @@ window.CENSUS_MESSAGES = {
    "notice.resolution_saved": "Laporan ({outcome}) tersimpan dan akan dikirim.",
    "interview.enrol_title": "Pendaftaran: {name}",
    "interview.enrol_intro": "Rumah tangga ini belum terdaftar: catat semua anggotanya.",
+   "view.found": "Rumah tangga baru",
+   "found.start": "Rumah tangga baru ditemukan",
+   "found.title": "Rumah tangga baru di SLS {sls}",
+   "found.intro": "Tidak ada di daftar mana pun. Salin nomor KK dari kartu keluarga, lalu catat alamat dan semua anggota.",
+   "found.kk_hint": "Dari kartu keluarga. Tanpa kartu belum dapat didaftarkan: lapor ke pengawas.",
+   "found.address": "Alamat",
+   "found.save": "Simpan rumah tangga baru",
+   "found.not_sent": "Belum terkirim",
+   "reason.found": "Rumah tangga baru",
+   "outbox.found": "Rumah tangga baru (KK {kk})",
+   "notice.found_saved": "Rumah tangga baru tersimpan dan akan dikirim.",
+   "problem.code.household_exists": "KK ini sudah punya rumah tangga. Periksa nomor di kartu; bila benar, hubungi pengawas.",
    "visit.duplicate_of": "KK yang sama di register",
    "field.reset_code": "Kode reset dari pengawas",
    "hint.reset_code": "8 huruf dan angka, misalnya 7K3M-9QXT. Berlaku sekali.",
@@ -354,6 +366,7 @@ window.CENSUS_MESSAGES = {
    "too_many_reports": "Terlalu banyak laporan. Tunggu sebentar lalu coba lagi.",
    "report_already_resolved": "Laporan ini sudah diselesaikan.",
    "household_exists": "KK ini sudah terdaftar; cocokkan laporan dengan rumah tangga tersebut.",
+   "kk_on_worklist": "KK ini sudah ada di daftar kunjungan Anda.",
    "unknown_area": "Wilayah ini tidak ada di daftar. Pilih dari daftar yang tersedia.",
    "invalid_phone": "Nomor telepon harus 8 sampai 15 angka.",
    "unknown_household": "Tidak ada rumah tangga dengan KK ini.",
@@ -591,7 +604,9 @@ window.CENSUS_MESSAGES = {
    "action.review_sent_to_field": "Dikirim ke lapangan",
    "action.password_reset": "Reset kata sandi",
    "action.visit": "Kunjungan",
-   "action.interview": "Wawancara"
+   "action.interview": "Wawancara",
+   "action.report_resolved": "Laporan KK diselesaikan",
+   "action.household_found": "Rumah tangga baru ditemukan"
   }
  },
  "en": {
@@ -857,6 +872,18 @@ window.CENSUS_MESSAGES = {
    "notice.resolution_saved": "Report ({outcome}) saved; it will be sent.",
    "interview.enrol_title": "Enrolment: {name}",
    "interview.enrol_intro": "Not on the register: record every member.",
+   "view.found": "New household",
+   "found.start": "New household found",
+   "found.title": "New household in SLS {sls}",
+   "found.intro": "On no list. Copy the KK number from the family card, then record the address and every member.",
+   "found.kk_hint": "From the family card. Without a card it cannot be enrolled yet: tell your supervisor.",
+   "found.address": "Address",
+   "found.save": "Save the new household",
+   "found.not_sent": "Not sent yet",
+   "reason.found": "New household",
+   "outbox.found": "New household (KK {kk})",
+   "notice.found_saved": "New household saved; it will be sent.",
+   "problem.code.household_exists": "This KK already has a household. Check the number on the card; if it is right, contact your supervisor.",
    "visit.duplicate_of": "The same household's register KK",
    "field.reset_code": "Reset code from the supervisor",
    "hint.reset_code": "8 letters and digits, for example 7K3M-9QXT. Works once.",
@@ -946,6 +973,7 @@ window.CENSUS_MESSAGES = {
    "too_many_reports": "Too many reports. Wait a while and try again.",
    "report_already_resolved": "This report has already been resolved.",
    "household_exists": "This KK is already registered; match the report to that household.",
+   "kk_on_worklist": "This KK is already on your worklist.",
    "unknown_area": "This area is not on the list. Choose from the lists.",
    "invalid_phone": "The phone number must have 8 to 15 digits.",
    "unknown_household": "No household has this KK.",
@@ -1183,7 +1211,9 @@ window.CENSUS_MESSAGES = {
    "action.review_sent_to_field": "Sent to the field",
    "action.password_reset": "Password reset",
    "action.visit": "Visit",
-   "action.interview": "Interview"
+   "action.interview": "Interview",
+   "action.report_resolved": "Report resolved",
+   "action.household_found": "New household found"
   }
  }
 };
