@@ -493,14 +493,24 @@ async function correctAfterSending(browser, household, receipt) {
     assert.equal(await page.inputValue(`#m${uids[0]}-${name}`), sent[name], name + " is as sent, not empty");
   }
   const corrected = sent.education === "bachelor" ? "master" : "bachelor";
+  const saves = countDraftSaves(page);
   await choose(page, `#m${uids[0]}-education`, corrected);
+  await saveState(page, "local");
   await screenshot(page, "correction-changed");
+  // Leaving the card by keyboard, every answer valid: the card is completed, so it is saved.
+  await page.focus(`#m${uids[0]}-confirm`);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), `m${uids[1]}-edit`);
+  await saveState(page, "saved");
+  assert.equal(saves.length, 1, "leaving a completed card saves it once");
   await click(page, `#m${uids[0]}-confirm`);
   await click(page, "#to-review");
   await page.waitForSelector("#review-title");
+  assert.equal(saves.length, 1, "nothing changed since: confirming and reviewing send no save");
   await click(page, "#submit");
   await page.waitForSelector("#receipt-title");
   assert.equal((await page.textContent("#receipt-code")).trim(), receipt, "a correction keeps the receipt code");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("census.draft")), null, "sending wipes the answers kept in the tab");
   assert.equal(await receiptFact(page, "Versi isian"), "2");
   await screenshot(page, "correction-receipt");
   const status = await (await page.request.get(BASE + "/v1/receipts/" + receipt.replace(/-/g, ""))).json();

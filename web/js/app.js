@@ -231,7 +231,7 @@
      signing out leaves nothing behind. One household at a time, named inside. */
   function keepInTab() {
     if (!S.household) return;
-    tab.set(KEPT, { kk: S.household.kk, etag: S.etag, saved: S.save.last, members: S.members.map((m) =>
+    tab.set(KEPT, { kk: S.household.kk, version: sentVersion(S.household), etag: S.etag, saved: S.save.last, members: S.members.map((m) =>
       ({ nik: m.registerNik, f: m.f, departed: m.departed, open: m.open, identityOpen: m.identityOpen })) });
   }
 
@@ -239,9 +239,12 @@
      server's draft is the one they were based on, or is exactly what they would save (the save
      sent as the page was left arrived, but its answer did not). Else another device saved
      meanwhile, and the server's draft wins as when a save is refused with 412. */
+  function sentVersion(data) { return data.latest && data.latest.version ? data.latest.version : 0; }
+
   function keptInTab(data, sameBase) {
     const kept = tab.get(KEPT);
     if (!kept || kept.kk !== data.kk || !Array.isArray(kept.members)) { tab.del(KEPT); return null; }  // another household's: gone
+    if (kept.version !== sentVersion(data)) return null;  // sent since (from another device): start from what was sent
     const register = {};
     for (const r of data.register.members) register[r.nik] = r;
     const members = [];
@@ -417,6 +420,7 @@
       S.receipt = result.data;
       S.sent = JSON.stringify(body);
       tab.del(KEPT);  // sent: the server has the answers, the browser keeps none
+      S.household.latest = Object.assign({}, S.household.latest, { version: result.data.version });  // what a later copy is based on
       local.set("census.receipt", { receipt_code: result.data.receipt_code });
       S.notice = null;
       go("receipt");

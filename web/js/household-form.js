@@ -3,10 +3,9 @@
    server's rules, from rules.js), the same departed/added handling and the same body.
 
    CensusForm.create(ui, S, hooks) works on S.members, S.nextUid and S.summary; hooks.render()
-   redraws, hooks.changed() is called after every answer (the resident page keeps it in the
-   tab), hooks.completed(m) when a member's card is completed: confirmed, or left (the focus
-   goes outside it) with every answer valid (the resident page saves the draft then);
-   hooks.doneTarget is the id focused once the last open member is confirmed. */
+   redraws, hooks.changed() is called after every answer, hooks.completed(m) when a card is
+   confirmed or left with every answer valid (the resident page saves then), hooks.doneTarget
+   is the id focused once the last open member is confirmed. */
 var CensusForm = (function () {
   "use strict";
 
@@ -260,8 +259,7 @@ var CensusForm = (function () {
       changed();
     }
 
-    /* The focus left a member's card: completed if every answer is valid. Looked at once the
-       focus has settled, since a redraw moves it out and back in (render keeps it by id). */
+    /* Looked at once the focus settles: a redraw moves it out and back in. */
     function leftCard(m) {
       setTimeout(() => {
         const card = $("m" + m.uid);
