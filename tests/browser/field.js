@@ -520,10 +520,10 @@ async function newHouseholdFound(browser) {
   await page.click("#save-interview");
   await page.waitForSelector("#enrol-kk-err");
   assert.equal(await page.getAttribute("#enrol-kk-err", "data-code"), "household_exists");
-  await page.fill("#enrol-kk", found.kk);
   await screenshot(page, "found");
+  await page.fill("#enrol-kk", found.kk);
   await page.dblclick("#save-interview");
-  await page.waitForSelector("#found-label");
+  await page.waitForSelector("#found-kk");
   let stored = await outboxCounts(page);
   assert.equal(stored.items.length, 1, "a double tap queues one new household");
   const item = stored.items[0];

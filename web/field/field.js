@@ -83,7 +83,7 @@
     notice: null,
     visit: null,  // {outcome, duplicate_of, note, consent, errors, busy}
     resolve: null,  // {outcome, kk, reason, note, errors, busy}: a report's case matched or not found
-    interview: null,  // {members, nextUid, summary, respondent, consent, errors, busy, replaces, enrolment, kk, found, address}
+    interview: null,  // {members, nextUid, summary, respondent, consent, errors, busy, replaces, ...}
     summary: [],
     signinError: null
   };
@@ -247,7 +247,7 @@
     hh.entry.status = item.kind === "resolution" ? answer.outcome : answer.status;
     if (item.kind === "resolution" || item.kind === "household") hh.entry.done = true;
     if (answer.attempt) hh.entry.visit_attempts = answer.attempt;
-    hh.sent.push({ kind: item.kind, outcome: item.body.outcome || answer.outcome, at: new Date().toISOString(), receipt_code: answer.receipt_code || null });
+    hh.sent.push({ outcome: item.body.outcome || answer.outcome, at: new Date().toISOString(), receipt_code: answer.receipt_code || null });
     await DB.put("households", hh);
   }
 
@@ -298,7 +298,7 @@
         S.households[id] = hh;
       }
       // Households no longer assigned leave the phone, unless something of theirs is still queued
-      // (found ones stay until sign-out: on no worklist).
+      // (found ones: on no worklist).
       for (const kk of Object.keys(S.households)) {
         if (isFound(S.households[kk].entry)) continue;
         if (!mine.has(kk) && !S.outbox.some((i) => i.kk === kk)) { delete S.households[kk]; await DB.del("households", kk); }
@@ -333,7 +333,7 @@
   /* What a queued or refused item is, in words. */
   function itemText(item) {
     if (item.kind === "resolution") return t("outbox.resolution", { reference: refText(item.kk), outcome: t("resolution." + item.body.outcome) });
-    if (item.kind === "household") return t("reason.found") + " (KK " + item.body.kk + ")";
+    if (item.kind === "household") return t("found.start") + " (KK " + item.body.kk + ")";
     return item.body.outcome === "interviewed" ? t("outbox.interview") : t("outbox.visit", { outcome: choice("Outcome", item.body.outcome) });
   }
 
@@ -369,7 +369,7 @@
   function tags(kk) {
     const L = local(kk), e = L.entry, list = [];
     if (L.isCase || L.isFound) {  // open: the case tag says it
-      list.push(["case", t("reason." + (L.isFound ? FOUND_REASON : CASE_REASON))]);
+      list.push(["case", L.isFound ? t("found.start") : t("reason." + CASE_REASON)]);
       if (e.done) list.push(["ok", t("tag.done", { status: L.isFound ? choice("Status", e.status) : t("resolution." + e.status) })]);
     } else if (L.interviewed) list.push(["ok", t("tag.interviewed")]);
     else if (e.done && !L.exhausted) list.push(["ok", t("tag.done", { status: choice("Status", e.status) })]);
@@ -441,8 +441,8 @@
     if (!total) return h("p", { id: "empty" }, S.sync.at ? t("worklist.empty") : t("worklist.not_synced"));
     if (!groups.length) return h("p", { id: "empty" }, t("worklist.no_match"));
     return groups.map((g) => h("section", { "aria-label": g.key ? t("worklist.sls", { sls: g.key }) : t("worklist.all") },
-      g.key ? h("div", { class: "sls-head" }, h("h2", { class: "sls" }, t("worklist.sls", { sls: g.key })), 
-        h("button", { type: "button", class: "secondary", id: "found-" + g.key, onclick: () => startFound(g.key) }, t("found.start"))) : null,
+      g.key ? [h("h2", { class: "sls" }, t("worklist.sls", { sls: g.key })),
+        h("button", { type: "button", class: "secondary", id: "found-" + g.key, onclick: () => startFound(g.key) }, t("found.start"))] : null,
       h("ul", { class: "hhs" }, g.items.map((hh) => h("li", {},
         h("a", { class: "hh", href: "#household/" + hh.kk, id: "hh-" + hh.kk },
           h("strong", {}, hh.entry.head_name || hh.kk),
@@ -589,8 +589,7 @@
     go("interview", kk);
   }
 
-  /* A household on no list, found in an SLS: enrolled like a case (POST /v1/households needs
-     a KK). `failed`: a refused attempt to correct. */
+  /* A household on no list found in an SLS, enrolled like a case; `failed`: a refused one to correct. */
   function startFound(sls, failed) {
     const body = failed ? failed.body : null;
     S.interview = { members: [], nextUid: 1, summary: [], replaces: failed ? failed.seq : null, enrolment: true, found: sls,
@@ -606,14 +605,14 @@
         if (p.field === "kk" || p.field === "address") S.interview[p.field + "Error"] = p.code;
       }
     }
-    go("found", sls);
+    go("interview", sls);
   }
 
   function viewInterview() {
     const I = S.interview, hh = I && I.found ? null : S.households[S.kk];
     if (!I || (!hh && !I.found)) return viewWorklist();
     const present = I.members.filter((m) => !m.departed && m.f.nik);
-    const title = I.found ? t("found.title", { sls: I.found })
+    const title = I.found ? t("found.start") + " · " + t("worklist.sls", { sls: I.found })
       : t(I.enrolment ? "interview.enrol_title" : "interview.title", { name: hh.entry.head_name || hh.kk });
     return h("section", { "aria-labelledby": "interview-title" },
       h("p", {}, I.found ? h("a", { href: "#worklist", id: "back" }, t("back.worklist"))
@@ -632,8 +631,7 @@
       h("button", { type: "button", class: "secondary", id: "add-member", onclick: form.addMember }, t("member.add")),
       I.enrolment ? null : consentBox(I),  // a resolution carries no position
       h("div", { class: "bar" },
-        h("button", { type: "button", class: "primary", id: "save-interview", disabled: I.busy, onclick: saveInterview },
-          t(I.found ? "found.save" : "interview.save"))));
+        h("button", { type: "button", class: "primary", id: "save-interview", disabled: I.busy, onclick: saveInterview }, t("interview.save"))));
   }
 
   async function saveInterview() {
@@ -669,7 +667,7 @@
       const body = { kk: I.kk, sls_code: I.found, address: address, response: response };
       await keepFound(body, I.replaces, I.was);
       S.interview = null;
-      S.notice = { key: "notice.found_saved" };
+      S.notice = { key: "notice.interview_saved" };
       go("household", body.kk);
       S.notice = null;
       return;
@@ -695,7 +693,6 @@
     S.notice = null;
   }
 
-  /* The found household on the phone (in its SLS, under its KK) and its POST in the outbox. */
   async function keepFound(body, replaces, was) {
     const head = body.response.members.find((m) => m.relationship === "head");
     const hh = { kk: body.kk, prefill: null, sent: [], entry: { kk: body.kk, sls_code: body.sls_code, address: body.address,
@@ -716,7 +713,7 @@
     return h("section", { "aria-labelledby": "household-title" },
       h("p", {}, h("a", { href: "#worklist", id: "back" }, t("back.worklist"))),
       h("h1", { id: "household-title" }, e.head_name || hh.kk),
-      h("p", { class: "notice info", id: found ? "found-label" : "case-label" }, t(found ? "reason.found" : "case.label")),
+      h("p", { class: "notice info", id: "case-label" }, t(found ? "found.start" : "case.label")),
       S.notice ? notice(S.notice.key, S.notice.vars, S.notice.kind) : null,
       failedOf(hh.kk).map(problemBox),
       h("dl", { class: "facts-list" },
@@ -807,7 +804,7 @@
   }
 
   const VIEWS = { loading: viewLoading, signin: viewSignin, worklist: viewWorklist, household: viewHousehold, visit: viewVisit,
-    interview: viewInterview, found: viewInterview, resolve: viewResolve, signout: viewSignout, ended: viewEnded };
+    interview: viewInterview, resolve: viewResolve, signout: viewSignout, ended: viewEnded };
 
   // ---------------------------------------------------------------- start
 
@@ -818,9 +815,6 @@
       if (view === "visit" && !S.visit) { S.visit = newVisit(); }
       if (view === "resolve" && !S.resolve) { S.resolve = newResolve(); }
       if (view === "interview" && !S.interview) { startInterview(kk); return; }
-      S.view = view; S.kk = kk;
-    } else if (view === "found" && Object.values(S.households).some((hh) => hh.entry.sls_code === kk)) {
-      if (!S.interview || S.interview.found !== kk) { startFound(kk); return; }
       S.view = view; S.kk = kk;
     } else if (view === "signout") S.view = "signout";
     else { S.view = "worklist"; S.kk = null; }
