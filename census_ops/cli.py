@@ -242,6 +242,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         site_files=staff_config_files(staff_auth),  # in AWS the deploy step uploads them (docs/field-app.md)
         staff_auth=staff_auth,
         ready=ready,
+        # moto imports in the foreground (one thread at a time), minutes for the full demo city
+        ready_wait_seconds=90.0 if args.store == "dynamodb-local" else 900.0,
     )
     signal.signal(signal.SIGTERM, _interrupt)
     api.start_in_thread()
@@ -260,18 +262,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
             writer = threading.Thread(target=write_files, name="demo-files", daemon=True)
             writer.start()
             with local_store(args.store, data_dir, LOCAL_TABLE) as fresh_table:
-                _load_handlers()
-                writer.join()
-                if isinstance(files[0], BaseException):
-                    raise files[0]
-                register, roster, areas = files[0]
-                importing = _start_imports(register, roster, areas, store=args.store, fresh_table=fresh_table)
-                ready.set()
-                _print_welcome(api.url, args.store, data_dir, register, roster, secret, importing is not None)
-                print(f"Ready in {time.monotonic() - began:.0f} s.\n", file=sys.stderr)
-                threading.Event().wait()  # until Ctrl-C or SIGTERM
+                try:
+                    _load_handlers()
+                    writer.join()
+                    if isinstance(files[0], BaseException):
+                        raise files[0]
+                    register, roster, areas = files[0]
+                    importing = _start_imports(register, roster, areas, store=args.store, fresh_table=fresh_table)
+                    ready.set()
+                    _print_welcome(api.url, args.store, data_dir, register, roster, secret, importing is not None)
+                    print(f"Ready in {time.monotonic() - began:.0f} s.\n", file=sys.stderr)
+                    threading.Event().wait()  # until Ctrl-C or SIGTERM
+                finally:
+                    api.shutdown()  # no request may reach a store that is stopping
     finally:
-        api.shutdown()
+        api.shutdown()  # idempotent; the store may never have started
     return 0
 
 
