@@ -267,6 +267,8 @@ window.CENSUS_MESSAGES = {
    "notice.resolution_saved": "Laporan ({outcome}) tersimpan dan akan dikirim.",
    "interview.enrol_title": "Pendaftaran: {name}",
    "interview.enrol_intro": "Rumah tangga ini belum terdaftar: catat semua anggotanya.",
+   "found.start": "Rumah tangga baru ditemukan",
+   "found.intro": "Tidak ada di daftar mana pun. Salin nomor KK dari kartu keluarga (tanpa kartu: lapor ke pengawas).",
    "visit.duplicate_of": "KK yang sama di register",
    "field.reset_code": "Kode reset dari pengawas",
    "hint.reset_code": "8 huruf dan angka, misalnya 7K3M-9QXT. Berlaku sekali.",
@@ -355,7 +357,7 @@ window.CENSUS_MESSAGES = {
    "report_not_found": "Tidak ada laporan dengan nomor ini.",
    "too_many_reports": "Terlalu banyak laporan. Tunggu sebentar lalu coba lagi.",
    "report_already_resolved": "Laporan ini sudah diselesaikan.",
-   "household_exists": "KK ini sudah terdaftar; cocokkan laporan dengan rumah tangga tersebut.",
+   "household_exists": "KK ini sudah terdaftar: cocokkan dengan rumah tangga tersebut, atau periksa nomornya.",
    "unknown_area": "Wilayah ini tidak ada di daftar. Pilih dari daftar yang tersedia.",
    "invalid_phone": "Nomor telepon harus 8 sampai 15 angka.",
    "unknown_household": "Tidak ada rumah tangga dengan KK ini.",
@@ -593,7 +595,9 @@ window.CENSUS_MESSAGES = {
    "action.review_sent_to_field": "Dikirim ke lapangan",
    "action.password_reset": "Reset kata sandi",
    "action.visit": "Kunjungan",
-   "action.interview": "Wawancara"
+   "action.interview": "Wawancara",
+   "action.report_resolved": "Laporan KK diselesaikan",
+   "action.household_found": "Rumah tangga baru ditemukan"
   }
  },
  "en": {
@@ -861,6 +865,8 @@ window.CENSUS_MESSAGES = {
    "notice.resolution_saved": "Report ({outcome}) saved; it will be sent.",
    "interview.enrol_title": "Enrolment: {name}",
    "interview.enrol_intro": "Not on the register: record every member.",
+   "found.start": "New household found",
+   "found.intro": "On no list. Copy the KK number from the family card (no card: tell your supervisor).",
    "visit.duplicate_of": "The same household's register KK",
    "field.reset_code": "Reset code from the supervisor",
    "hint.reset_code": "8 letters and digits, for example 7K3M-9QXT. Works once.",
@@ -949,7 +955,7 @@ window.CENSUS_MESSAGES = {
    "report_not_found": "No report has this number.",
    "too_many_reports": "Too many reports. Wait a while and try again.",
    "report_already_resolved": "This report has already been resolved.",
-   "household_exists": "This KK is already registered; match the report to that household.",
+   "household_exists": "This KK is already registered: match it to that household, or check the number.",
    "unknown_area": "This area is not on the list. Choose from the lists.",
    "invalid_phone": "The phone number must have 8 to 15 digits.",
    "unknown_household": "No household has this KK.",
@@ -1187,7 +1193,9 @@ window.CENSUS_MESSAGES = {
    "action.review_sent_to_field": "Sent to the field",
    "action.password_reset": "Password reset",
    "action.visit": "Visit",
-   "action.interview": "Interview"
+   "action.interview": "Interview",
+   "action.report_resolved": "Report resolved",
+   "action.household_found": "New household found"
   }
  }
 };
