@@ -180,7 +180,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         NO_BODY,
         (200,),
         "AreaProgress",
-        "Progress figures of an area and each child area (supervisor): a province or regency as of its rollup (refreshed every 5 minutes), smaller areas live",
+        "Progress figures of an area and each child area (supervisor): a province or regency as of "
+        "its rollup (refreshed every 5 minutes), smaller areas live",
         errors=(*_OFFICER, SupervisorOnly, ValidationFailed),
     ),
     ("GET", "/v1/areas/{area_code}/tables/{table}"): Operation(

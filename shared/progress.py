@@ -80,25 +80,6 @@ def drift(stored: dict[str, dict[str, int]], recounted: dict[str, dict[str, int]
     return result
 
 
-# The figures an answer gives, in this order (every counter but the import batches' sets).
-_ANSWER_FIELDS = (
-    "households",
-    "responded_online",
-    "interviewed",
-    "clean",
-    "needs_review",
-    "pending",
-    "not_home",
-    "refused",
-    "moved",
-    "to_visit",
-    "awaiting_review",
-    "address_not_found",
-    "not_residential",
-    "duplicate",
-    "reported",
-    "enrolled",
-)
 # Provinces and regencies are answered from their rollup (shared/rollups.py), refreshed every
 # ROLLUP_EVERY_SECONDS by a schedule; districts and below live from the SLS counters. A rollup
 # older than ROLLUP_STALE_SECONDS (three missed refreshes) is not shown: the answer is live.
@@ -117,7 +98,8 @@ def summed(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
 
 
 def _figures(totals: Mapping[str, int]) -> dict[str, int]:
-    return {name: totals.get(name, 0) for name in _ANSWER_FIELDS}
+    """Every counter (an older rollup may lack a newer one: 0)."""
+    return {name: totals.get(name, 0) for name in store.PROGRESS_FIELDS}
 
 
 def area_progress(area: str) -> dict[str, Any]:
