@@ -154,6 +154,16 @@ def staff_config_files(auth: LocalStaffAuth) -> dict[str, bytes]:
     return {"/field/config.json": config, "/console/config.json": config}
 
 
+def _import_areas_quietly(areas: Path) -> None:
+    from census_ops.area_list import import_areas_file
+    from census_ops.failures import explain
+
+    try:
+        import_areas_file(areas)
+    except Exception as error:  # the service keeps serving; a restart imports them again
+        print(f"census: the area list import stopped: {explain(error) or repr(error)}", file=sys.stderr)
+
+
 FIRST_HOUSEHOLDS_WAIT_SECONDS = 15.0  # then serve anyway: they land moments later
 
 
@@ -169,19 +179,25 @@ def _load_handlers() -> None:
     PATIENT.bind()
 
 
-def _start_imports(register: Path, roster: Path, *, store: str, fresh_table: bool) -> threading.Thread | None:
-    """The register and roster imports. A first start serves at once and imports in the
-    background (households answer as they land, the register's first ones - the printed
-    curl's - before the URL is printed); a restart finds the import done and skips it. On
-    moto (one thread at a time) or after a finished import: in the foreground. Resumable
-    either way: a stop in the middle resumes from the checkpoint on the next start."""
+def _start_imports(
+    register: Path, roster: Path, areas: Path, *, store: str, fresh_table: bool
+) -> threading.Thread | None:
+    """The area list, register and roster imports. A first start imports in the background
+    (households answer as they land, the register's first ones - the printed curl's - before
+    the API answers; the area names, a few hundred, alongside); a restart finds the import
+    done and skips it. On moto (one thread at a time) or after a finished import: in the
+    foreground. Resumable either way: a stop in the middle resumes from the checkpoint on
+    the next start."""
+    from census_ops.area_list import import_areas_file
     from census_ops.importer import import_progress
 
     progress = None if store == "memory" else import_progress(register)
     if store == "memory" or progress == "done":
+        import_areas_file(areas)
         import_register_file(register, store=store, fresh_table=fresh_table)
         fieldwork_cli.import_roster_file(roster)
         return None
+    threading.Thread(target=_import_areas_quietly, args=(areas,), name="import-areas", daemon=True).start()
     landed = threading.Event()
     if progress == "partial":  # a restart in the middle: the first households are in already
         landed.set()
@@ -209,82 +225,119 @@ def _start_imports(register: Path, roster: Path, *, store: str, fresh_table: boo
     return thread
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from census_ops.local_api import LocalApi
-    from census_ops.site import site_mounts
-    from census_ops.template import api_routes
-
-    data_dir = Path(args.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+def _demo_files(args: argparse.Namespace, data_dir: Path) -> tuple[Path, Path, Path]:
+    """The register, roster and area list to load: the ones given, or demo ones generated
+    once into data_dir (a restart finds them there)."""
     register = Path(args.register) if args.register else data_dir / "demo-register.csv"
     if not args.register and not register.exists():
         write_demo_register_file(register, args.households)
     roster = Path(args.roster) if args.roster else data_dir / "demo-roster.csv"
+    areas = data_dir / "demo-areas.csv"
+    missing = (not args.roster and not roster.exists()) or not areas.exists()
+    sls_codes = fieldwork_cli.sls_codes_of(register) if missing else []
     if not args.roster and not roster.exists():
-        from census_ops.fieldwork_cli import sls_codes_of
         from census_ops.roster import write_demo_roster
 
-        write_demo_roster(roster, sls_codes_of(register), officers=args.officers)
-    areas = data_dir / "demo-areas.csv"
+        write_demo_roster(roster, sls_codes, officers=args.officers)
     if not areas.exists():
         from census_ops.area_list import write_demo_areas
-        from census_ops.fieldwork_cli import sls_codes_of
 
-        write_demo_areas(areas, sls_codes_of(register))
+        write_demo_areas(areas, sls_codes)
+    return register, roster, areas
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Listen at once (the resident page, the officers' app and the console are there in the
+    first second, on a restart too), then start DynamoDB Local and the imports behind it: API
+    requests made meanwhile wait for the store (LocalApi's `ready`)."""
+    from census_ops.local_api import LocalApi
+    from census_ops.site import site_mounts
+    from census_ops.template import api_routes
+
+    began = time.monotonic()
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
     secret = tokens.local_secret(data_dir)
     # Residents' session tokens get a key of their own, derived from the local secret (in AWS
     # it is a Secrets Manager secret); set before local_store() reads the settings.
     os.environ.setdefault("SESSION_SIGNING_KEY", hmac.new(secret, b"resident-sessions", "sha256").hexdigest())
-    with local_store(args.store, data_dir, LOCAL_TABLE) as fresh_table:
-        _load_handlers()
-        from census_ops.area_list import import_areas_file
+    staff_auth = _staff_auth(secret)
+    ready = threading.Event()
+    api = LocalApi(
+        api_routes(),
+        port=args.port,
+        serialize=args.store == "memory",
+        authorize=lambda token: tokens.verify_token(token, secret=secret),
+        static=site_mounts(),  # the resident web page at /, the API reference at /api/, as CloudFront serves them
+        site_files=staff_config_files(staff_auth),  # in AWS the deploy step uploads them (docs/field-app.md)
+        staff_auth=staff_auth,
+        ready=ready,
+    )
+    signal.signal(signal.SIGTERM, _interrupt)
+    api.start_in_thread()
+    print(f"\nCensus on {api.url}/ - starting (the API answers once the store is up)\n", file=sys.stderr)
+    try:
+        with suppress(KeyboardInterrupt):
+            # The demo files are written while DynamoDB Local's JVM starts (a first start only).
+            files: list[tuple[Path, Path, Path] | BaseException] = []
 
-        import_areas_file(areas)  # a few hundred names: before serving, so the report form has its lists
-        importing = _start_imports(register, roster, store=args.store, fresh_table=fresh_table)
-        staff_auth = _staff_auth(secret)
-        api = LocalApi(
-            api_routes(),
-            port=args.port,
-            serialize=args.store == "memory",
-            authorize=lambda token: tokens.verify_token(token, secret=secret),
-            static=site_mounts(),  # the resident web page at /, the API reference at /api/, as CloudFront serves them
-            site_files=staff_config_files(staff_auth),  # in AWS the deploy step uploads them (docs/field-app.md)
-            staff_auth=staff_auth,
-        )
-        if args.rollup_every > 0:
-            _refresh_rollups_every(args.rollup_every, api, importing)
-        example = _example_submission(register, data_dir)
-        print(f"\nCensus API on {api.url}  (store: {args.store}, data: {data_dir})", file=sys.stderr)
-        if os.environ.get("DYNAMODB_ENDPOINT_URL"):  # for `census load --endpoint-url`, which checks the table
-            print(f"DynamoDB Local on {os.environ['DYNAMODB_ENDPOINT_URL']}, table {LOCAL_TABLE}", file=sys.stderr)
-        print(f"Resident web page: {api.url}/   API reference: {api.url}/api/", file=sys.stderr)
+            def write_files() -> None:
+                try:
+                    files.append(_demo_files(args, data_dir))
+                except BaseException as error:  # raised again below, where the CLI reports it in one line
+                    files.append(error)
+
+            writer = threading.Thread(target=write_files, name="demo-files", daemon=True)
+            writer.start()
+            with local_store(args.store, data_dir, LOCAL_TABLE) as fresh_table:
+                _load_handlers()
+                writer.join()
+                if isinstance(files[0], BaseException):
+                    raise files[0]
+                register, roster, areas = files[0]
+                importing = _start_imports(register, roster, areas, store=args.store, fresh_table=fresh_table)
+                if args.rollup_every > 0:
+                    _refresh_rollups_every(args.rollup_every, api, importing)
+                ready.set()
+                _print_welcome(api.url, args.store, data_dir, register, roster, secret, importing is not None)
+                print(f"Ready in {time.monotonic() - began:.0f} s.\n", file=sys.stderr)
+                threading.Event().wait()  # until Ctrl-C or SIGTERM
+    finally:
+        api.shutdown()
+    return 0
+
+
+def _print_welcome(
+    url: str, store: str, data_dir: Path, register: Path, roster: Path, secret: bytes, importing: bool
+) -> None:
+    example = _example_submission(register, data_dir)
+    print(f"\nCensus API on {url}  (store: {store}, data: {data_dir})", file=sys.stderr)
+    if os.environ.get("DYNAMODB_ENDPOINT_URL"):  # for `census load --endpoint-url`, which checks the table
+        print(f"DynamoDB Local on {os.environ['DYNAMODB_ENDPOINT_URL']}, table {LOCAL_TABLE}", file=sys.stderr)
+    print(f"Resident web page: {url}/   API reference: {url}/api/", file=sys.stderr)
+    print(
+        f"Officers' app: {url}/field/  (sign in with an officer id of {roster.name}, e.g. {_first_officer(roster)})",
+        file=sys.stderr,
+    )
+    print(f"Supervisors' console: {url}/console/", file=sys.stderr)
+    if example:
+        kk, body = example
         print(
-            f"Officers' app: {api.url}/field/  (sign in with an officer id of {roster.name}, e.g. "
-            f"{_first_officer(roster)})",
+            "Try:\n"
+            f"  curl -s -X POST {url}/v1/households/{kk}/responses \\\n"
+            "       -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\\n"
+            f"       --data @{body}",
             file=sys.stderr,
         )
-        if example:
-            kk, body = example
-            print(
-                "Try:\n"
-                f"  curl -s -X POST {api.url}/v1/households/{kk}/responses \\\n"
-                "       -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\\n"
-                f"       --data @{body}",
-                file=sys.stderr,
-            )
-        _print_demo_tokens(roster, secret)
-        if importing is not None:
-            print(
-                "Importing the register in the background: households answer as they land "
-                "(the one above already has). The bar shows the rest.",
-                file=sys.stderr,
-            )
-        engine = " and DynamoDB Local" if args.store == "dynamodb-local" else ""
-        print(f"Ctrl-C stops the service{engine}.\n", file=sys.stderr)
-        signal.signal(signal.SIGTERM, _interrupt)
-        with suppress(KeyboardInterrupt):
-            api.serve_forever()
-    return 0
+    _print_demo_tokens(roster, secret)
+    if importing:
+        print(
+            "Importing the register in the background: households answer as they land "
+            "(the one above already has). The bar shows the rest.",
+            file=sys.stderr,
+        )
+    engine = " and DynamoDB Local" if store == "dynamodb-local" else ""
+    print(f"Ctrl-C stops the service{engine}.", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -349,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
     from census_ops import progress_timing
 
     progress_timing.register(commands)
+    from census_ops import startup_timing  # how soon `make run` answers: a first start and a restart
+
+    startup_timing.register(commands)
     from census_ops import site  # the static site (web/ + the API reference) for the bucket
 
     site.register(commands)

@@ -50,7 +50,7 @@ def find_jar(root: Path = REPO_ROOT) -> Path:
     return jars[-1]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -95,7 +95,7 @@ class DynamoDBLocal:
         if data_dir is not None and in_memory:
             raise ValueError("DynamoDBLocal: pass data_dir or in_memory=True, not both")
         self._auto_port = port == 0
-        self.port = _free_port() if self._auto_port else port
+        self.port = free_port() if self._auto_port else port
         self.data_dir = Path(data_dir) if data_dir is not None else None
         # Neither given: in memory, rather than DynamoDB Local's default of a file in the working directory.
         self.in_memory = in_memory or data_dir is None
@@ -145,7 +145,7 @@ class DynamoDBLocal:
                 if _port_in_use(self.port):
                     if not self._auto_port or attempt == _PORT_ATTEMPTS:
                         raise DynamoDBLocalError(f"port {self.port} is already in use: cannot start DynamoDB Local")
-                    self.port = _free_port()
+                    self.port = free_port()
                     continue
                 try:
                     self._spawn(jar, java)
@@ -158,7 +158,7 @@ class DynamoDBLocal:
                     if self._auto_port and attempt < _PORT_ATTEMPTS and bind_failed:
                         if self._temp_log and self.log_path is not None:
                             self.log_path.unlink(missing_ok=True)
-                        self.port = _free_port()
+                        self.port = free_port()
                         continue
                     raise
 

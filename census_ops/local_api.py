@@ -381,6 +381,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send_error_json(400, "bad_request", "the request target must be a path", request_id)
             return
         auth = api.staff_auth
+        needs_store = (
+            raw_path == "/v1" or raw_path.startswith("/v1/") or bool(auth and raw_path.startswith(auth.PREFIX))
+        )
+        if needs_store and not api.wait_ready():
+            self._send_error_json(
+                503,
+                "service_busy",
+                "The service is still starting; retry after the delay in the Retry-After header.",
+                request_id,
+                (("Retry-After", "5"),),
+            )
+            return
         if (
             auth
             and raw_path.startswith(auth.PREFIX)
@@ -765,8 +777,15 @@ class LocalApi:
         site_files: dict[str, bytes] | None = None,
         staff_auth: LocalStaffAuth | None = None,
         access_log: bool = True,
+        ready: threading.Event | None = None,
+        ready_wait_seconds: float = 90.0,
     ) -> None:
         self.routes = list(routes)
+        # Set once the store behind the handlers answers (`census serve` listens before
+        # DynamoDB Local has started, so the site is there at once): until then API and
+        # sign-in requests wait for it, up to ready_wait_seconds, then get a 503 to retry.
+        self.ready = ready
+        self.ready_wait_seconds = ready_wait_seconds
         self.access_log = access_log  # one stderr line per request (`census soak` turns it off)
         # Generated files served as if mounted ("/field/config.json" -> bytes).
         self.site_files = dict(site_files or {})
@@ -807,6 +826,10 @@ class LocalApi:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    def wait_ready(self) -> bool:
+        """Whether the store behind the handlers answers, waiting for it if it is starting."""
+        return self.ready is None or self.ready.wait(self.ready_wait_seconds)
 
     def static_file(self, path: str) -> Path | None:
         """The file a decoded URL path names in the static mounts, or None."""

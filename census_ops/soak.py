@@ -26,7 +26,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import threading
@@ -96,12 +95,6 @@ class SoakFigures:
             or self.busy_without_retry_after
             or self.gave_up
         )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _send(
@@ -239,7 +232,7 @@ def run_soak(soak: SoakPlan, work_dir: Path, *, progress: bool = True) -> SoakFi
     import warnings
 
     from census_ops import tokens
-    from census_ops.dynamodb_local import DynamoDBLocal
+    from census_ops.dynamodb_local import DynamoDBLocal, free_port
     from census_ops.faultproxy import FaultProxy
     from census_ops.importer import import_register
     from census_ops.local_api import LocalApi
@@ -257,7 +250,7 @@ def run_soak(soak: SoakPlan, work_dir: Path, *, progress: bool = True) -> SoakFi
     write_demo_register(register, soak.households, seed=soak.seed)
     households = read_households(register)
     plan = plan_requests(households, soak.count, seed=soak.seed, unkeyed_share=0.0)
-    engine = DynamoDBLocal(port=_free_port(), data_dir=work_dir / "dynamodb", log_path=work_dir / "dynamodb.log")
+    engine = DynamoDBLocal(port=free_port(), data_dir=work_dir / "dynamodb", log_path=work_dir / "dynamodb.log")
     engine.start()
     proxy = FaultProxy(engine.endpoint_url, seed=soak.seed)
     try:

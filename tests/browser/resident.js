@@ -24,6 +24,9 @@ const OUT = config.artifacts;
 const AXE = require.resolve("axe-core/axe.min.js");
 const PHONE = { width: 390, height: 844 };
 const PASSWORD = "Kopi-Tubruk-1945";
+// A resident who stops to think between answers: longer than the 1.2 s after which the page
+// used to save the draft to the server, so the request count shows what pauses cost.
+const PAUSE_MS = 1500;
 const figures = {};
 let shot = 0;
 let actions = 0;  // what a resident does by hand: each fill, selection, click or key press
@@ -58,6 +61,14 @@ async function screenshot(page, name) {
   log("  screenshot " + path.relative(process.cwd(), file));
 }
 
+/* One part of the page at its real size (a full page of six member cards is too tall to read). */
+async function detail(page, selector, name) {
+  shot += 1;
+  const file = path.join(OUT, String(shot).padStart(2, "0") + "-" + name + ".png");
+  await page.locator(selector).screenshot({ path: file });
+  log("  screenshot " + path.relative(process.cwd(), file));
+}
+
 /* axe-core in the page: no serious or critical violation of WCAG 2.1 A/AA or best practice. */
 async function axe(page, view) {
   if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ path: AXE });
@@ -78,9 +89,10 @@ async function axe(page, view) {
 async function fill(page, selector, value) { actions += 1; await page.fill(selector, value); }
 async function click(page, selector) { actions += 1; await page.click(selector); }
 async function choose(page, selector, value) {
-  if ((await page.inputValue(selector)) === value) return;  // already so (pre-selected)
+  if ((await page.inputValue(selector)) === value) return false;  // already so (pre-selected)
   actions += 1;
   await page.selectOption(selector, value);
+  return true;
 }
 
 /* The error next to a field: shown, and announced with it (aria-describedby). */
@@ -113,12 +125,14 @@ async function signIn(page, kk, nik, password, setUp) {
   await page.waitForSelector("#household-title");
 }
 
-/* Answer the census questions of the member card `uid` (register identity left as it is). */
-async function answer(page, uid, answers) {
+/* Answer the census questions of the member card `uid` (register identity left as it is),
+   pausing `pause` ms after each answer given (none by default). */
+async function answer(page, uid, answers, pause) {
   const id = (name) => `#m${uid}-${name}`;
-  await choose(page, id("marital_status"), answers.marital_status);
-  await choose(page, id("religion"), answers.religion || "islam");
-  await choose(page, id("education"), answers.education);
+  for (const [name, value] of [["marital_status", answers.marital_status], ["religion", answers.religion || "islam"],
+    ["education", answers.education]]) {
+    if (await choose(page, id(name), value) && pause) await page.waitForTimeout(pause);
+  }
 }
 
 function yearsOld(member) {
@@ -142,6 +156,41 @@ async function receiptFact(page, term) {
     const dt = terms.find((x) => x.textContent.trim() === wanted);
     return dt ? dt.nextElementSibling.textContent.trim() : null;
   }, term);
+}
+
+/* The save state under the form: "saved" (the server has every answer), "local" (kept in this
+   tab, not yet on the server), "saving", "offline", "error", "idle". */
+async function saveState(page, state) {
+  await page.waitForSelector(`#save-state[data-state=${state}]`);
+}
+
+/* The tab goes to the background, as when the resident switches apps (the page saves then). */
+async function hide(page) {
+  await page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+    delete document.visibilityState;  // visible again: the prototype's getter answers
+  });
+}
+
+/* Draft saves the page sends from now on (method PUT, the draft's route). */
+function countDraftSaves(page) {
+  const seen = [];
+  page.on("request", (request) => { if (request.method() === "PUT" && /\/draft$/.test(request.url())) seen.push(request.url()); });
+  return seen;
+}
+
+/* The answers the server holds as the draft, read with the page's own session. */
+async function serverDraft(page) {
+  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("census.session")).token);
+  const view = await (await page.request.get(BASE + "/v1/session/household", { headers: { Authorization: "Bearer " + token } })).json();
+  return view.draft;
+}
+
+/* Everything the page left in the browser's storage, as one string. */
+async function stored(page) {
+  return page.evaluate(() => [localStorage, sessionStorage].map((store) =>
+    Object.keys(store).map((key) => key + "=" + store.getItem(key)).join("\n")).join("\n"));
 }
 
 async function memberUids(page) {
@@ -296,14 +345,18 @@ async function fiveMembers(browser, household) {
   await click(page, `#m${extra}-remove`);
   assert.equal((await memberUids(page)).length, 5);
 
+  let pauses = 0;
   for (const [i, uid] of uids.entries()) {
-    await answer(page, uid, fiveAnswers(household.members[i]));
+    const before = actions;
+    await answer(page, uid, fiveAnswers(household.members[i]), PAUSE_MS);
+    pauses += actions - before;
     await click(page, `#m${uid}-confirm`);
     await page.waitForSelector(`#m${uid}-edit`);
   }
   assert.match(await page.textContent(".progress"), /5 dari 5/);
-  await page.waitForFunction(() => /Tersimpan/.test(document.getElementById("save-state").textContent));
+  await saveState(page, "saved");  // each card completed was saved: the server has every answer
   await screenshot(page, "household-complete");
+  await detail(page, ".bar", "household-saved-state");
   await click(page, "#to-review");
   await page.waitForSelector("#review-title");
   await screenshot(page, "review");
@@ -340,6 +393,13 @@ async function fiveMembers(browser, household) {
   figures.five_member_seconds = (Date.now() - started) / 1000;
   figures.five_member_actions = actions;
   figures.five_member_requests = Object.assign({}, requests);
+  figures.five_member_pauses = pauses;
+  log("  requests " + JSON.stringify(requests) + " with " + pauses + " pauses over " + PAUSE_MS + " ms");
+  // Drafts reach the server when a member's card is completed, on "review" and when the page
+  // is hidden: never more than one save a card plus those two, however often the resident pauses.
+  const draftPuts = requests["PUT /v1/session/household/draft"] || 0;
+  assert.ok(draftPuts >= 1, "the answers reached the server before sending");
+  assert.ok(draftPuts <= uids.length + 2, `${draftPuts} draft saves for ${uids.length} cards and ${pauses} pauses`);
   // Sign-in: KK + NIK (the household has no password yet), the refused common password, then
   // the new one, whose answer carries the household: no GET /v1/session/household.
   assert.equal(requests["POST /v1/sessions"], 3);
@@ -347,8 +407,7 @@ async function fiveMembers(browser, household) {
   assert.equal(requests["POST /v1/households/{kk}/responses"], 2, "the lost answer and its retry");
   // From here on nothing is changed, so nothing may be saved as a draft (the server filed the
   // draft with the version; a copy of the answers sent would later hide them).
-  const draftSaves = [];
-  page.on("request", (request) => { if (request.method() === "PUT" && /\/draft$/.test(request.url())) draftSaves.push(request.url()); });
+  const draftSaves = countDraftSaves(page);
   await screenshot(page, "receipt");
   await axe(page, "receipt");
 
@@ -434,14 +493,24 @@ async function correctAfterSending(browser, household, receipt) {
     assert.equal(await page.inputValue(`#m${uids[0]}-${name}`), sent[name], name + " is as sent, not empty");
   }
   const corrected = sent.education === "bachelor" ? "master" : "bachelor";
+  const saves = countDraftSaves(page);
   await choose(page, `#m${uids[0]}-education`, corrected);
+  await saveState(page, "local");
   await screenshot(page, "correction-changed");
+  // Leaving the card by keyboard, every answer valid: the card is completed, so it is saved.
+  await page.focus(`#m${uids[0]}-confirm`);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), `m${uids[1]}-edit`);
+  await saveState(page, "saved");
+  assert.equal(saves.length, 1, "leaving a completed card saves it once");
   await click(page, `#m${uids[0]}-confirm`);
   await click(page, "#to-review");
   await page.waitForSelector("#review-title");
+  assert.equal(saves.length, 1, "nothing changed since: confirming and reviewing send no save");
   await click(page, "#submit");
   await page.waitForSelector("#receipt-title");
   assert.equal((await page.textContent("#receipt-code")).trim(), receipt, "a correction keeps the receipt code");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("census.draft")), null, "sending wipes the answers kept in the tab");
   assert.equal(await receiptFact(page, "Versi isian"), "2");
   await screenshot(page, "correction-receipt");
   const status = await (await page.request.get(BASE + "/v1/receipts/" + receipt.replace(/-/g, ""))).json();
@@ -455,6 +524,57 @@ async function correctAfterSending(browser, household, receipt) {
   await page.context().close();
 }
 
+/* A reload loses nothing typed: the answers kept in the tab come back, those the server never
+   had included; sign-out saves them and leaves nothing of the household in the browser. */
+async function reloadKeepsTyping(page, { uids, baby, babyNik, religion }) {
+  log("  reload: what was typed comes back from the tab; sign out wipes it");
+  // A half-typed area code fails the page's checks, so no save ever sends it: only the tab has it.
+  await page.check(`#m${uids[3]}-lives_at_kk_address-false`);
+  await page.fill(`#m${uids[3]}-current_area_code`, "3201");
+  const before = await serverDraft(page);
+  assert.equal(before.members.some((m) => m.name === "Putri Kecil"), false, "the baby is not on the server yet");
+  // The save sent as the page is left does not arrive (a phone losing its signal).
+  await page.route("**/v1/session/household/draft", (route) => route.abort("internetdisconnected"));
+  await page.reload();
+  await page.waitForSelector("#household-title");
+  await page.unroute("**/v1/session/household/draft");
+  const check = async () => {
+    assert.match(await page.textContent(".notice"), /dimuat kembali/);
+    assert.equal(await page.inputValue(`#m${baby}-name`), "Putri Kecil");
+    assert.equal(await page.inputValue(`#m${baby}-nik`), babyNik);
+    assert.equal(await page.inputValue(`#m${baby}-added_because`), "born");
+    assert.equal(await page.inputValue(`#m${uids[1]}-religion`), religion);
+    assert.equal(await page.inputValue(`#m${uids[3]}-current_area_code`), "3201", "even what fails the checks");
+    assert.match(await page.textContent(`#m${uids[4]}`), /Pindah/);
+    assert.ok(await page.$(`#m${uids[0]}-edit`), "the completed card stays folded");
+  };
+  await check();
+  assert.equal((await serverDraft(page)).etag, before.etag, "the server's draft is unchanged: all this came from the tab");
+  await saveState(page, "local");
+  await screenshot(page, "reload-kept-id");
+  await detail(page, ".notice", "reload-kept-notice-id");
+  await detail(page, ".bar", "reload-kept-state-id");
+  await axe(page, "household_kept");
+  await toggleLanguage(page, "en");
+  assert.match(await page.textContent("#save-state"), /Saved on this device/);
+  await detail(page, ".notice", "reload-kept-notice-en");
+  await detail(page, ".bar", "reload-kept-state-en");
+  await toggleLanguage(page, "id");
+  // Reloaded again, the save sent on leaving arrives this time: the page still has it all.
+  await page.reload();
+  await page.waitForSelector("#household-title");
+  await check();
+  // The area code given up (the member lives at the KK address after all), then sign out by
+  // keyboard: the rest is saved, and nothing of the household stays in this browser.
+  await page.check(`#m${uids[3]}-lives_at_kk_address-true`);
+  await page.focus("#signout");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#signin-title");
+  const left = await stored(page);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("census.draft")), null, "sign-out wipes the answers kept in the tab");
+  for (const secret of ["Putri Kecil", babyNik, "3201", PASSWORD]) assert.ok(!left.includes(secret), "left in the browser: " + secret);
+}
+
 async function resumeDraft(browser, household) {
   log("save as you go, sign out, sign in again, resume");
   let page = await newPage(browser);
@@ -462,9 +582,16 @@ async function resumeDraft(browser, household) {
   const members = household.members;
   await signIn(page, household.kk, members[0].nik, PASSWORD, true);
   let uids = await memberUids(page);
-  // The first member in full; the second partly; the last moved out; a baby added.
+  await saveState(page, "idle");
+  // The first member in full (a card completed: saved); the second partly; the last moved
+  // out; a baby added - all of it kept in the tab only, until the page is left.
+  const saves = countDraftSaves(page);
   await answer(page, uids[0], { marital_status: "married", education: "bachelor" });
+  await saveState(page, "local");
+  assert.equal(saves.length, 0, "answers are kept in the tab as they are typed, not sent");
   await page.click(`#m${uids[0]}-confirm`);
+  await saveState(page, "saved");
+  assert.equal(saves.length, 1, "a completed card is saved");
   await page.selectOption(`#m${uids[1]}-religion`, "catholic");
   await page.selectOption(`#m${uids[4]}-presence`, "moved_out");
   await page.click("#add-member");
@@ -480,10 +607,11 @@ async function resumeDraft(browser, household) {
   await page.dispatchEvent(`#m${baby}-birth_date`, "change");
   await page.selectOption(`#m${baby}-relationship`, "grandchild");
   await page.selectOption(`#m${baby}-added_because`, "born");
-  await page.waitForFunction(() => /Tersimpan/.test(document.getElementById("save-state").textContent));
-  await screenshot(page, "draft-saved");
-  await page.click("#signout");
-  await page.waitForSelector("#signin-title");
+  await saveState(page, "local");
+  assert.equal(saves.length, 1, "nothing more is sent while the cards are open");
+  await screenshot(page, "draft-kept-in-tab");
+  await reloadKeepsTyping(page, { uids, baby, babyNik, religion: "catholic" });
+  assert.ok(saves.length >= 2, "signing out saved what was typed");
   await page.context().close();
 
   // Another phone: sign in with the password (keyboard only), and the draft is there.
@@ -522,6 +650,7 @@ async function resumeDraft(browser, household) {
   assert.equal(saved.status(), 200);
   await other.context().close();
   await page.selectOption(`#m${uids[1]}-marital_status`, "married");
+  await hide(page);  // the resident switches apps: the page saves, with the ETag it had
   await page.waitForSelector(".notice.warning");
   assert.match(await page.textContent(".notice.warning"), /perangkat lain/);
   await screenshot(page, "draft-changed-elsewhere");
@@ -536,6 +665,8 @@ async function resumeDraft(browser, household) {
       body: JSON.stringify({ error: { code: "session_expired", message: "The session has expired; sign in again.", field: null } }) });
   });
   await page.selectOption(`#m${uids[2]}-marital_status`, "divorced");
+  await page.selectOption(`#m${uids[2]}-education`, "primary");
+  await page.click(`#m${uids[2]}-confirm`);  // a card completed: saved, and the session has run out
   await page.waitForSelector("#signin-title");
   assert.match(await page.textContent("#summary"), /Sesi Anda sudah berakhir/);
   assert.equal(await page.inputValue("#kk"), household.kk);
@@ -544,8 +675,10 @@ async function resumeDraft(browser, household) {
   await page.fill("#password", PASSWORD);
   await page.click("#signin-submit");
   await page.waitForSelector("#household-title");
+  await page.click(`#m${uids[2]}-edit`);
   assert.equal(await page.inputValue(`#m${uids[2]}-marital_status`), "divorced", "typed answers survive a new sign-in");
-  await page.waitForFunction(() => /Tersimpan/.test(document.getElementById("save-state").textContent));
+  await saveState(page, "saved");
+  assert.equal((await serverDraft(page)).members.find((m) => m.nik === members[2].nik).marital_status, "divorced");
   await page.unroute("**/v1/session/household/draft");
 
   // Finish and send: four members and the baby; the one who moved out listed as departed.

@@ -132,4 +132,11 @@ def test_a_resident_completes_the_census_in_the_browser(service: dict[str, Any])
     households = households_of_size(service["register"], MEMBERS)
     assert len(households) >= 2, "the demo register has fewer than two 5-member households"
     config = {"base_url": service["url"], "artifacts": str(ARTIFACTS), "households": households[:2]}
-    run_script(SCRIPT, config, service["output"])
+    output = run_script(SCRIPT, config, service["output"])
+    figures = json.loads(output.split("FIGURES ", 1)[1].splitlines()[0])
+    requests = figures["five_member_requests"]
+    # Drafts reach the server once per completed card, on "review" and when the page is hidden:
+    # a resident who pauses between answers (the test pauses longer than the old 1.2 s autosave
+    # delay) costs no more requests than one who does not (docs/performance.md, section 7).
+    assert figures["five_member_pauses"] >= MEMBERS
+    assert 1 <= requests["PUT /v1/session/household/draft"] <= MEMBERS + 2

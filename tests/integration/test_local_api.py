@@ -481,3 +481,34 @@ def test_url_and_shutdown(serve: Callable[..., LocalApi]) -> None:
     api.shutdown()  # idempotent
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(api.url + "/", timeout=5)
+
+
+def test_until_the_store_is_ready_the_site_answers_and_api_requests_wait(
+    serve: Callable[..., LocalApi], tmp_path: Path
+) -> None:
+    """`census serve` listens before DynamoDB Local has started: the site is there at once, an
+    API request waits for the store, and one that waits too long gets a 503 to retry."""
+    (tmp_path / "index.html").write_text("the page")
+    calls: list[str] = []
+
+    def counted(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append(event["path"])
+        return echo(event, context)
+
+    ready = threading.Event()
+    api = serve([THING], {"ThingFunction": counted}, site_dir=tmp_path, ready=ready, ready_wait_seconds=0.2)
+    status, _, body = call(api, "GET", "/")
+    assert (status, body) == (200, b"the page")
+    status, headers, body = call(api, "GET", "/v1/things/1")
+    assert error_of(status, headers, body) == (503, "service_busy")
+    assert headers["Retry-After"] == "5" and calls == []
+
+    api.ready_wait_seconds = 30
+    answers: list[int] = []
+    waiting = threading.Thread(target=lambda: answers.append(call(api, "GET", "/v1/things/2")[0]))
+    waiting.start()
+    time.sleep(0.3)
+    assert answers == [] and calls == []  # still waiting for the store
+    ready.set()
+    waiting.join(30)
+    assert answers == [200] and calls == ["/v1/things/2"]

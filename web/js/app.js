@@ -1,5 +1,7 @@
 /* The resident census page: sign in with KK + NIK (+ password), confirm the household's
-   members, save as you go, review, submit, receipt and proof; and a status check.
+   members (kept in this tab as they are typed, saved to the server when a member's card is
+   completed, on "review" and when the page is hidden), review, submit, receipt and proof;
+   and a status check.
    Plain JavaScript, no build step. Every view is drawn from the state object `S`; typing
    updates S without redrawing, so focus and caret stay where the resident left them. */
 (function () {
@@ -7,7 +9,8 @@
 
   const R = window.CensusRules;
   const FIELDS = CensusForm.FIELDS;
-  const SAVE_DELAY_MS = 1200;
+  const RETRY_MS = 5000;  // a save that found no connection or a busy server is tried again
+  const KEPT = "census.draft";  // the household's answers kept in this tab (sessionStorage)
 
   // ---------------------------------------------------------------- storage
 
@@ -19,7 +22,7 @@
     };
   }
   const local = storage("localStorage");  // language, the pending submission's key, the last receipt code
-  const tab = storage("sessionStorage");  // the session token: gone when the tab closes
+  const tab = storage("sessionStorage");  // the session token and the answers typed: gone when the tab closes
 
   // ---------------------------------------------------------------- state
 
@@ -32,7 +35,7 @@
     members: [],
     nextUid: 1,
     etag: null,
-    save: { state: "idle", at: null, timer: null, busy: false, again: false, last: null, rejected: {} },
+    save: { state: "idle", at: null, timer: null, busy: false, again: null, last: null, rejected: {} },  // last: the body the server has
     notice: null,
     summary: [],  // [{code, target}] shown at the top of the form
     submit: { busy: false, error: null, retries: 0, timer: null },
@@ -45,8 +48,8 @@
 
   const ui = CensusUI.create(S, CensusForm.CHOICES);
   const { t, errorText, choice, wib, h, $, field, summaryBox, focusFirstError, notice, problems } = ui;
-  const form = CensusForm.create(ui, S, { render: () => render(), changed: () => scheduleSave(), doneTarget: "to-review" });
-  const { memberProblems, submissionBody, membersFrom, memberLabel, isComplete, validateAll, viewMember, answers, addMember } = form;
+  const form = CensusForm.create(ui, S, { render: () => render(), changed: typed, completed: () => saveDraft(), doneTarget: "to-review" });
+  const { memberProblems, submissionBody, membersFrom, memberLabel, isComplete, validateAll, viewMember, answers, addMember, newMember } = form;
 
   /* Redraw the view, keeping the focused element (by id) and the scroll position. */
   function render() {
@@ -142,13 +145,15 @@
     } else focusFirstError();
   }
 
-  /* Signing out saves what is not saved yet first. */
+  /* Signing out saves what is not saved yet first, then leaves nothing of the household in
+     the browser (a shared computer). */
   async function signOut() {
     clearTimeout(S.save.timer);
     for (let i = 0; S.save.busy && i < 100; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     if (S.session && S.household && S.view !== "receipt") await saveDraft();
     S.session = null;
     tab.del("census.session");
+    tab.del(KEPT);
     S.household = null;
     S.members = [];
     S.etag = null;
@@ -157,7 +162,7 @@
     go("signin");
   }
 
-  /* A session problem mid-way: sign in again; what was typed stays in memory. */
+  /* A session problem mid-way: sign in again; what was typed stays in memory (and in the tab). */
   function sessionLost(code) {
     S.session = null;
     tab.del("census.session");
@@ -189,10 +194,21 @@
     S.household = data;
     S.etag = data.draft ? data.draft.etag || etagHeader : null;
     S.save.rejected = {};
+    // After a 412 the tab's answers count only if the server already has them (our own save
+    // sent as the page was left arrived after all): another device's draft wins.
+    const kept = keepTyped ? null : keptInTab(data, reason !== "draft_changed");
+    S.save.state = data.draft ? "saved" : "idle";
+    S.save.at = data.draft ? data.draft.saved_at : null;
     if (keepTyped) {
       // Signed in again after the session ran out: keep what was typed, save it over the draft.
       S.save.last = null;
-      scheduleSave();
+      saveDraft();
+    } else if (kept) {
+      // A reload (or a new sign-in in this tab): what was typed here, saved or not.
+      S.members = kept.members;
+      S.save.last = kept.saved;
+      if (kept.saved !== JSON.stringify(draftBody())) S.save.state = "local";
+      S.notice = reason === "draft_changed" ? null : { key: "notice.draft_kept" };
     } else {
       S.members = membersFrom(data.register.members, data.draft || latest);
       S.save.last = JSON.stringify(draftBody());
@@ -203,17 +219,61 @@
           version: data.latest.version, when: wib(data.latest.submitted_at) } };
       }
     }
-    S.save.state = data.draft ? "saved" : "idle";
-    S.save.at = data.draft ? data.draft.saved_at : null;
+    keepInTab();
     S.summary = [];
     go("household");
   }
 
+  // ---------------------------------------------------------------- the answers kept in this tab
+
+  /* Every answer as typed (also what the page's checks still refuse), the ETag and the body the
+     server was last given: in sessionStorage, so a reload loses nothing and closing the tab or
+     signing out leaves nothing behind. One household at a time, named inside. */
+  function keepInTab() {
+    if (!S.household) return;
+    tab.set(KEPT, { kk: S.household.kk, version: sentVersion(S.household), etag: S.etag, saved: S.save.last, members: S.members.map((m) =>
+      ({ nik: m.registerNik, f: m.f, departed: m.departed, open: m.open, identityOpen: m.identityOpen })) });
+  }
+
+  /* The members kept in this tab for this household, if they are still the draft's latest: the
+     server's draft is the one they were based on, or is exactly what they would save (the save
+     sent as the page was left arrived, but its answer did not). Else another device saved
+     meanwhile, and the server's draft wins as when a save is refused with 412. */
+  function sentVersion(data) { return data.latest && data.latest.version ? data.latest.version : 0; }
+
+  function keptInTab(data, sameBase) {
+    const kept = tab.get(KEPT);
+    if (!kept || kept.kk !== data.kk || !Array.isArray(kept.members)) { tab.del(KEPT); return null; }  // another household's: gone
+    if (kept.version !== sentVersion(data)) return null;  // sent since (from another device): start from what was sent
+    const register = {};
+    for (const r of data.register.members) register[r.nik] = r;
+    const members = [];
+    for (const k of kept.members) {
+      if (k.nik && !register[k.nik]) return null;
+      const m = newMember(k.nik ? register[k.nik] : null);
+      Object.assign(m.f, k.f);
+      Object.assign(m, { departed: k.departed || null, open: !!k.open, identityOpen: !!k.identityOpen });
+      members.push(m);
+    }
+    if (members.filter((m) => m.registerNik).length !== data.register.members.length) return null;
+    const serverEtag = data.draft ? data.draft.etag : null;
+    if (sameBase && (kept.etag || null) === serverEtag) return { members: members, saved: kept.saved };
+    const mine = JSON.stringify(draftBody(members));
+    if (data.draft && mine === JSON.stringify(draftBody(membersFrom(data.register.members, data.draft)))) return { members: members, saved: mine };
+    return null;
+  }
+
+  /* An answer changed: kept in the tab at once; the server hears of it at the next save. */
+  function typed() {
+    keepInTab();
+    if (S.save.state !== "saving") setSaveState("local");
+  }
+
   /* The draft: every field given so far that passes the client's checks and was not refused
      by the server since it last changed (so one bad field never stops the rest saving). */
-  function draftBody() {
-    const members = [];
-    for (const m of S.members.filter((x) => !x.departed)) {
+  function draftBody(all) {
+    const members = [], list = all || S.members;
+    for (const m of list.filter((x) => !x.departed)) {
       const problems = memberProblems(m), body = {};
       for (const name of FIELDS) {
         const value = m.f[name];
@@ -224,31 +284,35 @@
       }
       if (Object.keys(body).length) members.push(body);
     }
-    const departed = S.members.filter((m) => m.departed && m.registerNik).map((m) => ({ nik: m.registerNik, reason: m.departed }));
+    const departed = list.filter((m) => m.departed && m.registerNik).map((m) => ({ nik: m.registerNik, reason: m.departed }));
     return { members: members, departed: departed };
   }
 
-  function scheduleSave() {
-    clearTimeout(S.save.timer);
-    if (!S.session) return;
-    S.save.timer = setTimeout(saveDraft, SAVE_DELAY_MS);
-  }
-
+  /* The draft to the server, if it changed since the last save: when a member's card is
+     completed (confirmed, or left with every answer valid), on "review", when the page is
+     hidden or left (`leaving`: a keepalive request that outlives the page), on sign-out. */
   async function saveDraft(leaving) {
     const save = S.save;
-    if (!S.session || S.view === "receipt") return;
-    if (save.busy) { save.again = true; return; }
+    clearTimeout(save.timer);
+    if (!S.session || !S.household || S.view === "receipt") return;
+    // Asked while a save is on its way: once it is answered, save again only if what there was
+    // to save at the time of asking is not what it sent (later typing waits for its own moment).
+    if (save.busy) { save.again = { text: JSON.stringify(draftBody()), leaving: leaving || (save.again && save.again.leaving) }; return; }
     const body = draftBody(), text = JSON.stringify(body);
-    if (text === save.last) return;
+    if (text === save.last) { if (save.state === "local") setSaveState(save.at ? "saved" : "idle"); return; }
     save.busy = true;
     setSaveState("saving");
     const result = await api("PUT", "/v1/session/household/draft", body, S.etag ? { "If-Match": S.etag } : {}, true, leaving);
     save.busy = false;
+    const again = save.again;
+    save.again = null;
+    let refused = false;
     if (result.ok) {
       S.etag = result.data.etag || result.headers.get("ETag");
       save.last = text;
       save.at = result.data.saved_at;
-      setSaveState("saved");
+      keepInTab();
+      setSaveState(text === JSON.stringify(draftBody()) ? "saved" : "local");
     } else if (result.status === 412 || result.status === 428) {
       await loadHousehold("draft_changed");
       return;
@@ -266,14 +330,16 @@
           save.rejected[owner.uid + "." + match[2]] = owner.f[match[2]];
         }
       }
+      refused = JSON.stringify(draftBody()) !== text;  // something left out: the rest can go
       setSaveState("error");
       render();
-      save.again = true;
     } else {
       setSaveState(result.status === 0 ? "offline" : "error");
-      save.timer = setTimeout(saveDraft, 5000);
+      save.timer = setTimeout(saveDraft, RETRY_MS);
+      return;
     }
-    if (save.again) { save.again = false; scheduleSave(); }
+    // The rest without what was refused: at once, as the next moment to save may be far off.
+    if (refused || (again && again.text !== save.last)) saveDraft(again && again.leaving);
   }
 
   /* The member behind draft.members[i] (members with nothing to save are left out of it). */
@@ -290,11 +356,12 @@
   function setSaveState(state) {
     S.save.state = state;
     const el = $("save-state");
-    if (el) el.textContent = saveStateText();
+    if (el) { el.textContent = saveStateText(); el.dataset.state = state; }
   }
 
   function saveStateText() {
     const save = S.save;
+    if (save.state === "local") return t("save.local");
     if (save.state === "saving") return t("save.saving");
     if (save.state === "saved") return t("save.saved", { when: wib(save.at) });
     if (save.state === "offline") return t("save.offline");
@@ -352,6 +419,8 @@
       S.submit.retries = 0;
       S.receipt = result.data;
       S.sent = JSON.stringify(body);
+      tab.del(KEPT);  // sent: the server has the answers, the browser keeps none
+      S.household.latest = Object.assign({}, S.household.latest, { version: result.data.version });  // what a later copy is based on
       local.set("census.receipt", { receipt_code: result.data.receipt_code });
       S.notice = null;
       go("receipt");
@@ -495,7 +564,7 @@
       h("ol", { class: "members" }, S.members.map(viewMember)),
       h("button", { type: "button", class: "secondary", id: "add-member", onclick: addMember }, t("member.add")),
       h("div", { class: "bar" },
-        h("p", { id: "save-state", class: "save", role: "status", "aria-live": "polite" }, saveStateText()),
+        h("p", { id: "save-state", class: "save", role: "status", "aria-live": "polite", "data-state": S.save.state }, saveStateText()),
         h("button", { type: "button", class: "primary", id: "to-review", onclick: toReview }, t("household.review"))));
   }
 
@@ -614,13 +683,11 @@
     $("signout").addEventListener("click", signOut);
     window.addEventListener("popstate", route);
     window.addEventListener("online", () => { if (S.save.state === "offline") saveDraft(); });
-    // The tab goes to the background or closes: save now (keepalive outlives the page).
-    document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "hidden" && S.session && S.household && S.view !== "receipt") {
-        clearTimeout(S.save.timer);
-        saveDraft(true);
-      }
-    });
+    // The tab goes to the background, is reloaded or closes: save now (keepalive outlives the
+    // page). pagehide covers the browsers that skip visibilitychange when a page is left.
+    const leaving = () => { if (S.session && S.household && S.view !== "receipt") saveDraft(true); };
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") leaving(); });
+    window.addEventListener("pagehide", leaving);
     if (S.session && S.session.expires_at && new Date(S.session.expires_at) < new Date()) { S.session = null; tab.del("census.session"); }
     if (S.session && (location.hash === "" || location.hash === "#household" || location.hash === "#review")) { loadHousehold(); return; }
     route();

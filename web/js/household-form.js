@@ -3,8 +3,9 @@
    server's rules, from rules.js), the same departed/added handling and the same body.
 
    CensusForm.create(ui, S, hooks) works on S.members, S.nextUid and S.summary; hooks.render()
-   redraws, hooks.changed() is called after every answer (the resident page saves a draft),
-   hooks.doneTarget is the id focused once the last open member is confirmed. */
+   redraws, hooks.changed() is called after every answer, hooks.completed(m) when a card is
+   confirmed or left with every answer valid (the resident page saves then), hooks.doneTarget
+   is the id focused once the last open member is confirmed. */
 var CensusForm = (function () {
   "use strict";
 
@@ -20,6 +21,7 @@ var CensusForm = (function () {
     const { t, h, $, field, radios, select, choice, longDate, age, focusTarget } = ui;
     const render = () => hooks.render();
     const changed = () => { if (hooks.changed) hooks.changed(); };
+    const completed = (m) => { if (hooks.completed) hooks.completed(m); };
     // A household enrolled in the field has no register: every member is its register, none "added".
     const enrolment = !!hooks.enrolment;
 
@@ -236,6 +238,7 @@ var CensusForm = (function () {
       }
       m.open = false;
       render();
+      completed(m);
       const next = S.members.find((x) => x.open);
       const target = next ? $("m" + next.uid + "-title") : $(hooks.doneTarget);
       if (target) { target.focus(); target.scrollIntoView({ block: "start" }); }
@@ -254,6 +257,15 @@ var CensusForm = (function () {
       render();
       $("add-member").focus();
       changed();
+    }
+
+    /* Looked at once the focus settles: a redraw moves it out and back in. */
+    function leftCard(m) {
+      setTimeout(() => {
+        const card = $("m" + m.uid);
+        if (card && card.contains(document.activeElement)) return;
+        if (S.members.indexOf(m) >= 0 && isComplete(m)) completed(m);
+      }, 0);
     }
 
     function viewMember(m) {
@@ -333,7 +345,8 @@ var CensusForm = (function () {
           m.departed ? t("member.done") : t("member.confirm")),
         m.registerNik ? null : h("button", { type: "button", class: "link danger", id: id("remove"), onclick: () => removeMember(m) },
           t("member.remove"))));
-      return h("li", { class: "member", id: "m" + m.uid }, h("section", { "aria-labelledby": id("title") }, parts));
+      return h("li", { class: "member", id: "m" + m.uid, onfocusout: hooks.completed ? () => leftCard(m) : null },
+        h("section", { "aria-labelledby": id("title") }, parts));
     }
 
     /* A member's answers as a definition list, for the review before sending. */
