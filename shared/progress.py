@@ -113,9 +113,9 @@ def area_progress(area: str) -> dict[str, Any]:
             children.setdefault(row.sls_code[:child_length], []).append(row)
     return {
         "area_code": area,
-        **_figures(summed(r.counts for r in rows)),
+        **summed(r.counts for r in rows),
         "children": [
-            {"area_code": code, **_figures(summed(r.counts for r in group))} for code, group in sorted(children.items())
+            {"area_code": code, **summed(r.counts for r in group)} for code, group in sorted(children.items())
         ],
     }
 

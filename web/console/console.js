@@ -343,7 +343,7 @@
     if (failed) { root.appendChild(problem(failed)); return; }
     const officers = loads.officers || [];
     root.appendChild(h("h2", {}, t("worklists.loads_title")));
-    root.appendChild(h("p", {}, loads.generated_at ? t("worklists.generated", { when: when(loads.generated_at), who: loads.generated_by, n: number(loads.households), done: number(loads.done) }) : t("worklists.none")));
+    root.appendChild(h("p", {}, loads.generated_at ? t("worklists.generated", { when: when(loads.generated_at), who: loads.generated_by || "–", n: number(loads.households), done: number(loads.done) }) : t("worklists.none")));
     const rows = officers.map((o) => h("tr", {},
       h("th", { scope: "row", class: "text" }, o.officer_id), h("td", {}, number(o.households)), h("td", {}, number(o.done)),
       h("td", {}, pct(o.done, o.households)), h("td", { class: "text" }, o.sls.map((s) => `${named(s.sls_code)} (${s.households})`).join(", "))));
