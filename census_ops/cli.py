@@ -65,22 +65,26 @@ def cmd_rollup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refresh_rollups_every(seconds: float, api: LocalApi, importing: threading.Thread | None) -> None:
+def _refresh_rollups_every(
+    seconds: float, api: LocalApi, importing: threading.Thread | None, stop: threading.Event
+) -> None:
     """`census serve`'s stand-in for the ProgressRollup schedule: once the imports are done,
-    then every `seconds` (one refresh at a time with the requests on moto: invoke_lock)."""
+    then every `seconds` until `stop` (one refresh at a time with the requests on moto:
+    invoke_lock)."""
     from census_ops.failures import explain
     from shared.rollups import refresh_rollups
 
     def loop() -> None:
         if importing is not None:
             importing.join()
-        while True:
+        while not stop.is_set():
             try:
                 with api.invoke_lock:
                     refresh_rollups()
             except Exception as error:  # the progress route answers live meanwhile
-                print(f"census: the progress rollup failed: {explain(error) or repr(error)}", file=sys.stderr)
-            time.sleep(seconds)
+                if not stop.is_set():  # a store stopping under a refresh is no news
+                    print(f"census: the progress rollup failed: {explain(error) or repr(error)}", file=sys.stderr)
+            stop.wait(seconds)
 
     threading.Thread(target=loop, name="rollup", daemon=True).start()
 
@@ -272,9 +276,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         site_files=staff_config_files(staff_auth),  # in AWS the deploy step uploads them (docs/field-app.md)
         staff_auth=staff_auth,
         ready=ready,
+        # moto imports in the foreground (one thread at a time), minutes for the full demo city
+        ready_wait_seconds=90.0 if args.store == "dynamodb-local" else 900.0,
     )
     signal.signal(signal.SIGTERM, _interrupt)
     api.start_in_thread()
+    rollups_stop = threading.Event()
     print(f"\nCensus on {api.url}/ - starting (the API answers once the store is up)\n", file=sys.stderr)
     try:
         with suppress(KeyboardInterrupt):
@@ -290,20 +297,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
             writer = threading.Thread(target=write_files, name="demo-files", daemon=True)
             writer.start()
             with local_store(args.store, data_dir, LOCAL_TABLE) as fresh_table:
-                _load_handlers()
-                writer.join()
-                if isinstance(files[0], BaseException):
-                    raise files[0]
-                register, roster, areas = files[0]
-                importing = _start_imports(register, roster, areas, store=args.store, fresh_table=fresh_table)
-                if args.rollup_every > 0:
-                    _refresh_rollups_every(args.rollup_every, api, importing)
-                ready.set()
-                _print_welcome(api.url, args.store, data_dir, register, roster, secret, importing is not None)
-                print(f"Ready in {time.monotonic() - began:.0f} s.\n", file=sys.stderr)
-                threading.Event().wait()  # until Ctrl-C or SIGTERM
+                try:
+                    _load_handlers()
+                    writer.join()
+                    if isinstance(files[0], BaseException):
+                        raise files[0]
+                    register, roster, areas = files[0]
+                    importing = _start_imports(register, roster, areas, store=args.store, fresh_table=fresh_table)
+                    if args.rollup_every > 0:
+                        _refresh_rollups_every(args.rollup_every, api, importing, rollups_stop)
+                    ready.set()
+                    _print_welcome(api.url, args.store, data_dir, register, roster, secret, importing is not None)
+                    print(f"Ready in {time.monotonic() - began:.0f} s.\n", file=sys.stderr)
+                    threading.Event().wait()  # until Ctrl-C or SIGTERM
+                finally:
+                    rollups_stop.set()
+                    api.shutdown()  # no request may reach a store that is stopping
     finally:
-        api.shutdown()
+        api.shutdown()  # idempotent; the store may never have started
     return 0
 
 
