@@ -28,8 +28,14 @@ const SHOTS = config.shots;
 const AXE = require.resolve("axe-core/axe.min.js");
 const LAPTOP = { width: 1280, height: 860 };
 const MESSAGES = (() => {
-  const text = fs.readFileSync(path.join(__dirname, "..", "..", "web", "js", "messages.js"), "utf8");
-  return JSON.parse(text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1));
+  const read = (file) => {
+    const text = fs.readFileSync(path.join(__dirname, "..", "..", "web", ...file), "utf8");
+    return JSON.parse(text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1));
+  };
+  const shared = read(["js", "messages.js"]);
+  const own = read(["console", "messages.js"]);  // the console's texts, as each language's `console`
+  for (const language of Object.keys(own)) shared[language].console = own[language];
+  return shared;
 })();
 const CITY = "1671";
 

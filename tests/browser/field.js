@@ -132,7 +132,7 @@ async function firstLoad(browser) {
   await page.waitForSelector("#signin");
   figures.first_load_bytes_sent = sent;
   figures.first_load_bytes = raw;
-  assert.ok(sent < 48 * 1024, "first load sends " + sent);  // as tests/unit/test_web_site.py
+  assert.ok(sent < 46 * 1024, "first load sends " + sent);  // as tests/unit/test_web_site.py
   assert.equal(await page.getAttribute("html", "lang"), "id");
   await screenshot(page, "signin");
   await axe(page, "signin");

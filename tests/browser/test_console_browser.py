@@ -3,7 +3,9 @@ on DynamoDB Local with a demo register, after demo-fieldwork-like activity done 
 API (online responses, some flagged for review, passwords set, the city's worklists, visits
 and an interview, daily snapshots over three days, the large areas' rollup refreshed).
 tests/browser/console.js then drives Debian's Chromium through playwright-core on a
-laptop-sized window and checks each figure against the API. Screenshots of every view go to docs/console/.
+laptop-sized window and checks each figure against the API. Screenshots of every view go to
+test-artifacts/console/screenshots/; the ones in docs/console/ are copied from there by hand
+after looking at them.
 
 Needs /usr/bin/chromium, node, node_modules/playwright-core + axe-core, Java for DynamoDB Local."""
 
@@ -30,7 +32,7 @@ from tests.browser.test_browser import _free_port, _requirements
 from tests.conftest import submission_body
 
 SCRIPT = REPO_ROOT / "tests" / "browser" / "console.js"
-SHOTS = REPO_ROOT / "docs" / "console"
+SHOTS = REPO_ROOT / "test-artifacts" / "console" / "screenshots"  # docs/console/ has copies, made by hand after looking
 HOUSEHOLDS, OFFICERS = 300, 30
 
 

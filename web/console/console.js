@@ -8,7 +8,8 @@
 (function () {
   "use strict";
 
-  const MESSAGES = window.CENSUS_MESSAGES;
+  const MESSAGES = window.CENSUS_MESSAGES;  // shared: error messages and choice labels
+  const TEXTS = window.CENSUS_CONSOLE_MESSAGES;  // the console's own (console/messages.js)
   const AUTH = window.CensusStaffAuth;
   const SESSION = "census.console.session";  // sessionStorage: {token, officer_id, groups, expires_at}
   const Charts = window.ConsoleCharts;
@@ -38,8 +39,8 @@
   // ---------------------------------------------------------------- text
 
   function t(key, vars) {
-    let text = MESSAGES[lang.current].console[key];
-    if (text === undefined) text = MESSAGES.id.console[key] || key;
+    let text = TEXTS[lang.current][key];
+    if (text === undefined) text = TEXTS.id[key] || key;
     return text.replace(/\{(\w+)\}/g, (_, name) => (vars && vars[name] !== undefined ? vars[name] : ""));
   }
   function errorText(code) {
