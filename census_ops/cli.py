@@ -29,7 +29,7 @@ from census_ops.runtime import (
 )
 
 if TYPE_CHECKING:
-    from census_ops.local_api import LocalStaffAuth
+    from census_ops.local_api import LocalApi, LocalStaffAuth
 
 
 def cmd_demo_register(args: argparse.Namespace) -> int:
@@ -53,6 +53,40 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         result = take_snapshots(args.day)
     print(f"snapshot {result['day']}: {result['areas']} areas", file=sys.stderr)
     return 0
+
+
+def cmd_rollup(args: argparse.Namespace) -> int:
+    """The large areas' rollup the schedule refreshes every 5 minutes in AWS, refreshed now."""
+    from shared.rollups import refresh_rollups
+
+    with target_store(args):
+        result = refresh_rollups()
+    print(f"rollup as of {result['as_of']}: {result['areas']} areas, {result['sls']} SLS", file=sys.stderr)
+    return 0
+
+
+def _refresh_rollups_every(
+    seconds: float, api: LocalApi, importing: threading.Thread | None, stop: threading.Event
+) -> None:
+    """`census serve`'s stand-in for the ProgressRollup schedule: once the imports are done,
+    then every `seconds` until `stop` (one refresh at a time with the requests on moto:
+    invoke_lock)."""
+    from census_ops.failures import explain
+    from shared.rollups import refresh_rollups
+
+    def loop() -> None:
+        if importing is not None:
+            importing.join()
+        while not stop.is_set():
+            try:
+                with api.invoke_lock:
+                    refresh_rollups()
+            except Exception as error:  # the progress route answers live meanwhile
+                if not stop.is_set():  # a store stopping under a refresh is no news
+                    print(f"census: the progress rollup failed: {explain(error) or repr(error)}", file=sys.stderr)
+            stop.wait(seconds)
+
+    threading.Thread(target=loop, name="rollup", daemon=True).start()
 
 
 def _example_submission(register_path: Path, data_dir: Path) -> tuple[str, Path] | None:
@@ -242,9 +276,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         site_files=staff_config_files(staff_auth),  # in AWS the deploy step uploads them (docs/field-app.md)
         staff_auth=staff_auth,
         ready=ready,
+        # moto imports in the foreground (one thread at a time), minutes for the full demo city
+        ready_wait_seconds=90.0 if args.store == "dynamodb-local" else 900.0,
     )
     signal.signal(signal.SIGTERM, _interrupt)
     api.start_in_thread()
+    rollups_stop = threading.Event()
     print(f"\nCensus on {api.url}/ - starting (the API answers once the store is up)\n", file=sys.stderr)
     try:
         with suppress(KeyboardInterrupt):
@@ -260,18 +297,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
             writer = threading.Thread(target=write_files, name="demo-files", daemon=True)
             writer.start()
             with local_store(args.store, data_dir, LOCAL_TABLE) as fresh_table:
-                _load_handlers()
-                writer.join()
-                if isinstance(files[0], BaseException):
-                    raise files[0]
-                register, roster, areas = files[0]
-                importing = _start_imports(register, roster, areas, store=args.store, fresh_table=fresh_table)
-                ready.set()
-                _print_welcome(api.url, args.store, data_dir, register, roster, secret, importing is not None)
-                print(f"Ready in {time.monotonic() - began:.0f} s.\n", file=sys.stderr)
-                threading.Event().wait()  # until Ctrl-C or SIGTERM
+                try:
+                    _load_handlers()
+                    writer.join()
+                    if isinstance(files[0], BaseException):
+                        raise files[0]
+                    register, roster, areas = files[0]
+                    importing = _start_imports(register, roster, areas, store=args.store, fresh_table=fresh_table)
+                    if args.rollup_every > 0:
+                        _refresh_rollups_every(args.rollup_every, api, importing, rollups_stop)
+                    ready.set()
+                    _print_welcome(api.url, args.store, data_dir, register, roster, secret, importing is not None)
+                    print(f"Ready in {time.monotonic() - began:.0f} s.\n", file=sys.stderr)
+                    threading.Event().wait()  # until Ctrl-C or SIGTERM
+                finally:
+                    rollups_stop.set()
+                    api.shutdown()  # no request may reach a store that is stopping
     finally:
-        api.shutdown()
+        api.shutdown()  # idempotent; the store may never have started
     return 0
 
 
@@ -315,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="--debug (or CENSUS_DEBUG=1): a traceback instead of a one-line error",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    from shared.progress import ROLLUP_EVERY_SECONDS  # the schedule's period in template.yaml
 
     serve = commands.add_parser("serve", help="run the API locally on DynamoDB Local with a register")
     serve.add_argument("--port", type=int, default=3000)
@@ -324,6 +368,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--officers", type=int, default=2000, help="size of the demo roster")
     serve.add_argument("--store", choices=["dynamodb-local", "memory"], default="dynamodb-local")
     serve.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    serve.add_argument(
+        "--rollup-every",
+        type=float,
+        default=ROLLUP_EVERY_SECONDS,
+        help="seconds between refreshes of the large areas' progress rollup, as the schedule does in AWS (0: never)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     demo = commands.add_parser("demo-register", help="write a synthetic register CSV")
@@ -341,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("--day", help="the day to file it under (YYYY-MM-DD; default today, UTC)")
     add_target_arguments(snapshot)
     snapshot.set_defaults(func=cmd_snapshot)
+    rollup = commands.add_parser("rollup", help="refresh the regencies' and provinces' progress rollup now")
+    add_target_arguments(rollup)
+    rollup.set_defaults(func=cmd_rollup)
     tokens.register(commands)
     fieldwork_cli.register(commands)
     from census_ops import area_list  # the area master list by name

@@ -11,7 +11,6 @@ import statistics
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -55,23 +54,10 @@ def cmd_import_roster(args: argparse.Namespace) -> int:
 
 
 def sls_codes_of(register: Path) -> list[str]:
-    """The SLS codes a register file names (its sls_code column, well-formed codes only):
-    for demo rosters and area lists. Reading the column alone takes a tenth of a full
-    parse of the register, which `census serve`'s first start would otherwise pay twice."""
-    import csv
+    from census_ops.register import register_sls_codes
 
-    from shared.areas import validate_area_code
-    from shared.nik import InvalidIdentifier
-
-    codes: set[str] = set()
     with register.open(newline="", encoding="utf-8") as stream:
-        for row in csv.DictReader(stream):
-            code = (row.get("sls_code") or "").strip()
-            if len(code) == 14 and code not in codes:
-                with suppress(InvalidIdentifier):
-                    validate_area_code(code)
-                    codes.add(code)
-    return sorted(codes)
+        return register_sls_codes(stream)
 
 
 def cmd_demo_roster(args: argparse.Namespace) -> int:

@@ -180,7 +180,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         NO_BODY,
         (200,),
         "AreaProgress",
-        "Progress figures of an area and each child area (supervisor)",
+        "Progress figures of an area and each child area (supervisor): a province or regency as of "
+        "its rollup (refreshed every 5 minutes), smaller areas live",
         errors=(*_OFFICER, SupervisorOnly, ValidationFailed),
     ),
     ("GET", "/v1/areas/{area_code}/tables/{table}"): Operation(
@@ -438,6 +439,9 @@ _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _INT = {"type": "integer"}
 _NULLABLE_INT = {"type": ["integer", "null"]}
+# {code: name} of the areas an answer shows, as the area master list names them (codes it does
+# not name are left out: the console shows the bare code).
+_AREA_NAMES = {"type": "object", "additionalProperties": {"type": "string"}}
 
 
 def _object(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -473,7 +477,8 @@ _ANSWERS: dict[str, dict[str, Any]] = {
         }
     ),
     "WorklistGeneration": _object(
-        {"area_code": _STRING, "households": _INT, "officers": _INT, "per_officer": {"type": "array"}}
+        {"area_code": _STRING, "households": _INT, "officers": _INT, "per_officer": {"type": "array"}},
+        {"area_names": _AREA_NAMES},  # the preview's
     ),
     "WorklistPage": _object(
         {
@@ -493,7 +498,19 @@ _ANSWERS: dict[str, dict[str, Any]] = {
         }
     ),
     "VisitAnswer": _object({"kk": _STRING, "outcome": _STRING, "status": _STRING, "version": _INT}),
-    "AreaProgress": _object({"area_code": _STRING, "households": _INT, "children": {"type": "array"}}),
+    "AreaProgress": _object(
+        {
+            "area_code": _STRING,
+            "households": _INT,
+            "children": {"type": "array"},
+            # A province or regency from its rollup (refreshed every refresh_seconds), the rest
+            # live from the SLS counters; as_of: when the figures were summed.
+            "source": {"type": "string", "enum": ["rollup", "live"]},
+            "as_of": _STRING,
+            "refresh_seconds": _NULLABLE_INT,
+            "area_names": _AREA_NAMES,
+        }
+    ),
     "AreaTable": _object(
         {
             "area_code": _STRING,
@@ -532,7 +549,7 @@ _ANSWERS: dict[str, dict[str, Any]] = {
     "ProgressHistory": _object({"area_code": _STRING, "days": {"type": "array", "items": {"type": "object"}}}),
     "OfficerLoads": _object(
         {"area_code": _STRING, "households": _INT, "done": _INT, "officers": {"type": "array"}},
-        {"generated_at": _NULLABLE_STRING, "generated_by": _NULLABLE_STRING},
+        {"generated_at": _NULLABLE_STRING, "generated_by": _NULLABLE_STRING, "area_names": _AREA_NAMES},
     ),
     "Reassigned": _object(
         {"area_code": _STRING, "to_officer": _STRING, "moved": _INT, "households": {"type": "array"}}
@@ -542,7 +559,8 @@ _ANSWERS: dict[str, dict[str, Any]] = {
             "area_code": _STRING,
             "households": {"type": "array", "items": {"type": "object"}},
             "next_cursor": _NULLABLE_STRING,
-        }
+        },
+        {"area_names": _AREA_NAMES},
     ),
     "HouseholdReview": _object(
         {
@@ -551,7 +569,8 @@ _ANSWERS: dict[str, dict[str, Any]] = {
             "version": _INT,
             "comparison": {"type": "array"},
             "versions": {"type": "array"},
-        }
+        },
+        {"area_names": _AREA_NAMES},
     ),
     "Decision": _object({"kk": _STRING, "decision": _STRING, "status": _STRING, "version": _INT}),
     "BulkDecision": _object({"decided": {"type": "array"}, "refused": {"type": "array"}}),

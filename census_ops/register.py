@@ -219,6 +219,27 @@ class _Household:
         )
 
 
+def register_sls_codes(stream: TextIO) -> list[str]:
+    """The SLS codes (and sub-SLS codes) a register file names, read from its sls_code
+    column alone by the register's own header and code rules, without parsing the rest: a
+    tenth of read_register's time, for demo rosters and area lists."""
+    reader = csv.reader(stream)
+    header = next(reader, None)
+    if header is None:
+        return []
+    index = _column_indexes(header)["sls_code"]
+    codes: set[str] = set()
+    for row in reader:
+        code = row[index].strip() if len(row) > index else ""
+        if code in codes or len(code) < 14:
+            continue
+        try:
+            codes.add(validate_area_code(code))
+        except InvalidIdentifier:
+            continue
+    return sorted(codes)
+
+
 def read_register(stream: TextIO, *, today: date | None = None) -> Iterator[RegisterHousehold | list[RegisterError]]:
     """Yield each household, or every error found in it, in file order.
 

@@ -36,44 +36,44 @@ def _one_start(data_dir: Path, port: int, households: int, settle: float) -> dic
     """Seconds from spawning `census serve` until each of _PATHS answers 200; then SIGTERM."""
     env = {k: v for k, v in os.environ.items() if k not in {"TABLE_NAME", "DYNAMODB_ENDPOINT_URL"}}
     command = [sys.executable, "-m", "census_ops.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)]
-    began = time.monotonic()
-    process = subprocess.Popen(  # noqa: S603 - fixed argv
-        [*command, "--households", str(households)],
-        stdout=subprocess.DEVNULL,
-        stderr=(data_dir.parent / f"{data_dir.name}.log").open("ab"),
-        env=env,
-    )
+    log = data_dir.parent / f"{data_dir.name}.log"
     found: dict[str, float] = {}
-    try:
-        while len(found) < len(_PATHS) and time.monotonic() - began < 600:
-            for name, path in _PATHS.items():
-                if name not in found and _answers(f"http://127.0.0.1:{port}{path}"):
-                    found[name] = time.monotonic() - began
-            if process.poll() is not None:
-                raise RuntimeError(f"census serve stopped (exit {process.returncode}); see {data_dir}.log")
-            time.sleep(0.1)
-        time.sleep(settle)  # let the background import run a while, so the restart resumes it
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(120)
+    with log.open("ab") as stderr:
+        began = time.monotonic()
+        process = subprocess.Popen(  # noqa: S603 - fixed argv
+            [*command, "--households", str(households)], stdout=subprocess.DEVNULL, stderr=stderr, env=env
+        )
+        try:
+            while len(found) < len(_PATHS) and time.monotonic() - began < 600:
+                for name, path in _PATHS.items():
+                    if name not in found and _answers(f"http://127.0.0.1:{port}{path}"):
+                        found[name] = time.monotonic() - began
+                if process.poll() is not None:
+                    raise RuntimeError(f"census serve stopped (exit {process.returncode}); see {log}")
+                time.sleep(0.1)
+            time.sleep(settle)  # let the background import run a while, so the restart resumes it
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(120)
+            except subprocess.TimeoutExpired:
+                process.kill()  # its DynamoDB Local dies with it (started with a parent-death signal)
+                process.wait(30)
     return found
 
 
 def cmd_startup_timing(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="census-startup-"))
-    try:
-        data_dir = work / "data"
-        port = free_port()
-        load = os.getloadavg()[0]
-        print(f"load average {load:.1f}; {args.households} demo households; {data_dir}")
-        print("start            page     API")
-        for label in ("first start", "restart"):
-            found = _one_start(data_dir, port, args.households, args.settle)
-            page, api = found.get("page", float("nan")), found.get("api", float("nan"))
-            print(f"{label:<14} {page:6.1f}s {api:6.1f}s")
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+    data_dir = work / "data"
+    port = free_port()
+    print(f"load average {os.getloadavg()[0]:.1f}; {args.households} demo households; {data_dir}")
+    print("start            page     API")
+    for label in ("first start", "restart"):
+        found = _one_start(data_dir, port, args.households, args.settle)  # on failure the folder stays, for its log
+        page, api = found.get("page", float("nan")), found.get("api", float("nan"))
+        print(f"{label:<14} {page:6.1f}s {api:6.1f}s")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

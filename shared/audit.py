@@ -1,5 +1,6 @@
 """The audit trail: who did what, when, to which household or area - every staff action
-(worklist generation, reassignment, review decision, password reset, visit, interview).
+(worklist generation, reassignment, review decision, password reset, visit, interview,
+a report resolved, a household found in the field).
 Append-only (no route changes or deletes a record; IAM refuses updates and deletes of the
 audit partitions), identifiers only: officer ids, KK numbers, area codes, versions, counts;
 never a name, NIK, address or a note's free text. Readable per household and per area and
@@ -29,6 +30,10 @@ REVIEW_SENT_TO_FIELD = "review_sent_to_field"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - an action name, not a password
 VISIT = "visit"
 INTERVIEW = "interview"
+# A resident's report resolved (details: reference, outcome enrolled | matched | not_found,
+# reason): on the household's trail too when it names one (the enrolled or matched KK).
+REPORT_RESOLVED = "report_resolved"
+HOUSEHOLD_FOUND = "household_found"  # a household on no list, enrolled on the spot
 ACTIONS = (
     WORKLISTS_GENERATED,
     WORKLIST_REASSIGNED,
@@ -37,6 +42,8 @@ ACTIONS = (
     PASSWORD_RESET,
     VISIT,
     INTERVIEW,
+    REPORT_RESOLVED,
+    HOUSEHOLD_FOUND,
 )
 PAGE_SIZE, MAX_PAGE_SIZE, MAX_CSV_ROWS = 200, 1000, 20000
 CSV_COLUMNS = ("at", "action", "actor", "area_code", "kk", "details", "id")

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-from shared import store
+from shared import audit, store
 from shared.areas import area_code_parameter
 from shared.errors import FieldProblem, Forbidden, HouseholdExists, ReportClosed, ValidationFailed, WriteConflict
 from shared.household_access import validate_kk
@@ -161,11 +161,26 @@ def resolve_report(
     return CaseResult(answer, created=done)
 
 
+def _resolved(resolution: store.Resolution) -> store.AuditRecord:
+    """The audit record of a resolution: identifiers only (the reference, the KK it names)."""
+    return audit.record(
+        audit.REPORT_RESOLVED,
+        resolution.resolved_by,
+        resolution.sls_code,
+        resolution.resolved_at,
+        kk=resolution.resolved_kk,
+        reference=resolution.reference,
+        outcome=resolution.resolution,
+        reason=resolution.reason,
+    )
+
+
 def _close(resolution: store.Resolution, household: store.EnrolledHousehold | None, settings: Settings) -> bool:
-    """Write the resolution; True if this call did, False if an identical one already had."""
+    """Write the resolution with its audit record; True if this call did, False if an
+    identical one already had."""
     for attempt in range(settings.write_attempts):
         try:
-            store.resolve(resolution, household)
+            store.resolve(resolution, household, _resolved(resolution))
             return True
         except store.ResolveConflict:
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311 - jitter
@@ -222,7 +237,12 @@ def _enrol(
     if resolution is not None:
         resolution = dataclasses.replace(resolution, resolved_kk=kk)
     try:
-        _close(resolution, household, settings) if resolution is not None else _create(household, key)
+        if resolution is not None:
+            _close(resolution, household, settings)
+        else:
+            _create(
+                household, key, audit.record(audit.HOUSEHOLD_FOUND, caller.officer_id, sls_code, iso_utc(now), kk=kk)
+            )
     except store.HouseholdExists:
         # The KK already has a household. A concurrent or retried enrolment of this same
         # report created it (the report says so): carry on to the response, which the
@@ -264,11 +284,12 @@ def _enrol(
     return answer, result.created and not result.replayed
 
 
-def _create(household: store.EnrolledHousehold, key: str | None) -> None:
-    """A found household: created once; a retry with its Idempotency-Key goes on to the
-    (idempotent) response, anything else finding the KK taken is refused."""
+def _create(household: store.EnrolledHousehold, key: str | None, record: store.AuditRecord) -> None:
+    """A found household: created once with its audit record; a retry with its
+    Idempotency-Key goes on to the (idempotent) response, anything else finding the KK taken
+    is refused."""
     try:
-        store.resolve(None, household)
+        store.resolve(None, household, record)
     except store.HouseholdExists:
         existing = store.load_household(household.kk)
         retry = (

@@ -4,11 +4,14 @@ they count, so they are never a scan and never drift; an area's figures are one 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from shared import store
-from shared.areas import LEVELS, validate_area_code
+from shared.area_names import names_for
+from shared.areas import LEVELS, area_code_parameter, validate_area_code
+from shared.officers import Caller, require_supervisor_of
 from shared.status import Status
 
 # Statuses with a counter of their own (`submitted` is never stored: checks run at once).
@@ -77,29 +80,26 @@ def drift(stored: dict[str, dict[str, int]], recounted: dict[str, dict[str, int]
     return result
 
 
-def _figures(rows: list[store.ProgressRecord]) -> dict[str, int]:
+# Provinces and regencies are answered from their rollup (shared/rollups.py), refreshed every
+# ROLLUP_EVERY_SECONDS by a schedule; districts and below live from the SLS counters. A rollup
+# older than ROLLUP_STALE_SECONDS (three missed refreshes) is not shown: the answer is live.
+ROLLUP_LENGTHS = (2, 4)
+ROLLUP_EVERY_SECONDS = 300
+ROLLUP_STALE_SECONDS = 900
+
+
+def summed(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """Every counter (PROGRESS_FIELDS) summed over `counts`."""
     totals = dict.fromkeys(store.PROGRESS_FIELDS, 0)
-    for row in rows:
+    for row in counts:
         for name in store.PROGRESS_FIELDS:
-            totals[name] += row.counts[name]
-    return {
-        "households": totals["households"],
-        "responded_online": totals["responded_online"],
-        "interviewed": totals["interviewed"],
-        "clean": totals["clean"],
-        "needs_review": totals["needs_review"],
-        "pending": totals["pending"],
-        "not_home": totals["not_home"],
-        "refused": totals["refused"],
-        "moved": totals["moved"],
-        "to_visit": totals["to_visit"],
-        "awaiting_review": totals["awaiting_review"],
-        "address_not_found": totals["address_not_found"],
-        "not_residential": totals["not_residential"],
-        "duplicate": totals["duplicate"],
-        "reported": totals["reported"],
-        "enrolled": totals["enrolled"],
-    }
+            totals[name] += row.get(name, 0)
+    return totals
+
+
+def _figures(totals: Mapping[str, int]) -> dict[str, int]:
+    """Every counter (an older rollup may lack a newer one: 0)."""
+    return {name: totals.get(name, 0) for name in store.PROGRESS_FIELDS}
 
 
 def area_progress(area: str) -> dict[str, Any]:
@@ -113,6 +113,51 @@ def area_progress(area: str) -> dict[str, Any]:
             children.setdefault(row.sls_code[:child_length], []).append(row)
     return {
         "area_code": area,
-        **_figures(rows),
-        "children": [{"area_code": code, **_figures(group)} for code, group in sorted(children.items())],
+        **summed(r.counts for r in rows),
+        "children": [
+            {"area_code": code, **summed(r.counts for r in group)} for code, group in sorted(children.items())
+        ],
     }
+
+
+def as_of_text(moment: datetime) -> str:
+    """`2026-11-29T14:05:00Z`: when figures were taken."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def rolled_up_progress(area: str, now: datetime) -> dict[str, Any] | None:
+    """A province's or regency's figures from its rollup, or None (another level, no rollup
+    yet, or one older than ROLLUP_STALE_SECONDS)."""
+    if len(area) not in ROLLUP_LENGTHS:
+        return None
+    rollup = store.get_rollup(area)
+    if rollup is None:
+        return None
+    age = (now - datetime.fromisoformat(rollup.as_of.replace("Z", "+00:00"))).total_seconds()
+    if age > ROLLUP_STALE_SECONDS:
+        return None
+    return {
+        "area_code": area,
+        **_figures(rollup.figures),
+        "children": [{"area_code": code, **_figures(figures)} for code, figures in sorted(rollup.children.items())],
+        "source": "rollup",
+        "as_of": rollup.as_of,
+        "refresh_seconds": ROLLUP_EVERY_SECONDS,
+    }
+
+
+def progress_for_supervisor(caller: Caller, area: str, *, now: datetime | None = None) -> dict[str, Any]:
+    """GET /v1/areas/{area}/progress: the figures (a province or regency from its rollup while
+    fresh, else live; `source` and `as_of` say which), with the names of the area, the areas
+    enclosing it and its children."""
+    area = area_code_parameter(area)
+    require_supervisor_of(caller, area)
+    now = now or datetime.now(UTC)
+    answer = rolled_up_progress(area, now) or {
+        **area_progress(area),
+        "source": "live",
+        "as_of": as_of_text(now),
+        "refresh_seconds": None,
+    }
+    answer["area_names"] = names_for(area, (child["area_code"] for child in answer["children"]))
+    return answer

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared import audit, store
+from shared.area_names import names_for
 from shared.areas import area_code_parameter
 from shared.errors import FieldProblem, Forbidden, ReviewNotPending, ReviewVersionChanged, ValidationFailed
 from shared.household_access import validate_kk
@@ -198,6 +199,7 @@ def review_queue(
             for e in entries
         ],
         "next_cursor": audit.encode_cursor(last),
+        "area_names": names_for(area, {e.sls_code for e in entries}),
     }
 
 
@@ -267,6 +269,7 @@ def household_review(caller: Caller, kk: str) -> dict[str, Any]:
             }
             for d in store.decisions_of(kk)
         ],
+        "area_names": names_for(household.register.sls_code),
     }
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from shared import audit, store
+from shared.area_names import names_for
 from shared.areas import area_code_parameter, is_within
 from shared.errors import FieldProblem, Forbidden, NothingToReassign, ValidationFailed, WorklistsChanged
 from shared.household_access import validate_kk
@@ -73,6 +74,7 @@ def officer_loads(caller: Caller, area: str) -> dict[str, Any]:
         "households": len(assignments),
         "done": sum(r["done"] for r in rows),
         "officers": rows,
+        "area_names": names_for(area, {a.sls_code for a in assignments}),
     }
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared import audit, store
+from shared.area_names import names_for
 from shared.areas import area_code_parameter, village_of
 from shared.assignment import FieldOfficer, Visit, balance_bound, covers, sls_splits, split_worklist, summarize
 from shared.errors import FieldProblem, NoOfficers, ValidationFailed
@@ -72,7 +73,9 @@ def preview(area: str, caller: Caller) -> dict[str, Any]:
     """The split `generate` would make now, without writing anything."""
     area = validate_generation_area(area)
     require_supervisor_of(caller, area)
-    return _generate(area, generated_by=caller.officer_id, now=None, write=False)
+    summary = _generate(area, generated_by=caller.officer_id, now=None, write=False)
+    listed = {str(sls) for row in summary["per_officer"] for sls in row["sls"]}
+    return {**summary, "area_names": names_for(area, listed)}
 
 
 def _generate(area: str, *, generated_by: str, now: datetime | None, write: bool) -> dict[str, Any]:

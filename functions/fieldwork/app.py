@@ -16,8 +16,8 @@ from shared.field_cases import enrol_found_household, resolve_report
 from shared.fieldwork import household_for_interview, record_visit, reset_household_password
 from shared.http import claims, header, json_body, json_response, query_parameter, register_error_handlers
 from shared.observability import logger, metrics
-from shared.officers import identify, require_supervisor_of
-from shared.progress import area_progress
+from shared.officers import identify
+from shared.progress import progress_for_supervisor
 from shared.published_tables import table_for_supervisor
 from shared.settings import settings
 from shared.worklists import officer_worklist
@@ -106,10 +106,8 @@ def new_household() -> Response:
 
 @app.get("/v1/areas/<area_code>/progress")
 def progress(area_code: str) -> Response:
-    area = area_code_parameter(area_code)
     caller = identify(claims(app.current_event.raw_event))
-    require_supervisor_of(caller, area)
-    return json_response(200, area_progress(area))
+    return json_response(200, progress_for_supervisor(caller, area_code))
 
 
 @app.get("/v1/areas/<area_code>/tables/<table>")

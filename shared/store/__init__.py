@@ -24,6 +24,8 @@ funnels onto a shared key:
     pk=AUDIT#<reg>#<day> sk=<area>#<time>#<id> audit trail by area, one partition per regency
                                               and day (append-only; store/audit.py)
     pk=SNAP#<area>    sk=<day>                the area's progress figures at the end of a day
+    pk=ROLLUP#<area>  sk=ROLLUP               a regency's or province's figures and its
+                                              children's, refreshed every few minutes
     pk=OFFICER#<id>   sk=PROFILE              roster entry: role and covered areas
     pk=ROSTER#<reg>   sk=<area>#<officer>     who covers what, by regency (or province)
     pk=ASSIGN#<vill>  sk=<sls>#<kk>           worklist assignment; `officer_id` feeds the
@@ -59,7 +61,7 @@ gets back), then one module per concern: `households`, `submissions`, `guesses`,
 `credentials`, `fieldwork`, `progress`, `imports`, `outputs`. Domain code imports from here.
 """
 
-from shared.store.areas import area_children, get_area, save_areas
+from shared.store.areas import area_children, area_names, get_area, save_areas
 from shared.store.assignments import CHUNK, AssignmentMoved, move_assignments
 from shared.store.audit import area_trail, area_trail_start, household_trail, write_with_audit
 from shared.store.client import RETRIES, bind, pynamodb_retries
@@ -141,6 +143,7 @@ from shared.store.records import (
     ReplayRecord,
     ReportRecord,
     ResetCodeRecord,
+    RollupRecord,
     RosterRecord,
     VersionRecord,
     VisitDue,
@@ -165,6 +168,7 @@ from shared.store.reports import (
     take_rate,
 )
 from shared.store.review import DecisionConflict, ReviewChange, decisions_of, queue_page, queue_start, save_decision
+from shared.store.rollups import get_rollup, save_rollups
 from shared.store.schema import (
     META_SK,
     PROGRESS_FIELDS,
@@ -250,6 +254,7 @@ __all__ = [
     "ResponseVersion",
     "ReviewChange",
     "ReviewFlagRecord",
+    "RollupRecord",
     "RosterRecord",
     "VersionConflict",
     "VersionRecord",
@@ -260,6 +265,7 @@ __all__ = [
     "WorklistGeneration",
     "area_assignments",
     "area_children",
+    "area_names",
     "area_trail",
     "area_trail_start",
     "bind",
@@ -281,6 +287,7 @@ __all__ = [
     "get_report",
     "get_report_key",
     "get_reports",
+    "get_rollup",
     "get_visit",
     "household_pk",
     "household_states",
@@ -316,6 +323,7 @@ __all__ = [
     "save_officers",
     "save_published_tables",
     "save_review_flag",
+    "save_rollups",
     "save_snapshots",
     "save_version",
     "save_visit",

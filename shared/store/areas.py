@@ -3,8 +3,9 @@ resident picks their area from (province, regency, district, village, SLS) are o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from shared.areas import parent_area
 from shared.store.faults import mapped_faults
 from shared.store.records import AreaRecord
 from shared.store.schema import AREAS_ROOT, AreaName, CensusItem, areas_pk
@@ -40,3 +41,11 @@ def get_area(code: str, parent: str | None) -> AreaRecord | None:
     except AreaName.DoesNotExist:
         return None
     return AreaRecord(item.sk, item.name, parent)
+
+
+@mapped_faults
+def area_names(codes: Iterable[str]) -> dict[str, str]:
+    """The names of `codes` (valid area codes) that the master list has, in one batch read
+    (BatchGetItem, 100 keys a request): codes without an entry are left out."""
+    keys = sorted({(areas_pk(parent_area(code)), code) for code in codes})
+    return {item.sk: item.name for item in AreaName.batch_get(keys) if isinstance(item, AreaName)}

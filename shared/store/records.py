@@ -339,6 +339,17 @@ class ProgressRecord:
 
 
 @dataclass(frozen=True)
+class RollupRecord:
+    """An area's figures and its children's (PROGRESS_FIELDS each), as summed at `as_of`."""
+
+    area_code: str
+    as_of: str
+    sls: int
+    figures: dict[str, int]
+    children: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
 class AreaRecord:
     """An entry of the area master list."""
 

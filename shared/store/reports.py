@@ -17,10 +17,11 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from shared.store.audit import put_audit
 from shared.store.client import transaction_connection
 from shared.store.faults import condition_failed, mapped_faults
 from shared.store.progress import progress_actions, progress_item
-from shared.store.records import AssignmentRecord, MemberRecord, ReportRecord, VisitDue
+from shared.store.records import AssignmentRecord, AuditRecord, MemberRecord, ReportRecord, VisitDue
 from shared.store.schema import (
     META_SK,
     RATE_SK,
@@ -265,9 +266,12 @@ def _report_update(resolution: Resolution) -> tuple[MissingReport, list[Action],
 
 
 @mapped_faults
-def resolve(resolution: Resolution | None, household: EnrolledHousehold | None = None) -> None:
+def resolve(
+    resolution: Resolution | None, household: EnrolledHousehold | None = None, audit: AuditRecord | None = None
+) -> None:
     """Close the report (conditional on it being open) and/or create the enrolled household
-    (conditional on its KK having none), moving the SLS counters: all or nothing."""
+    (conditional on its KK having none), moving the SLS counters and writing the officer's
+    audit record: all or nothing, so the action is audited exactly once."""
     progress: dict[str, dict[str, int]] = {}
     if resolution is not None:
         progress.setdefault(resolution.sls_code, {})["reported"] = -1
@@ -312,6 +316,7 @@ def resolve(resolution: Resolution | None, household: EnrolledHousehold | None =
                     condition=HouseholdRegister.pk.does_not_exist(),
                 )
                 items += ["meta", "register"]
+            items += ["audit"] * put_audit(tx, audit)
             if resolution is not None:
                 report, actions, condition = _report_update(resolution)
                 tx.update(report, actions=actions, condition=condition)

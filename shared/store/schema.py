@@ -195,6 +195,18 @@ class ProgressSnapshot(CensusItem, discriminator="snapshot"):
     taken_at = UnicodeAttribute()
 
 
+class ProgressRollup(CensusItem, discriminator="rollup"):
+    """A large area's figures and each child's, summed from the per-SLS counters by a schedule
+    every few minutes (`ROLLUP#<area>`, sk `ROLLUP`): opening a regency or a province is one
+    GetItem, not a Query of thousands of counters. Figures as JSON objects of
+    PROGRESS_FIELDS: one small item (a province's ~40 regencies: a few KB)."""
+
+    as_of = UnicodeAttribute()
+    sls = NumberAttribute()  # how many SLS counters were summed
+    figures = UnicodeAttribute()  # {"households": n, ...}
+    children = UnicodeAttribute()  # {"<child code>": {"households": n, ...}, ...}
+
+
 class Receipt(CensusItem, discriminator="receipt"):
     kk = UnicodeAttribute()
     status = UnicodeAttribute()
@@ -411,6 +423,7 @@ MODELS: tuple[type[CensusItem], ...] = (
     ReviewDecision,
     AuditEntry,
     ProgressSnapshot,
+    ProgressRollup,
     Receipt,
     IdempotencyRecord,
     GuessCounter,
@@ -602,6 +615,14 @@ def audit_id_of(sk: str) -> str:
 
 def snapshot_pk(area: str) -> str:
     return f"{SNAPSHOT_PREFIX}{area}"
+
+
+ROLLUP_PREFIX, ROLLUP_SK = "ROLLUP#", "ROLLUP"
+
+
+def rollup_key(area: str) -> tuple[str, str]:
+    """A regency's or province's rolled-up figures: `ROLLUP#<area>`, sk `ROLLUP`."""
+    return f"{ROLLUP_PREFIX}{area}", ROLLUP_SK
 
 
 # ---------------------------------------------------------------- areas by name, reports

@@ -5,7 +5,8 @@
 
    Scenarios: sign in by keyboard through `census serve`'s OAuth stand-in (/local-auth/, where
    Cognito's hosted sign-in is in AWS); drill down from the city to an SLS, each level's figures checked against
-   the API; English; a district's worklists previewed then generated; an SLS reassigned and seen
+   the API, the city's from its rollup with its "as of" time, the rest live, every area named
+   beside its code (breadcrumb, bars, table, CSV; the review queue and worklists too); English; a district's worklists previewed then generated; an SLS reassigned and seen
    on the other officer's worklist (API); two flagged households accepted (one alone, one in
    bulk) and one sent to the field, with the progress figures and the officer's worklist
    checked; a decision racing a correction refused; a password reset whose code lets the family
@@ -27,8 +28,14 @@ const SHOTS = config.shots;
 const AXE = require.resolve("axe-core/axe.min.js");
 const LAPTOP = { width: 1280, height: 860 };
 const MESSAGES = (() => {
-  const text = fs.readFileSync(path.join(__dirname, "..", "..", "web", "js", "messages.js"), "utf8");
-  return JSON.parse(text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1));
+  const read = (file) => {
+    const text = fs.readFileSync(path.join(__dirname, "..", "..", "web", ...file), "utf8");
+    return JSON.parse(text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1));
+  };
+  const shared = read(["js", "messages.js"]);
+  const own = read(["console", "messages.js"]);  // the console's texts, as each language's `console`
+  for (const language of Object.keys(own)) shared[language].console = own[language];
+  return shared;
 })();
 const CITY = "1671";
 
@@ -103,20 +110,52 @@ async function figures(page) {
 
 const FIGURE_KEYS = ["households", "responded_online", "interviewed", "clean", "needs_review", "awaiting_review", "pending", "to_visit"];
 
+/* "Figures as of 14:05, refreshed every 5 minutes." for a regency (its rollup), "Live figures,
+   as of 14:05." below it: the label says which, in the page's language. */
+async function checkAsOf(page, area, expected) {
+  const language = await page.evaluate(() => document.documentElement.lang);
+  const label = (await page.textContent("#as-of")).trim();
+  const rolled = area.length <= 4;
+  assert.equal(expected.source, rolled ? "rollup" : "live", "where the figures of " + area + " come from");
+  const template = MESSAGES[language].console[rolled ? "progress.as_of" : "progress.live"].replace("{minutes}", "5");
+  const [before, after] = template.split("{time}");
+  assert.ok(label.startsWith(before) && label.endsWith(after), `"${label}" follows "${template}"`);
+  assert.match(label.slice(before.length, label.length - after.length), /\d{2}[.:]\d{2}/, "the time in " + label);
+  if (rolled) assert.equal(expected.refresh_seconds, 300);
+}
+
+/* Every area shown carries its name beside its code: the breadcrumb and title, each bar, each row. */
+async function checkNames(page, area, expected, rows) {
+  const names = expected.area_names;
+  for (const code of [area.slice(0, 4), area]) {
+    if (code.length < 4) continue;
+    assert.ok(names[code], "the API names " + code);
+    assert.ok((await page.textContent("nav.crumbs")).includes(names[code]), "the breadcrumb names " + code);
+  }
+  assert.ok((await page.textContent("h1")).includes(names[area]), "the title names " + area);
+  const bars = await page.$$eval("svg.chart.bars g > title", (titles) => titles.map((t) => t.textContent));
+  expected.children.forEach((child, i) => {
+    assert.ok(names[child.area_code], "the API names " + child.area_code);
+    assert.ok(rows[i][0].includes(child.area_code) && rows[i][0].includes(names[child.area_code]), rows[i][0]);
+    assert.ok(bars[i].includes(names[child.area_code]), bars[i]);
+  });
+}
+
 async function checkProgress(page, area, token, name) {
   await view(page, "#/progress/" + area, "#progress-table");
   const expected = await ok("GET", `/v1/areas/${area}/progress`, token);
   const shown = (await figures(page)).slice(0, FIGURE_KEYS.length).map(digits);
   assert.deepEqual(shown, FIGURE_KEYS.map((k) => expected[k]), "figures of " + area);
+  await checkAsOf(page, area, expected);
   const rows = await page.$$eval("#progress-table tbody tr", (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
   if (expected.children.length) {
     assert.equal(rows.length, expected.children.length, "one row per child of " + area);
     expected.children.forEach((child, i) => {
-      assert.ok(rows[i][0].endsWith(child.area_code), rows[i][0]);
       assert.deepEqual(rows[i].slice(1, 1 + FIGURE_KEYS.length).map(digits), FIGURE_KEYS.map((k) => child[k]), "row " + child.area_code);
     });
     assert.equal(await page.locator("svg.chart.bars g").count(), expected.children.length, "a bar per child");
   }
+  await checkNames(page, area, expected, rows);
   await axe(page, "progress " + area);
   if (name) await shot(page, name);
   return expected;
@@ -153,6 +192,14 @@ async function main() {
   log("drill down: city, district, village, SLS");
   const cityFigures = await checkProgress(page, CITY, city, "02-progress-city");
   assert.ok(await page.locator("svg.chart.line circle").count() >= 4, "three snapshot days and today");
+  log("  the table's CSV names each area");
+  const [progressCsv] = await Promise.all([page.waitForEvent("download"), page.click("#progress-csv")]);
+  const csvLines = fs.readFileSync(await progressCsv.path(), "utf8").trim().split("\n");
+  assert.equal(csvLines[0], ["area_code", "name", ...FIGURE_KEYS].join(","));
+  assert.equal(csvLines.length, 2 + cityFigures.children.length);
+  cityFigures.children.forEach((child, i) => {
+    assert.ok(csvLines[2 + i].startsWith(`${child.area_code},${cityFigures.area_names[child.area_code]},${child.households},`), csvLines[2 + i]);
+  });
   const districtCode = cityFigures.children.find((c) => c.area_code === district).area_code;
   await clickAndRedraw(page, `#progress-table a[href="#/progress/${districtCode}"]`);
   assert.equal(await page.evaluate(() => location.hash), "#/progress/" + districtCode);
@@ -221,6 +268,12 @@ async function main() {
   assert.ok(takerList.households.filter((h) => h.sls_code === moving.sls_code).length >= moving.households, "and on their worklist (API)");
   const giverList = await ok("GET", "/v1/officers/me/worklist?limit=200", config.officer_tokens[giver.officer_id]);
   assert.ok(!giverList.households.some((h) => h.sls_code === moving.sls_code), "and off the first officer's");
+  const shownLoads = await page.textContent("#loads-table");
+  const named = await ok("GET", `/v1/areas/${district}/worklists`, city);
+  for (const o of named.officers) for (const s of o.sls) {
+    assert.ok(named.area_names[s.sls_code], "the loads name " + s.sls_code);
+    assert.ok(shownLoads.includes(`${s.sls_code} – ${named.area_names[s.sls_code]}`), "the loads show " + s.sls_code + " with its name");
+  }
   await axe(page, "worklists");
   await shot(page, "08-worklists-loads");
 
@@ -231,6 +284,12 @@ async function main() {
   await view(page, "#/review/" + district, "#review-table");
   const queued = await page.$$eval("#review-table tbody th a", (as) => as.map((a) => a.textContent));
   for (const f of inDistrict) assert.ok(queued.includes(f.kk), f.kk + " is queued");
+  const queue = await ok("GET", `/v1/areas/${district}/review?limit=200`, city);
+  const slsCells = await page.$$eval("#review-table tbody tr", (trs) => trs.map((tr) => tr.children[2].textContent));
+  queue.households.forEach((item, i) => {
+    assert.ok(queue.area_names[item.sls_code], "the queue names " + item.sls_code);
+    assert.equal(slsCells[i], `${item.sls_code} – ${queue.area_names[item.sls_code]}`, "the SLS beside its name");
+  });
   await axe(page, "review queue");
   await shot(page, "09-review-queue");
   const [one, two, three, racing] = inDistrict;

@@ -219,7 +219,7 @@ async function firstLoad(browser) {
   figures.first_load_bytes = bytes;
   figures.first_load_bytes_sent = sent;
   figures.first_load_files = files;
-  assert.ok(sent < 48 * 1024, `first load sends ${sent} bytes`);  // as tests/unit/test_web_site.py
+  assert.ok(sent < 46 * 1024, `first load sends ${sent} bytes`);  // as tests/unit/test_web_site.py
   assert.equal(await page.getAttribute("html", "lang"), "id");
   assert.match(await page.textContent("h1"), /Masuk/);
   // Keyboard: the first Tab reaches the skip link, and the focus is visible.

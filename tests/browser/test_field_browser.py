@@ -3,18 +3,19 @@ tests/browser/field.js drives Debian's Chromium through playwright-core on a pho
 window (sign in through the local OAuth stand-in, sync, offline visits and an interview, a
 reload while offline, an expired token, a lost answer, a household that responded online
 meanwhile, then a resident's report of a household the register missed resolved as not
-found). This wrapper prepares the worklist through the API, hands the script the tokens and
-households it needs, and the script checks the table through the API afterwards.
-Screenshots go to docs/field-app/ (FIELD_SCREENSHOTS=0 keeps them in test-artifacts/)."""
+found, then a new household found on no list enrolled offline and synced). This wrapper
+prepares the worklist through the API, hands the script the tokens and households it needs,
+and the script checks the table (and the audit trail) through the API afterwards.
+Screenshots go to test-artifacts/field/screenshots/, like every browser test's: the ones in
+docs/field-app/ are copied from there by hand after looking at them."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,12 +23,13 @@ import pytest
 from census_ops import tokens
 from census_ops.register import RegisterHousehold, read_register
 from census_ops.template import REPO_ROOT
+from shared.nik import make_nik
 from tests.browser.test_browser import _requirements, run_script, running_service
 from tests.conftest import submission_body
 
 SCRIPT = REPO_ROOT / "tests" / "browser" / "field.js"
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "field"
-SCREENSHOTS = REPO_ROOT / "docs" / "field-app"
+SCREENSHOTS = ARTIFACTS / "screenshots"
 OFFICER, SUPERVISOR, VILLAGE = "OFC-0001", "SPV-1671", "1671010"
 
 
@@ -55,9 +57,12 @@ def _call(url: str, token: str, method: str = "GET", body: Any = None) -> tuple[
         return answer.status, json.loads(answer.read())
 
 
-def _kk_not_on_register(kk: str, register: dict[str, RegisterHousehold]) -> str:
-    """A KK of the same area that the register does not have."""
-    return next(candidate for n in range(9999, 0, -1) if (candidate := f"{kk[:12]}{n:04d}") not in register)
+def _kk_not_on_register(kk: str, register: dict[str, RegisterHousehold], skip: int = 0) -> str:
+    """A KK of the same area that the register does not have (the `skip`-th such one)."""
+    free = (candidate for n in range(9999, 0, -1) if (candidate := f"{kk[:12]}{n:04d}") not in register)
+    for _ in range(skip):
+        next(free)
+    return next(free)
 
 
 def test_an_officer_works_offline_and_every_record_is_filed_once(field_service: dict[str, Any]) -> None:
@@ -78,7 +83,7 @@ def test_an_officer_works_offline_and_every_record_is_filed_once(field_service: 
     config = {
         "base_url": base,
         "artifacts": str(ARTIFACTS),
-        "screenshots": str(SCREENSHOTS if os.environ.get("FIELD_SCREENSHOTS", "1") != "0" else ARTIFACTS),
+        "screenshots": str(SCREENSHOTS),
         "officer": OFFICER,
         "officer_token": officer,
         "supervisor_token": supervisor,
@@ -103,6 +108,17 @@ def test_an_officer_works_offline_and_every_record_is_filed_once(field_service: 
             "address": "Jl. Kebun Bunga No. 12",
             "sls_code": households[0].sls_code,
             "phone": "0812 3456 7890",
+        },
+        # A household on no list that the first officer meets in the same SLS and enrols there.
+        "found": {
+            "kk": _kk_not_on_register(households[0].kk, register, skip=1),
+            "sls_code": households[0].sls_code,
+            "address": "Jl. Kebun Bunga No. 14",
+            "head": {
+                "name": "Budi Santoso",
+                "nik": make_nik(households[0].sls_code[:6], "male", date(1979, 3, 14), 9871),
+                "birth_date": "1979-03-14",
+            },
         },
     }
     run_script(SCRIPT, config, field_service["output"])

@@ -1,7 +1,7 @@
 """Enrolling a reported household concurrently, on DynamoDB Local (moto does not keep
 conditional transactions atomic across threads): eight officers' apps sending the same
 enrolment at the same instant create ONE household, one response version and one receipt,
-close the report once and move each progress figure exactly once."""
+close the report once, move each progress figure exactly once and write one audit record."""
 
 from __future__ import annotations
 
@@ -65,3 +65,7 @@ def test_eight_concurrent_enrolments_of_one_report_create_one_household(
     after = next(r.counts for r in store.progress_counts(sls) if r.sls_code == sls)
     moved = {k: after[k] - before[k] for k in after if after[k] != before[k]}
     assert moved == {"households": 1, "interviewed": 1, "enrolled": 1, "reported": -1}, json.dumps(moved)
+    trail = store.household_trail(kk)
+    assert [(r.action, r.details["outcome"], r.details["reference"]) for r in trail] == [
+        ("report_resolved", "enrolled", reference)
+    ], "audited exactly once, by the enrolment that won"

@@ -53,16 +53,20 @@ class Service:
             env=env,
         )
         self.output: list[str] = []
-        ready = threading.Event()
+        ready, listening = threading.Event(), threading.Event()
 
         def read() -> None:
             assert self.proc.stderr is not None
             for line in self.proc.stderr:
                 self.output.append(line)
+                if "starting (the API answers once the store is up)" in line:
+                    listening.set()
                 if "Ctrl-C stops" in line:
                     ready.set()
 
         threading.Thread(target=read, daemon=True).start()
+        # It listens first: the page answers before the store is up (and API requests wait for it).
+        self.page_while_starting = self.fetch("/")[:2] if listening.wait(60) else None
         if not ready.wait(180):
             self.stop()
             raise AssertionError("census serve did not start:\n" + "".join(self.output))
@@ -129,6 +133,7 @@ def test_serve_submit_restart_and_the_data_is_still_there(tmp_path: Path) -> Non
     again = Service(tmp_path)
     try:
         assert "already imported" in "".join(again.output)
+        assert again.page_while_starting == service.page_while_starting == (200, "text/html; charset=utf-8")
         body["members"][0]["education"] = "master"
         status, answer = again.request("POST", f"/v1/households/{kk}/responses", body)
         assert (status, answer["version"], answer["receipt_code"]) == (200, 2, first[1]["receipt_code"])

@@ -20,6 +20,7 @@ from census_ops.register import (
     RegisterHousehold,
     generate_demo_register,
     read_register,
+    register_sls_codes,
     write_demo_register,
 )
 from shared.areas import is_within, validate_area_code
@@ -462,3 +463,20 @@ def test_wrong_header(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)) as info:
         read(text)
     assert "1671040503870012" not in str(info.value)
+
+
+def test_the_sls_codes_of_a_register_by_its_own_header_and_code_rules(sample: list[Rows]) -> None:
+    """`census serve` reads the sls_code column alone for the demo roster and area list: the
+    same codes a full parse gives, sub-SLS codes and a padded header included."""
+    sample[1] = [
+        [*row[: COL["sls_code"]], row[COL["sls_code"]] + "01", *row[COL["sls_code"] + 1 :]] for row in sample[1]
+    ]
+    sample[2] = [[*row[: COL["sls_code"]], "1671", *row[COL["sls_code"] + 1 :]] for row in sample[2]]  # a regency
+    text = to_csv(sample, header=[f" {name} " for name in REGISTER_COLUMNS])
+    parsed = sorted({h.sls_code for h in read(text) if isinstance(h, RegisterHousehold)})
+    got = register_sls_codes(io.StringIO(text, newline=""))
+    assert got == parsed and len(got) >= 2
+    assert any(len(code) == 16 for code in got) and "1671" not in got
+    assert register_sls_codes(io.StringIO("", newline="")) == []
+    with pytest.raises(ValueError, match="register header"):
+        register_sls_codes(io.StringIO("kk,nik\n1,2\n", newline=""))

@@ -409,10 +409,88 @@ def test_address_outcomes_take_a_household_off_the_worklist_counted_once(w: Worl
     assert {k: after[k] - counts[k] for k in after if after[k] != counts[k]} == {
         "pending": -1, outcome: 1, "to_visit": -1
     }  # fmt: skip
+    visits = [(r["action"], r["details"]["outcome"], r["actor"]) for r in household_audit(household.kk)]
+    assert visits == [("visit", outcome, w.officer)], "audited once, the retry added nothing"
     status, _, progress = call(
         "fieldwork", "GET", PROGRESS, {"area_code": CITY}, claims=who(CITY_SUPERVISOR, "supervisor")
     )
     assert status == 200 and progress[outcome] >= 1 and "reported" in progress and "enrolled" in progress
+
+
+# ---------------------------------------------------------------- the audit trail
+
+
+def household_audit(kk: str) -> list[dict[str, Any]]:
+    status, _, trail = call("console", "GET", "/v1/households/{kk}/audit", {"kk": kk},
+                            claims=who(CITY_SUPERVISOR, "supervisor"))  # fmt: skip
+    assert status == 200, trail
+    return list(trail["records"])
+
+
+def area_audit(area: str) -> list[dict[str, Any]]:
+    status, _, trail = call("console", "GET", "/v1/areas/{area_code}/audit", {"area_code": area},
+                            claims=who(CITY_SUPERVISOR, "supervisor"), query={"limit": "1000"})  # fmt: skip
+    assert status == 200, trail
+    return list(trail["records"])
+
+
+def test_each_resolution_and_found_household_is_audited_once_with_identifiers_only(w: World) -> None:
+    """Enrolled, matched, not found and a household found: one record each (retries add
+    none), readable per household and per area, with no name, NIK, address or phone."""
+    personal: list[str] = ["Jl. Merdeka No. 7", "Rahmat Hidayat", "0812 3456 7890", "Jl. Kebun Bunga No. 9"]
+    cases = {}
+    for outcome in ("enrolled", "matched", "not_found"):
+        kk = new_kk()
+        nik = new_nik()
+        status, _, filed = file(report_body(kk, nik, w.sls, phone="0812 3456 7890"), ip=f"10.8.{next(_serial) % 250}.1")
+        assert status == 202
+        cases[outcome] = (filed["reference"].replace("-", ""), kk)
+        personal += [kk if outcome != "enrolled" else "", nik]
+    family = new_family()
+    personal += [m["nik"] for m in family] + [m["name"] for m in family]
+    enrolled = {"outcome": "enrolled", "response": interview(family, family[0]["nik"]), "note": "Rahmat Hidayat"}
+    matched_kk = w.household(w.sls).kk
+    bodies = {
+        "enrolled": enrolled,
+        "matched": {"outcome": "matched", "kk": matched_kk},
+        "not_found": {"outcome": "not_found", "reason": "not_residential"},
+    }
+    for outcome, body in bodies.items():
+        reference = cases[outcome][0]
+        assert resolve(reference, body, w.officer)[0] == 201
+        assert resolve(reference, body, w.officer)[0] == 200, "a retry answers again"
+    found_kk, found_family = new_kk(), new_family()
+    personal += [m["nik"] for m in found_family]
+    found = {"kk": found_kk, "sls_code": w.sls, "address": "Jl. Kebun Bunga No. 9",
+             "response": interview(found_family, found_family[0]["nik"])}  # fmt: skip
+    for _ in range(2):
+        status, _, _ = call("fieldwork", "POST", FOUND, body=found, claims=who(w.officer),
+                            headers={"Idempotency-Key": "found-audit"})  # fmt: skip
+        assert status in (200, 201)
+
+    area = [r for r in area_audit(w.sls) if r["action"] in ("report_resolved", "household_found")]
+    by_reference = {r["details"].get("reference"): r for r in area if r["action"] == "report_resolved"}
+    for outcome, (reference, _) in cases.items():
+        assert [r["details"].get("reference") for r in area].count(reference) == 1, f"{outcome}: exactly once"
+        record = by_reference[reference]
+        assert (record["actor"], record["area_code"], record["details"]["outcome"]) == (w.officer, w.sls, outcome)
+    assert by_reference[cases["enrolled"][0]]["kk"] == cases["enrolled"][1]
+    assert by_reference[cases["matched"][0]]["kk"] == matched_kk
+    assert (by_reference[cases["not_found"][0]]["kk"], by_reference[cases["not_found"][0]]["details"]["reason"]) == (
+        None, "not_residential"
+    )  # fmt: skip
+    assert [r["kk"] for r in area if r["action"] == "household_found"].count(found_kk) == 1
+    # The same records on each household's own trail.
+    enrolled_trail = household_audit(cases["enrolled"][1])
+    assert [(r["action"], r["details"]["outcome"]) for r in enrolled_trail] == [("report_resolved", "enrolled")]
+    assert ("report_resolved", cases["matched"][0]) in [
+        (r["action"], r["details"].get("reference")) for r in household_audit(matched_kk)
+    ]
+    assert [(r["action"], r["actor"]) for r in household_audit(found_kk)] == [("household_found", w.officer)]
+    # Identifiers only: nothing a resident or the officer typed about a person.
+    text = json.dumps([area, enrolled_trail, household_audit(found_kk)])
+    for value in filter(None, personal):
+        assert value not in text, value
 
 
 # ---------------------------------------------------------------- no oracle

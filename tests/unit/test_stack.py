@@ -910,3 +910,32 @@ def test_the_glue_tables_match_the_parquet_layout_and_the_export_sql(template: d
             assert glue[name]["Parameters"]["projection.enabled"] == "true"
     raw = glue["dynamodb_export"]["StorageDescriptor"]["Columns"]
     assert raw == [{"Name": "item", "Type": local.hive_type(local.ITEM_FIELDS)}]
+
+
+def test_the_progress_rollup_runs_every_five_minutes_and_writes_only_its_own_items(cfn: dict[str, Any]) -> None:
+    """The ProgressRollup schedule (docs/decisions/0015) invokes the console function's alias
+    with its job every 5 minutes, without retries (the next run rewrites everything); the
+    function's batch writes reach only the snapshot and rollup partitions."""
+    from functions.console.app import ROLLUP_JOB
+    from shared.progress import ROLLUP_EVERY_SECONDS
+
+    schedules = {
+        name: r["Properties"]
+        for name, r in _of_type(cfn, "AWS::Scheduler::Schedule").items()
+        if "progress-rollup" in r["Properties"]["Target"].get("Input", "")
+    }
+    assert len(schedules) == 1, schedules
+    (schedule,) = schedules.values()
+    assert schedule["ScheduleExpression"] == f"rate({ROLLUP_EVERY_SECONDS // 60} minutes)"
+    assert json.loads(schedule["Target"]["Input"])["job"] == ROLLUP_JOB
+    assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    assert schedule["Target"]["Arn"] == {"Ref": "ConsoleFunctionAliaslive"}
+    role = cfn["Resources"]["ConsoleFunctionRole"]["Properties"]
+    batch = [
+        s
+        for p in role["Policies"]
+        for s in _statements(p["PolicyDocument"])
+        if s["Effect"] == "Allow" and "dynamodb:BatchWriteItem" in _actions(s)
+    ]
+    assert len(batch) == 1 and _actions(batch[0]) == ["dynamodb:BatchWriteItem"]
+    assert batch[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["SNAP#*", "ROLLUP#*"]

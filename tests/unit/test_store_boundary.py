@@ -16,7 +16,7 @@ from census_ops.template import REPO_ROOT
 
 # Every key prefix of the table (see shared/store/__init__.py): spelled in shared/store/schema.py only.
 KEY_PREFIX = re.compile(
-    r"(?<![A-Za-z0-9_])(HH|V|IDEM|RECEIPT|LOCK|VISIT|RESET|OFFICER|ROSTER|ASSIGN|AREA|PROGRESS|IMPORT|META|AUDIT|SNAP|REVIEW)#"
+    r"(?<![A-Za-z0-9_])(HH|V|IDEM|RECEIPT|LOCK|VISIT|RESET|OFFICER|ROSTER|ASSIGN|AREA|PROGRESS|IMPORT|META|AUDIT|SNAP|REVIEW|ROLLUP)#"
 )
 # Only the store may import PynamoDB: whatever uses it reads raw items or keys. (boto3 and
 # botocore stay allowed: the fan-out queue sends to SQS.)
@@ -46,6 +46,8 @@ CONCERNS = (
     "audit",
     "assignments",
     "snapshots",
+    "rollups",
+    "areas",
 )
 
 

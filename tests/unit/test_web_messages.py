@@ -12,6 +12,7 @@ import ast
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,7 @@ from shared.vocabulary import (
 FORM_CHOICES = (Relationship, Sex, MaritalStatus, Religion, Education, Citizenship, DepartureReason, AddedBecause)
 
 CATALOGUE = REPO_ROOT / "web" / "js" / "messages.js"
+CONSOLE_CATALOGUE = REPO_ROOT / "web" / "console" / "messages.js"
 LANGUAGES = ("id", "en")
 CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]{4,}")
 # Calls whose first argument is an error code: FieldProblem(code, message, field) and
@@ -40,12 +42,38 @@ _CODE_ARGUMENT = {"FieldProblem": 0, "InvalidIdentifier": 0, "_send_error_json":
 _TEMPLATE_CODE = re.compile(r'\\?"code\\?":\s*\\?"([a-z_]+)\\?"')
 
 
-def load_catalogue(path: Path = CATALOGUE) -> dict[str, dict[str, dict[str, str]]]:
-    """messages.js is `window.CENSUS_MESSAGES = <JSON>;`: JSON so that this test reads it."""
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:  # JSON.parse and json.loads would both keep the last one silently
+        raise ValueError(f"a messages file has repeated keys: {repeated}")
+    return dict(pairs)
+
+
+def read_messages_file(path: Path) -> dict[str, Any]:
+    """A messages file is `window.<NAME> = <JSON>;`: JSON so that these tests read it."""
     text = path.read_text(encoding="utf-8")
     start, end = text.index("{"), text.rindex("}")
-    catalogue: dict[str, dict[str, dict[str, str]]] = json.loads(text[start : end + 1])
+    found: dict[str, Any] = json.loads(text[start : end + 1], object_pairs_hook=_unique_keys)
+    return found
+
+
+def load_catalogue(path: Path = CATALOGUE) -> dict[str, dict[str, dict[str, str]]]:
+    """web/js/messages.js (the resident page's and the officers' app's texts, errors, choices),
+    with the console's own texts (web/console/messages.js) as each language's `console` section."""
+    catalogue: dict[str, dict[str, dict[str, str]]] = read_messages_file(path)
+    console = read_messages_file(CONSOLE_CATALOGUE)
+    assert set(console) == set(catalogue), "the console's texts are in the same languages"
+    for language, texts in console.items():
+        catalogue[language]["console"] = texts
     return catalogue
+
+
+def test_a_repeated_key_in_a_messages_file_is_refused(tmp_path: Path) -> None:
+    probe = tmp_path / "messages.js"
+    probe.write_text('window.X = {"id": {"ui": {"a": "1", "a": "2"}}};', encoding="utf-8")
+    with pytest.raises(ValueError, match="repeated keys"):
+        read_messages_file(probe)
 
 
 def _call_name(node: ast.Call) -> str | None:

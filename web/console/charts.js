@@ -14,7 +14,7 @@
 
   /* rows: [{label, values: {key: n}}]; segments: [{key, label, color}] in stacking order. */
   function stackedBars(rows, segments, summary) {
-    const rowHeight = 26, labelWidth = 120, width = 720, barWidth = width - labelWidth - 70;
+    const rowHeight = 26, labelWidth = 200, width = 760, barWidth = width - labelWidth - 70;
     const height = rows.length * rowHeight + 8;
     const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": summary, class: "chart bars" });
     svg.appendChild(el("title", {}, summary));
@@ -24,7 +24,9 @@
       const y = 4 + i * rowHeight;
       const g = el("g", {});
       g.appendChild(el("title", {}, row.label + ": " + segments.map((s) => `${s.label} ${row.values[s.key] || 0}`).join(", ")));
-      g.appendChild(el("text", { x: labelWidth - 8, y: y + 16, "text-anchor": "end", class: "chart-label" }, row.label));
+      // The code's last segment and the area's name, shortened to fit (whole in the title and the table).
+      const label = row.label.length > 28 ? row.label.slice(0, 27) + "\u2026" : row.label;
+      g.appendChild(el("text", { x: labelWidth - 8, y: y + 16, "text-anchor": "end", class: "chart-label" }, label));
       let x = labelWidth;
       for (const s of segments) {
         const n = row.values[s.key] || 0;

@@ -8,7 +8,8 @@
 (function () {
   "use strict";
 
-  const MESSAGES = window.CENSUS_MESSAGES;
+  const MESSAGES = window.CENSUS_MESSAGES;  // shared: error messages and choice labels
+  const TEXTS = window.CENSUS_CONSOLE_MESSAGES;  // the console's own (console/messages.js)
   const AUTH = window.CensusStaffAuth;
   const SESSION = "census.console.session";  // sessionStorage: {token, officer_id, groups, expires_at}
   const Charts = window.ConsoleCharts;
@@ -33,12 +34,13 @@
   let notice = null;  // {kind, text} shown once on the next view
   let authConfig = null;  // config.json: where staff sign in
   let signinError = null;  // {code} of a sign-in that came back refused
+  const names = {};  // area code -> name, learnt from the API's answers (their area_names)
 
   // ---------------------------------------------------------------- text
 
   function t(key, vars) {
-    let text = MESSAGES[lang.current].console[key];
-    if (text === undefined) text = MESSAGES.id.console[key] || key;
+    let text = TEXTS[lang.current][key];
+    if (text === undefined) text = TEXTS.id[key] || key;
     return text.replace(/\{(\w+)\}/g, (_, name) => (vars && vars[name] !== undefined ? vars[name] : ""));
   }
   function errorText(code) {
@@ -52,8 +54,21 @@
     if (!iso) return "–";
     return new Date(iso).toLocaleString(lang.current === "id" ? "id-ID" : "en-GB", { dateStyle: "medium", timeStyle: "short" });
   }
+  function clock(iso) {
+    const moment = new Date(iso), locale = lang.current === "id" ? "id-ID" : "en-GB";
+    return moment.toDateString() === new Date().toDateString()
+      ? moment.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" }) : when(iso);
+  }
   function levelName(code) { return t("level." + LEVELS[code.length]); }
-  function areaLabel(code) { return levelName(code) + " " + code; }
+  /* Names beside the codes: "Kecamatan 1671010 – Ilir Barat II"; a code the area list does not
+     name stays a bare code. */
+  function areaName(code) { return names[code] || ""; }
+  function named(code) { return areaName(code) ? code + " – " + areaName(code) : code; }
+  function areaLabel(code) { return levelName(code) + " " + named(code); }
+  function learn(answer) {
+    if (answer && typeof answer === "object" && answer.area_names) Object.assign(names, answer.area_names);
+    return answer;
+  }
 
   // ---------------------------------------------------------------- DOM
 
@@ -135,7 +150,7 @@
       if (answer.status === 401) forget();
       throw new ApiError(answer.status, code, message);
     }
-    return type.includes("json") ? answer.json() : answer.text();
+    return type.includes("json") ? learn(await answer.json()) : answer.text();
   }
   function download(name, text, type) {
     const blob = new Blob([text], { type: type || "text/csv;charset=utf-8" });
@@ -267,11 +282,14 @@
     ]);
     root.appendChild(crumbs("progress", area));
     root.appendChild(h("h1", {}, t("progress.title", { area: areaLabel(area) })));
+    root.appendChild(h("p", { class: "small", id: "as-of" }, p.source === "rollup"
+      ? t("progress.as_of", { time: clock(p.as_of), minutes: Math.round((p.refresh_seconds || 300) / 60) })
+      : t("progress.live", { time: clock(p.as_of) })));
     root.appendChild(figureList(p));
     const children = p.children || [];
     if (children.length) {
       const segments = SEGMENTS.map((s) => ({ ...s, label: statusLabel(s.key) }));
-      const chart = Charts.stackedBars(children.map((c) => ({ label: c.area_code.slice(area.length), values: c })), segments,
+      const chart = Charts.stackedBars(children.map((c) => ({ label: c.area_code.slice(area.length) + (areaName(c.area_code) ? " " + areaName(c.area_code) : ""), values: c })), segments,
         t("chart.bars", { area: areaLabel(area), n: children.length }));
       root.appendChild(h("section", { class: "panel", "aria-labelledby": "bars-title" },
         h("h2", { id: "bars-title" }, t("chart.bars_title", { level: t("level." + LEVELS[CHILD[area.length]]) })),
@@ -293,8 +311,8 @@
     const head = [t("col.area"), ...COLUMNS.map((k) => t("col." + k)), t("progress.rate")];
     root.appendChild(h("div", { class: "actions" },
       h("button", { type: "button", class: "secondary", id: "progress-csv", onclick: () => {
-        const lines = [csvLine(["area_code", ...COLUMNS]), csvLine([p.area_code, ...COLUMNS.map((k) => p[k])]),
-          ...children.map((c) => csvLine([c.area_code, ...COLUMNS.map((k) => c[k])]))];
+        const lines = [csvLine(["area_code", "name", ...COLUMNS]), csvLine([p.area_code, areaName(p.area_code), ...COLUMNS.map((k) => p[k])]),
+          ...children.map((c) => csvLine([c.area_code, areaName(c.area_code), ...COLUMNS.map((k) => c[k])]))];
         download(`progress-${area}.csv`, lines.join("\n") + "\n");
       } }, t("progress.csv")),
       h("a", { href: `#/worklists/${area}` }, t("progress.to_worklists")),
@@ -307,6 +325,8 @@
 
   async function drawWorklists(root, r) {
     const area = r.arg || homeArea();
+    let loads, failed = null;
+    try { loads = await api("GET", `/v1/areas/${area}/worklists`); } catch (e) { failed = e; }
     root.appendChild(crumbs("worklists", area));
     root.appendChild(h("h1", {}, t("worklists.title", { area: areaLabel(area) })));
     root.appendChild(areaPicker("worklists", area));
@@ -321,14 +341,13 @@
         event.target.disabled = false;
       } }, t("worklists.preview")),
       previewBox));
-    let loads;
-    try { loads = await api("GET", `/v1/areas/${area}/worklists`); } catch (e) { root.appendChild(problem(e)); return; }
+    if (failed) { root.appendChild(problem(failed)); return; }
     const officers = loads.officers || [];
     root.appendChild(h("h2", {}, t("worklists.loads_title")));
-    root.appendChild(h("p", {}, loads.generated_at ? t("worklists.generated", { when: when(loads.generated_at), who: loads.generated_by, n: number(loads.households), done: number(loads.done) }) : t("worklists.none")));
+    root.appendChild(h("p", {}, loads.generated_at ? t("worklists.generated", { when: when(loads.generated_at), who: loads.generated_by || "–", n: number(loads.households), done: number(loads.done) }) : t("worklists.none")));
     const rows = officers.map((o) => h("tr", {},
       h("th", { scope: "row", class: "text" }, o.officer_id), h("td", {}, number(o.households)), h("td", {}, number(o.done)),
-      h("td", {}, pct(o.done, o.households)), h("td", { class: "text" }, o.sls.map((s) => `${s.sls_code} (${s.households})`).join(", "))));
+      h("td", {}, pct(o.done, o.households)), h("td", { class: "text" }, o.sls.map((s) => `${named(s.sls_code)} (${s.households})`).join(", "))));
     root.appendChild(table(t("worklists.loads_caption"), [t("col.officer"), t("col.households"), t("col.done"), t("col.done_rate"), t("col.sls")], rows, { id: "loads-table" }));
     root.appendChild(reassignForm(area, officers));
   }
@@ -338,7 +357,7 @@
       n: number(preview.households), officers: number(preview.officers_assigned), max: number(preview.max_load),
       bound: preview.balance_bound === null ? t("worklists.bound_per_group") : number(preview.balance_bound), split: number(preview.sls_split) })));
     const rows = preview.per_officer.map((o) => h("tr", {}, h("th", { scope: "row", class: "text" }, o.officer_id),
-      h("td", {}, number(o.households)), h("td", {}, number(o.sls.length)), h("td", { class: "text" }, o.sls.join(", "))));
+      h("td", {}, number(o.households)), h("td", {}, number(o.sls.length)), h("td", { class: "text" }, o.sls.map(named).join(", "))));
     box.appendChild(table(t("worklists.preview_caption"), [t("col.officer"), t("col.households"), t("col.sls_count"), t("col.sls")], rows, { id: "preview-table" }));
     box.appendChild(h("button", { type: "button", class: "primary", id: "confirm-button", onclick: async (event) => {
       event.target.disabled = true;
@@ -401,7 +420,7 @@
     const rows = items.map((item) => h("tr", {},
       h("td", { class: "text" }, h("input", { type: "checkbox", class: "check pick", id: "pick-" + item.kk, value: item.kk, "data-version": item.version, "aria-label": t("review.pick", { kk: item.kk }) })),
       h("th", { scope: "row", class: "text" }, h("a", { href: `#/household/${item.kk}`, class: "mono" }, item.kk)),
-      h("td", {}, item.sls_code), h("td", { class: "text" }, when(item.flagged_at)), h("td", {}, item.version),
+      h("td", { class: "text" }, named(item.sls_code)), h("td", { class: "text" }, when(item.flagged_at)), h("td", {}, item.version),
       h("td", { class: "text" }, item.reasons.map(reasonLabel).join("; "))));
     root.appendChild(table(t("review.caption"), [t("review.select"), "KK", t("col.sls"), t("review.flagged_at"), t("review.version"), t("review.reasons")], rows, { id: "review-table", numeric: false }));
     if (!items.length) return;
@@ -442,7 +461,7 @@
     root.appendChild(h("h1", {}, t("household.title", { kk })));
     root.appendChild(h("dl", {},
       h("dt", {}, t("household.status")), h("dd", {}, statusLabel(view.status) + (view.in_review_queue ? " – " + t("household.in_queue") : "")),
-      h("dt", {}, t("col.sls")), h("dd", {}, view.sls_code),
+      h("dt", {}, t("col.sls")), h("dd", {}, named(view.sls_code)),
       h("dt", {}, t("household.address")), h("dd", {}, view.address),
       h("dt", {}, t("review.version")), h("dd", {}, String(view.version)),
       h("dt", {}, t("review.reasons")), h("dd", {}, (view.reasons || []).map(reasonLabel).join("; ") || "–")));
@@ -517,7 +536,7 @@
   function auditRows(records) {
     return records.map((rec) => h("tr", {},
       h("td", { class: "text" }, when(rec.at)), h("td", { class: "text" }, t("action." + rec.action)), h("td", { class: "text" }, rec.actor),
-      h("td", { class: "text" }, rec.area_code), h("td", { class: "text mono" }, rec.kk || ""),
+      h("td", { class: "text" }, named(rec.area_code)), h("td", { class: "text mono" }, rec.kk || ""),
       h("td", { class: "text" }, Object.entries(rec.details || {}).map(([k, v]) => k + "=" + v).join(", "))));
   }
 

@@ -13,6 +13,8 @@
   const CLOSING_OUTCOMES = ["moved"].concat(ADDRESS_OUTCOMES);
   const NOT_FOUND_REASONS = ["address_not_found", "not_residential", "nobody_lives_here"];
   const CASE_REASON = "not_on_register";  // a resident's report of a household the register missed
+  const FOUND_REASON = "found";  // (phone only) a household found on no list
+  const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
   const KK_PATTERN = /^\d{16}$/;
   const RETRY_SECONDS = [2, 5, 15, 30, 60, 120];  // backoff for 503/429/no network; then every 2 minutes
   const RETRYABLE = (status) => status === 0 || status === 429 || status === 502 || status === 503 || status === 504;
@@ -81,7 +83,7 @@
     notice: null,
     visit: null,  // {outcome, duplicate_of, note, consent, errors, busy}
     resolve: null,  // {outcome, kk, reason, note, errors, busy}: a report's case matched or not found
-    interview: null,  // {members, nextUid, summary, respondent, consent, errors, busy, replaces}
+    interview: null,  // {members, nextUid, summary, respondent, consent, errors, busy, replaces, ...}
     summary: [],
     signinError: null
   };
@@ -215,6 +217,7 @@
         const wait = item.next_at - Date.now();
         if (wait > 0) { flushSoon(wait / 1000); break; }
         const target = item.kind === "resolution" ? "/v1/reports/" + encodeURIComponent(item.kk) + "/resolution"
+          : item.kind === "household" ? "/v1/households"
           : "/v1/households/" + encodeURIComponent(item.kk) + "/visits";
         const result = await ui.api("POST", target, item.body, { "Idempotency-Key": item.key }, S.session.token);
         if (result.ok) { await delivered(item, result.data); continue; }
@@ -241,16 +244,10 @@
     S.outbox = S.outbox.filter((i) => i.seq !== item.seq);
     const hh = S.households[item.kk];
     if (!hh) return;
-    if (item.kind === "resolution") {
-      hh.entry.status = answer.outcome;
-      hh.entry.done = true;
-      hh.sent.push({ kind: "resolution", outcome: answer.outcome, at: new Date().toISOString() });
-      await DB.put("households", hh);
-      return;
-    }
-    hh.entry.status = answer.status;
+    hh.entry.status = item.kind === "resolution" ? answer.outcome : answer.status;
+    if (item.kind === "resolution" || item.kind === "household") hh.entry.done = true;
     if (answer.attempt) hh.entry.visit_attempts = answer.attempt;
-    hh.sent.push({ outcome: item.body.outcome, at: new Date().toISOString(), receipt_code: answer.receipt_code || null });
+    hh.sent.push({ outcome: item.body.outcome || answer.outcome, at: new Date().toISOString(), receipt_code: answer.receipt_code || null });
     await DB.put("households", hh);
   }
 
@@ -300,8 +297,10 @@
         if (entry.done && !S.outbox.some((i) => i.kk === id)) hh.prefill = null;  // keep little on the phone
         S.households[id] = hh;
       }
-      // Households no longer assigned leave the phone, unless something of theirs is still queued.
+      // Households no longer assigned leave the phone, unless something of theirs is still queued
+      // (found ones: on no worklist).
       for (const kk of Object.keys(S.households)) {
+        if (isFound(S.households[kk].entry)) continue;
         if (!mine.has(kk) && !S.outbox.some((i) => i.kk === kk)) { delete S.households[kk]; await DB.del("households", kk); }
       }
       const open = entries.filter((e) => !e.done && !isCase(e));
@@ -326,6 +325,7 @@
   // ---------------------------------------------------------------- households
 
   function isCase(entry) { return entry.reason === CASE_REASON; }
+  function isFound(entry) { return entry.reason === FOUND_REASON; }
   /* A reference as the resident's receipt prints it: XVZD-R2Z6-JWNC-M. */
   function refText(reference) { return String(reference).replace(/-/g, "").replace(/(.{4})(?=.)/g, "$1-"); }
   function entryId(entry) { return isCase(entry) ? entry.reference : entry.kk; }
@@ -333,6 +333,7 @@
   /* What a queued or refused item is, in words. */
   function itemText(item) {
     if (item.kind === "resolution") return t("outbox.resolution", { reference: refText(item.kk), outcome: t("resolution." + item.body.outcome) });
+    if (item.kind === "household") return t("found.start") + " (KK " + item.body.kk + ")";
     return item.body.outcome === "interviewed" ? t("outbox.interview") : t("outbox.visit", { outcome: choice("Outcome", item.body.outcome) });
   }
 
@@ -346,6 +347,9 @@
     const hh = S.households[kk];
     const e = hh.entry;
     const queued = pendingOf(kk);
+    if (isFound(e)) {
+      return { hh: hh, entry: e, queued: queued, isFound: true };
+    }
     if (isCase(e)) {
       const resolved = e.done || queued.length > 0;
       return { hh: hh, entry: e, queued: queued, attempts: 0, left: 0, exhausted: false, interviewed: false, moved: false,
@@ -364,10 +368,10 @@
 
   function tags(kk) {
     const L = local(kk), e = L.entry, list = [];
-    if (L.isCase) list.push(["case", t("reason." + CASE_REASON)]);
-    if (L.isCase && e.done) list.push(["ok", t("tag.done", { status: t("resolution." + e.status) })]);
-    else if (L.isCase) { /* open: the case tag says it */ }
-    else if (L.interviewed) list.push(["ok", t("tag.interviewed")]);
+    if (L.isCase || L.isFound) {  // open: the case tag says it
+      list.push(["case", L.isFound ? t("found.start") : t("reason." + CASE_REASON)]);
+      if (e.done) list.push(["ok", t("tag.done", { status: L.isFound ? choice("Status", e.status) : t("resolution." + e.status) })]);
+    } else if (L.interviewed) list.push(["ok", t("tag.interviewed")]);
     else if (e.done && !L.exhausted) list.push(["ok", t("tag.done", { status: choice("Status", e.status) })]);
     else if (L.exhausted) list.push(["bad", t("reason.attempts_exhausted")]);
     else if (L.moved) list.push(["ok", choice("Outcome", CLOSING_OUTCOMES.indexOf(e.status) >= 0 ? e.status
@@ -437,7 +441,8 @@
     if (!total) return h("p", { id: "empty" }, S.sync.at ? t("worklist.empty") : t("worklist.not_synced"));
     if (!groups.length) return h("p", { id: "empty" }, t("worklist.no_match"));
     return groups.map((g) => h("section", { "aria-label": g.key ? t("worklist.sls", { sls: g.key }) : t("worklist.all") },
-      g.key ? h("h2", { class: "sls" }, t("worklist.sls", { sls: g.key })) : null,
+      g.key ? [h("h2", { class: "sls" }, t("worklist.sls", { sls: g.key })),
+        h("button", { type: "button", class: "secondary", id: "found-" + g.key, onclick: () => startFound(g.key) }, t("found.start"))] : null,
       h("ul", { class: "hhs" }, g.items.map((hh) => h("li", {},
         h("a", { class: "hh", href: "#household/" + hh.kk, id: "hh-" + hh.kk },
           h("strong", {}, hh.entry.head_name || hh.kk),
@@ -461,19 +466,20 @@
     const e = item.error || {};
     const what = itemText(item);
     const interview = item.body.outcome === "interviewed" || item.body.outcome === "enrolled";
+    const fix = interview && e.status === 422 ? () => startInterview(S.kk, item)
+      : item.kind === "household" && (e.status === 422 || e.status === 409) ? () => startFound(item.body.sls_code, item) : null;
     return h("div", { class: "problem", id: "problem-" + item.seq, role: "alert" },
       h("h2", {}, t("problem.title", { what: what })),
       h("p", { "data-code": e.code }, problemText(e.code, e.status)),
       h("p", { class: "hint" }, t("problem.recorded", { when: wib(item.created_at) })),
-      interview && e.status === 422
-        ? h("button", { type: "button", class: "secondary", id: "fix-" + item.seq, onclick: () => startInterview(S.kk, item) }, t("problem.fix")) : null,
+      fix ? h("button", { type: "button", class: "secondary", id: "fix-" + item.seq, onclick: fix }, t("problem.fix")) : null,
       h("button", { type: "button", class: "link", id: "dismiss-" + item.seq, onclick: () => dismiss(item) }, t("problem.dismiss")));
   }
 
   function viewHousehold() {
     const hh = S.households[S.kk];
     if (!hh) return viewWorklist();
-    if (isCase(hh.entry)) return viewCase(hh);
+    if (isCase(hh.entry) || isFound(hh.entry)) return viewCase(hh);
     const L = local(S.kk), e = hh.entry, p = hh.prefill;
     return h("section", { "aria-labelledby": "household-title" },
       h("p", {}, h("a", { href: "#worklist", id: "back" }, t("back.worklist"))),
@@ -546,7 +552,7 @@
     const duplicateOf = v.duplicate_of.replace(/\s/g, "");
     if (v.outcome === "duplicate" && !duplicateOf) v.errors.duplicate_of = "missing_field";
     else if (v.outcome === "duplicate" && (!KK_PATTERN.test(duplicateOf) || duplicateOf === kk)) v.errors.duplicate_of = "invalid_kk";
-    if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v.note)) v.errors.note = "invalid_value";
+    if (CONTROL.test(v.note)) v.errors.note = "invalid_value";
     if (Object.keys(v.errors).length) { render(); focusFirstError(); return; }
     v.busy = true;
     render();
@@ -583,17 +589,41 @@
     go("interview", kk);
   }
 
+  /* A household on no list found in an SLS, enrolled like a case; `failed`: a refused one to correct. */
+  function startFound(sls, failed) {
+    const body = failed ? failed.body : null;
+    S.interview = { members: [], nextUid: 1, summary: [], replaces: failed ? failed.seq : null, enrolment: true, found: sls,
+      was: failed ? failed.kk : null,
+      kk: body ? body.kk : "", address: body ? body.address : "" };
+    form = CensusForm.create(ui, S.interview, { render: render, doneTarget: "save-interview", enrolment: true });
+    S.interview.members = form.membersFrom([], body ? body.response : null);
+    if (!S.interview.members.length) S.interview.members.push(form.newMember(null));
+    if (failed) {
+      S.interview.respondent = body.response.respondent_nik;
+      form.placeServerProblems(failed.error.problems, "response.");
+      for (const p of failed.error.problems || []) {
+        if (p.field === "kk" || p.field === "address") S.interview[p.field + "Error"] = p.code;
+      }
+    }
+    go("interview", sls);
+  }
+
   function viewInterview() {
-    const hh = S.households[S.kk], I = S.interview;
-    if (!hh || !I) return viewWorklist();
+    const I = S.interview, hh = I && I.found ? null : S.households[S.kk];
+    if (!I || (!hh && !I.found)) return viewWorklist();
     const present = I.members.filter((m) => !m.departed && m.f.nik);
+    const title = I.found ? t("found.start") + " · " + t("worklist.sls", { sls: I.found })
+      : t(I.enrolment ? "interview.enrol_title" : "interview.title", { name: hh.entry.head_name || hh.kk });
     return h("section", { "aria-labelledby": "interview-title" },
-      h("p", {}, h("a", { href: "#household/" + S.kk, id: "back" }, t("back.household"))),
-      h("h1", { id: "interview-title" }, t(I.enrolment ? "interview.enrol_title" : "interview.title", { name: hh.entry.head_name || hh.kk })),
+      h("p", {}, I.found ? h("a", { href: "#worklist", id: "back" }, t("back.worklist"))
+        : h("a", { href: "#household/" + S.kk, id: "back" }, t("back.household"))),
+      h("h1", { id: "interview-title" }, title),
       summaryBox(I.summary),
-      h("p", {}, t(I.enrolment ? "interview.enrol_intro" : "interview.intro")),
+      h("p", {}, t(I.found ? "found.intro" : I.enrolment ? "interview.enrol_intro" : "interview.intro")),
       I.enrolment ? field("enrol-kk", t("case.kk_on_card"), h("input", { id: "enrol-kk", inputmode: "numeric", autocomplete: "off",
         maxlength: "16", value: I.kk || "", oninput: (ev) => { I.kk = ev.target.value; } }), I.kkError) : null,
+      I.found ? field("found-address", t("household.address"), h("input", { id: "found-address", autocomplete: "off", maxlength: "200",
+        value: I.address, oninput: (ev) => { I.address = ev.target.value; } }), I.addressError) : null,
       field("respondent", t("interview.respondent"), h("select", { id: "respondent", onchange: (ev) => { I.respondent = ev.target.value || null; } },
         h("option", { value: "" }, t("choose")),
         present.map((m) => h("option", { value: m.f.nik, selected: I.respondent === m.f.nik }, form.memberLabel(m)))), I.respondentError),
@@ -609,11 +639,18 @@
     if (I.busy) return;  // a double tap files once
     I.respondentError = null;
     I.kkError = null;
+    I.addressError = null;
     const ok = form.validateAll();
+    const address = (I.address || "").trim();
+    if (I.found && (!address || CONTROL.test(address))) {
+      I.addressError = address ? "invalid_value" : "missing_field";
+      I.summary.unshift({ code: I.addressError, target: "found-address", label: () => t("household.address") });
+    }
     if (I.enrolment) {
       I.kk = (I.kk || "").replace(/\s/g, "");
-      if (!KK_PATTERN.test(I.kk)) {
-        I.kkError = I.kk ? "invalid_kk" : "missing_field";
+      const taken = I.found && S.households[I.kk] && I.kk !== I.was;
+      if (!KK_PATTERN.test(I.kk) || taken) {
+        I.kkError = taken ? "household_exists" : I.kk ? "invalid_kk" : "missing_field";
         I.summary.unshift({ code: I.kkError, target: "enrol-kk", label: () => t("case.kk_on_card") });
       }
     }
@@ -622,10 +659,19 @@
       I.respondentError = "missing_field";
       I.summary.unshift({ code: "missing_field", target: "respondent", label: () => t("interview.respondent") });
     }
-    if (!ok || I.respondentError || I.kkError) { render(); focusFirstError(); return; }
+    if (!ok || I.respondentError || I.kkError || I.addressError) { render(); focusFirstError(); return; }
     I.busy = true;
     render();
     const response = Object.assign({ respondent_nik: I.respondent }, form.submissionBody());
+    if (I.found) {
+      const body = { kk: I.kk, sls_code: I.found, address: address, response: response };
+      await keepFound(body, I.replaces, I.was);
+      S.interview = null;
+      S.notice = { key: "notice.interview_saved" };
+      go("household", body.kk);
+      S.notice = null;
+      return;
+    }
     if (I.enrolment) {
       const reported = S.households[kk].entry.kk;
       const body = { outcome: "enrolled", response: response };
@@ -647,30 +693,44 @@
     S.notice = null;
   }
 
+  async function keepFound(body, replaces, was) {
+    const head = body.response.members.find((m) => m.relationship === "head");
+    const hh = { kk: body.kk, prefill: null, sent: [], entry: { kk: body.kk, sls_code: body.sls_code, address: body.address,
+      head_name: head ? head.name : "", reason: FOUND_REASON, status: null, done: false } };
+    if (was && was !== body.kk) { delete S.households[was]; await DB.del("households", was); }
+    S.households[body.kk] = hh;
+    await DB.put("households", hh);
+    await enqueue(body.kk, "household", body, replaces);
+  }
+
   // ---------------------------------------------------------------- a report's case
 
   /* A household the register missed, as the resident reported it: enrol it (the interview),
-     match it to a register household, or close it as not found. */
+     match it to a register household, or close it as not found. Also a `found` household. */
   function viewCase(hh) {
-    const L = local(hh.kk), e = hh.entry;
+    const L = local(hh.kk), e = hh.entry, found = isFound(e);
+    const receipt = hh.sent.map((s) => s.receipt_code).filter(Boolean)[0];
     return h("section", { "aria-labelledby": "household-title" },
       h("p", {}, h("a", { href: "#worklist", id: "back" }, t("back.worklist"))),
       h("h1", { id: "household-title" }, e.head_name || hh.kk),
-      h("p", { class: "notice info", id: "case-label" }, t("case.label")),
+      h("p", { class: "notice info", id: "case-label" }, t(found ? "found.start" : "case.label")),
       S.notice ? notice(S.notice.key, S.notice.vars, S.notice.kind) : null,
       failedOf(hh.kk).map(problemBox),
       h("dl", { class: "facts-list" },
-        h("dt", {}, t("report.reference")), h("dd", { id: "case-reference" }, refText(e.reference)),
-        h("dt", {}, t("case.head")), h("dd", { id: "case-head" }, e.head_name || ""),
-        h("dt", {}, t("case.address")), h("dd", { id: "case-address" }, e.address || ""),
+        found ? [h("dt", {}, t("field.kk")), h("dd", { id: "found-kk" }, hh.kk)]
+          : [h("dt", {}, t("report.reference")), h("dd", { id: "case-reference" }, refText(e.reference)),
+            h("dt", {}, t("case.head")), h("dd", { id: "case-head" }, e.head_name || "")],
+        h("dt", {}, t(found ? "household.address" : "case.address")), h("dd", { id: "case-address" }, e.address || ""),
         h("dt", {}, t("household.sls")), h("dd", {}, e.sls_code),
-        h("dt", {}, t("case.kk")), h("dd", {}, e.kk || ""),
+        found ? null : [h("dt", {}, t("case.kk")), h("dd", {}, e.kk || "")],
         e.phone ? [h("dt", {}, t("case.phone")), h("dd", {}, h("a", { href: "tel:" + e.phone.replace(/[^\d+]/g, "") }, e.phone))] : null,
-        h("dt", {}, t("status.status")), h("dd", { id: "hh-status" }, t("resolution." + e.status))),
+        h("dt", {}, t("status.status")), h("dd", { id: "hh-status" }, !found ? t("resolution." + e.status)
+          : e.done ? choice("Status", e.status) : t("tag.pending", { count: 1 })),
+        receipt ? [h("dt", {}, t("field.receipt_code")), h("dd", { id: "found-receipt" }, refText(receipt))] : null),
       tags(hh.kk),
       L.queued.length ? h("div", {}, h("h2", {}, t("household.queued")),
         h("ul", { id: "queued" }, L.queued.map((i) => h("li", {}, itemText(i) + " · " + wib(i.created_at))))) : null,
-      hh.sent.length ? h("div", {}, h("h2", {}, t("household.sent")),
+      hh.sent.length && !found ? h("div", {}, h("h2", {}, t("household.sent")),
         h("ul", {}, hh.sent.map((s) => h("li", {}, t("resolution." + s.outcome) + " · " + wib(s.at))))) : null,
       L.canResolve ? h("div", { class: "bar" },
         h("button", { type: "button", class: "primary", id: "case-enrol", onclick: () => startInterview(hh.kk) }, t("case.enrol")),
@@ -714,7 +774,7 @@
     if (r.outcome === "matched" && !kk) r.errors.kk = "missing_field";
     else if (r.outcome === "matched" && !KK_PATTERN.test(kk)) r.errors.kk = "invalid_kk";
     if (r.outcome === "not_found" && !r.reason) r.errors.reason = "missing_field";
-    if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(r.note)) r.errors.note = "invalid_value";
+    if (CONTROL.test(r.note)) r.errors.note = "invalid_value";
     if (Object.keys(r.errors).length) { render(); focusFirstError(); return; }
     r.busy = true;
     render();
