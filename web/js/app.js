@@ -422,7 +422,9 @@
     const save = S.save;
     if (!S.session || !S.household || S.view === "receipt" || S.submit.busy) return Promise.resolve(false);
     if (save.busy) {
-      save.again = { leaving: !!(leaving || (save.again && save.again.leaving)) };
+      // What to save once the save under way ends: the answers as they are now (a card
+      // completed meanwhile), or, if the page is being left, whatever they are by then.
+      save.again = { text: JSON.stringify(draftBody()), leaving: !!(leaving || (save.again && save.again.leaving)) };
       return save.pending;
     }
     save.pending = putDraft(save);
@@ -487,7 +489,8 @@
     }
     // The rest without what was refused, or what changed meanwhile: at once, as the next moment
     // to save may be far off (or the page is being left).
-    if (refused || (again && JSON.stringify(draftBody()) !== save.last)) return saveDraft(again && again.leaving);
+    const wanted = again ? (again.leaving ? JSON.stringify(draftBody()) : again.text) : null;
+    if (refused || (again && wanted !== save.last)) return saveDraft(again.leaving);
     return JSON.stringify(draftBody()) === save.last;
   }
 
