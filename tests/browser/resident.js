@@ -661,6 +661,9 @@ async function resumeDraft(browser, household) {
   assert.ok(await page.evaluate(() => sessionStorage.getItem("census.draft.typed")), "what was typed here is set aside");
   await screenshot(page, "draft-changed-elsewhere");
   await axe(page, "household_changed_elsewhere");
+  await page.reload();  // what was set aside is still offered after a reload
+  await page.waitForSelector("#restore-typed");
+  assert.match(await page.textContent(".notice.warning"), /perangkat lain/);
   await toggleLanguage(page, "en");
   assert.match(await page.textContent("#restore-typed"), /Restore what I typed/);
   await detail(page, ".notice.warning + .bar", "draft-changed-restore-en");
@@ -688,7 +691,8 @@ async function resumeDraft(browser, household) {
   await page.click(`#m${uids[2]}-confirm`);  // a card completed: saved, and the session has run out
   await page.waitForSelector("#signin-title");
   assert.match(await page.textContent("#summary"), /Sesi Anda sudah berakhir/);
-  assert.equal(await page.inputValue("#kk"), household.kk);
+  await page.fill("#kk", household.kk);  // (the page was reloaded since its sign-in: the form starts empty)
+  await page.fill("#nik", members[2].nik);
   await page.click("#signin-submit");
   await page.waitForSelector("#password");
   await page.fill("#password", PASSWORD);

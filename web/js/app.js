@@ -41,7 +41,7 @@
     gen: 0,  // bumped on sign-in, sign-out and submit: a draft save's late answer from before is ignored
     signout: null,  // {busy} while signing out saves; {reason} when it could not: offer "sign out anyway"
     notice: null,  // {key, vars, kind, restore}: restore offers the answers set aside back
-    aside: null,  // the answers typed here when another device's draft replaced them (412)
+    aside: tab.get(ASIDE),  // the answers typed here when another device's draft replaced them (412)
     limit: false,  // "add a member" was refused: the household has the most members a form takes
     summary: [],  // [{code, target}] shown at the top of the form
     submit: { busy: false, error: null, retries: 0, timer: null },
@@ -293,6 +293,10 @@
           version: data.latest.version, when: wib(data.latest.submitted_at) } };
       }
     }
+    if (!changed && S.aside) {  // set aside before a reload: still offered back
+      if (S.aside.kk === data.kk) S.notice = { key: "notice.draft_changed", kind: "warning", restore: true };
+      else dropAside();
+    }
     keepInTab();
     S.summary = [];
     // After a 412 over this tab's own draft there is nothing to tell: the resident stays where they are.
@@ -392,6 +396,11 @@
   /* An answer changed: kept in the tab at once; the server hears of it at the next save. */
   function typed() {
     keepInTab();
+    if (S.limit && S.members.filter((m) => !m.departed).length < R.MAX_MEMBERS) {  // a member removed: room again
+      S.limit = false;
+      const el = $("member-limit");
+      if (el) el.remove();
+    }
     if (S.save.state !== "saving") setSaveState("local");
   }
 
