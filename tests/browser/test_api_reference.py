@@ -14,15 +14,14 @@ from census_ops.local_api import LocalApi
 from census_ops.openapi import DOCUMENT_PATH
 from census_ops.site import site_mounts
 from census_ops.template import REPO_ROOT
-from tests.browser.test_browser import ARTIFACTS, _requirements
+from tests.browser.harness import ARTIFACTS, require_browser
 
 SCRIPT = REPO_ROOT / "tests" / "browser" / "api_reference.js"
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 
 def test_the_api_reference_renders_every_operation_under_the_sites_csp() -> None:
-    missing = _requirements()
-    assert not missing, "the browser tests need (make install): " + "; ".join(missing)
+    require_browser()
     paths = json.loads(DOCUMENT_PATH.read_text())["paths"]
     operations = sum(1 for item in paths.values() for method in item if method in METHODS)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -11,13 +11,9 @@ Needs /usr/bin/chromium, node, node_modules/playwright-core + axe-core, Java for
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,46 +24,12 @@ import pytest
 from census_ops import tokens
 from census_ops.register import RegisterHousehold, read_register
 from census_ops.template import REPO_ROOT
-from tests.browser.test_browser import _free_port, _requirements
+from tests.browser.harness import call, require_browser, run_node, running_service
 from tests.conftest import submission_body
 
 SCRIPT = REPO_ROOT / "tests" / "browser" / "console.js"
 SHOTS = REPO_ROOT / "test-artifacts" / "console" / "screenshots"  # docs/console/ has copies, made by hand after looking
 HOUSEHOLDS, OFFICERS = 300, 30
-
-
-def _http(url: str, method: str = "GET", body: Any = None, token: str | None = None) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            return answer.status, json.loads(answer.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def _start(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str], threading.Event]:
-    proc = subprocess.Popen(
-        command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=REPO_ROOT
-    )
-    output: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            output.append(line)
-            if "Ctrl-C stops" in line:
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    for _ in range(600):
-        if ready.wait(1) or proc.poll() is not None:
-            break
-    return proc, output, ready
 
 
 def _preload(data_dir: Path) -> None:
@@ -109,37 +71,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     resumable, so the service is started again on the same data (at most eight times)."""
     data_dir = tmp_path_factory.mktemp("console-serve")
     _preload(data_dir)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"TABLE_NAME", "DYNAMODB_ENDPOINT_URL"}}
-    command = [
-        sys.executable,
-        "-m",
-        "census_ops.cli",
-        "serve",
-        "--store",
-        "dynamodb-local",
-        "--port",
-        str(port),
-        "--households",
-        str(HOUSEHOLDS),
-        "--officers",
-        str(OFFICERS),
-        "--data-dir",
-        str(data_dir),
-    ]
-    for _ in range(8):
-        proc, output, ready = _start(command, env)
-        if ready.is_set():
-            break
-        proc.wait(120)
-    try:
-        if not ready.is_set():
-            raise AssertionError("census serve did not start:\n" + "".join(output))
-        endpoint = next(line.split()[3].rstrip(",") for line in output if line.startswith("DynamoDB Local on"))
-        yield {"url": f"http://127.0.0.1:{port}", "data_dir": data_dir, "endpoint": endpoint, "output": output}
-    finally:
-        proc.terminate()
-        proc.wait(120)
+    arguments = ("--households", str(HOUSEHOLDS), "--officers", str(OFFICERS))
+    with running_service(data_dir, *arguments, store="dynamodb-local", attempts=8) as running:
+        yield running
 
 
 def _roster_officers(path: Path) -> list[str]:
@@ -185,17 +119,17 @@ def _activity(service: dict[str, Any]) -> dict[str, Any]:
     ]
     for back, batch in zip((3, 2, 1), thirds, strict=True):
         for household in batch:
-            status, answer = _http(f"{url}/v1/households/{household.kk}/responses", "POST", submission_body(household))
+            status, answer = call(f"{url}/v1/households/{household.kk}/responses", "POST", submission_body(household))
             assert status in (200, 201), answer
         day = (today - timedelta(days=back)).isoformat()
         subprocess.run([*snapshot_base, "--day", day], check=True, cwd=REPO_ROOT, capture_output=True, timeout=300)
     for household in flagged:
-        status, answer = _http(f"{url}/v1/households/{household.kk}/responses", "POST", _flagged(household))
+        status, answer = call(f"{url}/v1/households/{household.kk}/responses", "POST", _flagged(household))
         assert (status, answer["status"]) == (201, "needs_review"), answer
     for household in passwords:
         body = {"kk": household.kk, "nik": household.members[0].nik, "new_password": "Kopi-Tubruk-1945"}
-        assert _http(f"{url}/v1/sessions", "POST", body)[0] == 201
-    status, generation = _http(f"{url}/v1/areas/1671/worklists", "POST", {}, city_token)
+        assert call(f"{url}/v1/sessions", "POST", body)[0] == 201
+    status, generation = call(f"{url}/v1/areas/1671/worklists", "POST", {}, city_token)
     assert status == 201, generation
     # Field work: a failed visit and an interview by the officers holding them.
     visited: list[str] = []
@@ -203,14 +137,14 @@ def _activity(service: dict[str, Any]) -> dict[str, Any]:
         if len(visited) == 2:
             break
         officer = tokens.mint_token(row["officer_id"], "officer", secret=secret)
-        status, page = _http(f"{url}/v1/officers/me/worklist?limit=50", token=officer)
+        status, page = call(f"{url}/v1/officers/me/worklist?limit=50", token=officer)
         pending = [e for e in page["households"] if e["status"] == "pending"]
         if not pending:
             continue
         household = next(h for h in households if h.kk == pending[0]["kk"])
         interview = {"outcome": "interviewed", "response": submission_body(household)}
         visit = {"outcome": "not_home"} if not visited else interview
-        status, answer = _http(f"{url}/v1/households/{household.kk}/visits", "POST", visit, officer)
+        status, answer = call(f"{url}/v1/households/{household.kk}/visits", "POST", visit, officer)
         assert status == 201, answer
         visited.append(household.kk)
     assert len(visited) == 2, "a visit and an interview"
@@ -234,24 +168,10 @@ def _activity(service: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_supervisors_run_the_census_from_the_console(service: dict[str, Any]) -> None:
-    missing = _requirements()
-    assert not missing, "the browser tests need: " + "; ".join(missing)
+    require_browser()
     activity = _activity(service)
     secret = bytes.fromhex(activity["secret_hex"])
     districts = sorted({f["sls_code"][:7] for f in activity["flagged"]})
     activity["district_tokens"] = {d: tokens.mint_token(f"SPV-{d}", "supervisor", secret=secret) for d in districts}
     config = {"base_url": service["url"], "shots": str(SHOTS), **activity}
-    run = subprocess.run(
-        ["node", str(SCRIPT)],
-        cwd=REPO_ROOT,
-        env={**os.environ, "CENSUS_CONSOLE_CONFIG": json.dumps(config)},
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    print(run.stdout)
-    assert run.returncode == 0, (
-        f"the console browser test failed:\n{run.stdout}\n{run.stderr}\n--- census serve ---\n"
-        + "".join(line for line in service["output"][-60:] if "eyJ" not in line)
-    )
-    assert run.stdout.rstrip().endswith("OK")
+    run_node(SCRIPT, config, service["output"], variable="CENSUS_CONSOLE_CONFIG", timeout=1200)

@@ -11,9 +11,7 @@ docs/field-app/ are copied from there by hand after looking at them."""
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -24,7 +22,7 @@ from census_ops import tokens
 from census_ops.register import RegisterHousehold, read_register
 from census_ops.template import REPO_ROOT
 from shared.nik import make_nik
-from tests.browser.test_browser import _requirements, run_script, running_service
+from tests.browser.harness import call, require_browser, run_node, running_service
 from tests.conftest import submission_body
 
 SCRIPT = REPO_ROOT / "tests" / "browser" / "field.js"
@@ -46,17 +44,6 @@ def field_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         yield running
 
 
-def _call(url: str, token: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        url,
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return answer.status, json.loads(answer.read())
-
-
 def _kk_not_on_register(kk: str, register: dict[str, RegisterHousehold], skip: int = 0) -> str:
     """A KK of the same area that the register does not have (the `skip`-th such one)."""
     free = (candidate for n in range(9999, 0, -1) if (candidate := f"{kk[:12]}{n:04d}") not in register)
@@ -66,14 +53,13 @@ def _kk_not_on_register(kk: str, register: dict[str, RegisterHousehold], skip: i
 
 
 def test_an_officer_works_offline_and_every_record_is_filed_once(field_service: dict[str, Any]) -> None:
-    missing = _requirements()
-    assert not missing, "the browser tests need: " + "; ".join(missing)
+    require_browser()
     base, secret = field_service["url"], tokens.local_secret(field_service["data_dir"])
     supervisor = tokens.mint_token(SUPERVISOR, "supervisor", secret=secret)
     officer = tokens.mint_token(OFFICER, "officer", secret=secret)
-    status, summary = _call(f"{base}/v1/areas/{VILLAGE}/worklists", supervisor, "POST")
+    status, summary = call(f"{base}/v1/areas/{VILLAGE}/worklists", "POST", {}, supervisor)
     assert status == 201 and summary["households"] == 40
-    status, page = _call(f"{base}/v1/officers/me/worklist?limit=200", officer)
+    status, page = call(f"{base}/v1/officers/me/worklist?limit=200", token=officer)
     kks = [entry["kk"] for entry in page["households"]]
     assert len(kks) >= 4, page
     with field_service["register"].open(newline="", encoding="utf-8") as stream:
@@ -121,4 +107,4 @@ def test_an_officer_works_offline_and_every_record_is_filed_once(field_service: 
             },
         },
     }
-    run_script(SCRIPT, config, field_service["output"])
+    run_node(SCRIPT, config, field_service["output"])

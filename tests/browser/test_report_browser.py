@@ -7,10 +7,6 @@ supervisor's generation and the officer's enrolment go through the API as their 
 from __future__ import annotations
 
 import csv
-import json
-import os
-import subprocess
-import urllib.request
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,42 +14,23 @@ from typing import Any
 from census_ops import tokens
 from census_ops.template import REPO_ROOT
 from shared.nik import make_kk, make_nik
-from tests.browser.test_browser import ARTIFACTS, _requirements, service  # noqa: F401 - the fixture
+from tests.browser.harness import ARTIFACTS, call, require_browser, run_node
 
 SCRIPT = REPO_ROOT / "tests" / "browser" / "report.js"
 
 
 def _browser(served: dict[str, Any], **config: Any) -> list[str]:
-    run = subprocess.run(
-        ["node", str(SCRIPT)],
-        cwd=REPO_ROOT,
-        env={
-            **os.environ,
-            "CENSUS_BROWSER_CONFIG": json.dumps({"base_url": served["url"], "artifacts": str(ARTIFACTS), **config}),
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    print(run.stdout)
-    assert run.returncode == 0 and run.stdout.rstrip().endswith("OK"), f"{run.stdout}\n{run.stderr}"
-    return run.stdout.splitlines()
+    return run_node(
+        SCRIPT, {"base_url": served["url"], "artifacts": str(ARTIFACTS), **config}, timeout=300
+    ).splitlines()
 
 
 def _post(served: dict[str, Any], path: str, token: str, body: Any) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        served["url"] + path,
-        json.dumps(body).encode(),
-        {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=60) as answer:
-        return answer.status, json.loads(answer.read())
+    return call(served["url"] + path, "POST", body, token)
 
 
-def test_a_missing_family_reports_is_visited_enrolled_and_corrects_online(service: dict[str, Any]) -> None:  # noqa: F811
-    missing = _requirements()
-    assert not missing, "the browser tests need: " + "; ".join(missing)
+def test_a_missing_family_reports_is_visited_enrolled_and_corrects_online(service: dict[str, Any]) -> None:
+    require_browser()
     kk, head_nik = make_kk("167101", date(2025, 12, 1), 8801), make_nik("167101", "male", date(1979, 5, 6), 8801)
     lines = _browser(service, phase="report", kk=kk, nik=head_nik)
     reference = next(line.split()[1] for line in lines if line.startswith("REFERENCE "))
