@@ -165,6 +165,7 @@
   async function wipe() {
     await Promise.all([DB.clear("kv"), DB.clear("households"), DB.clear("outbox")]);
     S.session = null; S.officer = null; S.households = {}; S.outbox = []; S.sync.at = null;
+    S.found = { sls: "", code: "", error: null }; S.foundSent = [];
   }
 
   async function signOut(confirmed) {
