@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from census_ops import events
@@ -317,6 +318,37 @@ def test_a_retried_enrolment_answers_again_and_a_second_outcome_is_refused(w: Wo
     assert sls_counts(w.sls) == counts, "neither the retry nor the refusal moved the figures"
 
 
+def versions_of(w: World, kk: str) -> list[str]:
+    """The household's stored response versions (sort keys), read straight from the table."""
+    items = boto3.client("dynamodb").query(
+        TableName=w.table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
+        ExpressionAttributeValues={":pk": {"S": f"HH#{kk}"}, ":v": {"S": "V#"}},
+        ConsistentRead=True,
+    )["Items"]
+    return [i["sk"]["S"] for i in items]
+
+
+def test_a_second_phone_enrolling_the_same_report_writes_nothing_and_answers_the_first(w: World) -> None:
+    """Two officers' phones (each its own Idempotency-Key) enrol one report: the second is
+    answered with the first's version; a different interview is refused, not stored."""
+    reference, kk = _file_case(w)
+    family = new_family()
+    body = {"outcome": "enrolled", "response": interview(family, family[0]["nik"])}
+    status, first = resolve(reference, body, w.officer, headers={"Idempotency-Key": "phone-a"})
+    assert status == 201, first
+    counts = sls_counts(w.sls)
+    status, second = resolve(reference, body, w.officer, headers={"Idempotency-Key": "phone-b"})
+    assert (status, second["version"], second["receipt_code"]) == (200, 1, first["receipt_code"]), second
+    other = [{**family[0], "education": "bachelor"}, family[1]]
+    status, refused = resolve(reference, {**body, "response": interview(other, family[0]["nik"])}, w.officer,
+                              headers={"Idempotency-Key": "phone-c"})  # fmt: skip
+    assert (status, refused["error"]["code"]) == (409, "report_already_resolved"), refused
+    assert len(versions_of(w, kk)) == 1, "one version: the first interview"
+    assert sls_counts(w.sls) == counts
+    assert [r["action"] for r in household_audit(kk)] == ["report_resolved"]
+
+
 def test_enrolling_a_kk_that_is_on_the_register_is_refused_match_it_instead(w: World) -> None:
     on_register = w.household(w.sls)
     reference, _ = _file_case(w, on_register.kk)
@@ -385,6 +417,31 @@ def test_an_officer_enrols_a_household_found_on_no_list(w: World) -> None:
     elsewhere = next(s for s in {h.sls_code for h in w.field.households} if s != w.sls)
     assert call("fieldwork", "POST", FOUND, body={**body, "kk": new_kk(), "sls_code": elsewhere},
                 claims=who(w.officer))[0] == 403  # fmt: skip
+
+
+def test_a_found_household_not_yet_interviewed_takes_the_interview_only_from_its_creator(w: World) -> None:
+    """A household created by one request whose interview was never stored (the phone lost
+    its connection in between) is version 0: only a retry with that request's key stores
+    the interview; another key (another officer) finding the KK is refused."""
+    kk, family = new_kk(), new_family()
+    head = family[0]
+    members = tuple(
+        store.MemberRecord(m["nik"], m["name"], m["sex"], m["birth_date"], m["relationship"]) for m in family
+    )
+    household = store.EnrolledHousehold(kk=kk, sls_code=w.sls, address="Jl. Kebun Bunga No. 5", head_nik=head["nik"],
+                                         head_name=head["name"], members=members, key="found-creator")  # fmt: skip
+    store.resolve(None, household)
+    body = {"kk": kk, "sls_code": w.sls, "address": "Jl. Kebun Bunga No. 5",
+            "response": interview(family, head["nik"])}  # fmt: skip
+    for key in ("someone-else", None):
+        headers = {"Idempotency-Key": key} if key else None
+        status, _, refused = call("fieldwork", "POST", FOUND, body=body, claims=who(w.officer), headers=headers)
+        assert (status, refused["error"]["code"]) == (409, "household_exists"), refused
+    assert versions_of(w, kk) == []
+    status, _, answer = call("fieldwork", "POST", FOUND, body=body, claims=who(w.officer),
+                             headers={"Idempotency-Key": "found-creator"})  # fmt: skip
+    assert (status, answer["version"]) == (201, 1), answer
+    assert len(versions_of(w, kk)) == 1
 
 
 @pytest.mark.parametrize("outcome", ["address_not_found", "not_residential", "duplicate"])
