@@ -55,7 +55,7 @@ class Settings:
     session_ttl_seconds: int = 1800
     # Drafts are kept until the online phase closes, or this long when it has no end.
     draft_ttl_seconds: int = 30 * 24 * 3600
-    # Reports of households the register missed: per KK number, and per client (source IP;
+    # Reports of households the register missed: per KK number, and per client (its address,
     # generous, since a household may share an address with many: a village office, a
     # mobile network's NAT; WAF's per-IP rule on POST /v1/reports stands in front in AWS).
     reports_per_kk: int = 3
