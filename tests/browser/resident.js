@@ -639,13 +639,15 @@ async function resumeDraft(browser, household) {
   assert.equal(await page.inputValue(`#m${uids[5]}-added_because`), "born");
   await screenshot(page, "draft-resumed");
 
-  // Two devices at once: the other one saves first; this one is told and reloads.
+  // Two devices at once: the other one saves a change first; this one is told, shows the other
+  // device's answers and keeps what was typed here aside, to be restored on request.
   const other = await newPage(browser);
   const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem("census.session")).token);
   const current = await (await other.request.get(BASE + "/v1/session/household", { headers: { Authorization: "Bearer " + token } })).json();
+  const changedThere = current.draft.members.map((m) => m.nik === members[3].nik ? Object.assign({}, m, { religion: "hindu" }) : m);
   const saved = await other.request.put(BASE + "/v1/session/household/draft", {
     headers: { Authorization: "Bearer " + token, "If-Match": current.draft.etag, "Content-Type": "application/json" },
-    data: JSON.stringify({ members: current.draft.members, departed: current.draft.departed })
+    data: JSON.stringify({ members: changedThere, departed: current.draft.departed })
   });
   assert.equal(saved.status(), 200);
   await other.context().close();
@@ -653,7 +655,27 @@ async function resumeDraft(browser, household) {
   await hide(page);  // the resident switches apps: the page saves, with the ETag it had
   await page.waitForSelector(".notice.warning");
   assert.match(await page.textContent(".notice.warning"), /perangkat lain/);
+  uids = await memberUids(page);
+  assert.equal(await page.inputValue(`#m${uids[3]}-religion`), "hindu", "the other device's draft is shown");
+  assert.notEqual(await page.inputValue(`#m${uids[1]}-marital_status`), "married", "... without what was typed here");
+  assert.ok(await page.evaluate(() => sessionStorage.getItem("census.draft.typed")), "what was typed here is set aside");
   await screenshot(page, "draft-changed-elsewhere");
+  await axe(page, "household_changed_elsewhere");
+  await page.reload();  // what was set aside is still offered after a reload
+  await page.waitForSelector("#restore-typed");
+  assert.match(await page.textContent(".notice.warning"), /perangkat lain/);
+  await toggleLanguage(page, "en");
+  assert.match(await page.textContent("#restore-typed"), /Restore what I typed/);
+  await detail(page, ".notice.warning + .bar", "draft-changed-restore-en");
+  await toggleLanguage(page, "id");
+  await page.focus("#restore-typed");
+  await page.keyboard.press("Enter");  // by keyboard
+  await page.waitForSelector("#restore-typed", { state: "detached" });
+  uids = await memberUids(page);
+  assert.equal(await page.inputValue(`#m${uids[1]}-marital_status`), "married", "what was typed here is back");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("census.draft.typed")), null);
+  await saveState(page, "saved");  // ... and saved over the other device's draft
+  assert.equal((await serverDraft(page)).members.find((m) => m.nik === members[1].nik).marital_status, "married");
 
   // The session runs out while typing: sign in again, and what was typed is still there.
   uids = await memberUids(page);
@@ -669,7 +691,8 @@ async function resumeDraft(browser, household) {
   await page.click(`#m${uids[2]}-confirm`);  // a card completed: saved, and the session has run out
   await page.waitForSelector("#signin-title");
   assert.match(await page.textContent("#summary"), /Sesi Anda sudah berakhir/);
-  assert.equal(await page.inputValue("#kk"), household.kk);
+  await page.fill("#kk", household.kk);  // (the page was reloaded since its sign-in: the form starts empty)
+  await page.fill("#nik", members[2].nik);
   await page.click("#signin-submit");
   await page.waitForSelector("#password");
   await page.fill("#password", PASSWORD);
@@ -750,6 +773,305 @@ async function resumeDraft(browser, household) {
   await page.context().close();
 }
 
+// ------------------------------------------------------------------ races around draft saves
+
+const DRAFT = "**/v1/session/household/draft";
+
+/* Draft saves held on their way to the server (the first `count` of them; the rest go on), to
+   answer in the order a test needs: held[i].continue(), .fulfill(...), .abort(...). */
+async function holdDraftSaves(page, count) {
+  const held = [];
+  let wake = [];
+  await page.route(DRAFT, async (route) => {
+    if (held.length >= count) { await route.continue(); return; }
+    held.push(route);
+    for (const resolve of wake.splice(0)) resolve();
+  });
+  return {
+    held,
+    async waitFor(n) {
+      const until = Date.now() + 15000;
+      while (held.length < n) {
+        assert.ok(Date.now() < until, `draft save ${n} was never sent`);
+        await new Promise((resolve) => { wake.push(resolve); setTimeout(resolve, 500); });
+      }
+      return held[n - 1];
+    },
+    async stop() { await page.unroute(DRAFT); }
+  };
+}
+
+function failWith(status, code) {
+  return { status: status, contentType: "application/json",
+    body: JSON.stringify({ error: { code: code, message: code, field: null, details: [] } }) };
+}
+
+/* How the page called fetch for draft saves (keepalive, If-Match), recorded in the page. */
+async function recordDraftFetches(page) {
+  await page.addInitScript(() => {
+    const original = window.fetch;
+    window.draftFetches = [];
+    window.fetch = function (url, init) {
+      if (init && init.method === "PUT" && /\/draft$/.test(String(url))) {
+        window.draftFetches.push({ keepalive: !!init.keepalive, ifMatch: (init.headers || {})["If-Match"] || null, body: init.body });
+      }
+      return original.apply(this, arguments);
+    };
+  });
+}
+
+async function kept(page) { return page.evaluate(() => sessionStorage.getItem("census.draft")); }
+
+/* Complete the card of register member i (answers as fiveMembers gives them). */
+async function complete(page, uid, member) {
+  await answer(page, uid, fiveAnswers(member));
+  await page.click(`#m${uid}-confirm`);
+  await page.waitForSelector(`#m${uid}-edit`);
+}
+
+/* Sign-out that cannot save keeps the answers, says so in both languages and offers "sign out
+   anyway"; it waits for a save under way instead of polling; with the session gone, the
+   answers kept in the tab can still be forgotten. */
+async function signOutKeepsUnsaved(browser, household) {
+  log("sign-out that cannot save keeps what was typed");
+  const page = await newPage(browser);
+  await page.goto(BASE + "/");
+  const members = household.members;
+  await signIn(page, household.kk, members[0].nik, PASSWORD, true);
+  let uids = await memberUids(page);
+  await complete(page, uids[0], members[0]);
+  await saveState(page, "saved");
+  await page.selectOption(`#m${uids[1]}-religion`, "hindu");
+  await saveState(page, "local");
+
+  // No connection: nothing is wiped, the resident is told and chooses.
+  await page.route(DRAFT, (route) => route.abort("internetdisconnected"));
+  await page.click("#signout");
+  await page.waitForSelector("#signout-problem");
+  assert.match(await page.textContent("#signout-problem"), /Tidak ada koneksi/);
+  assert.ok(await page.$("#household-title"), "the form stays");
+  assert.match(await kept(page), /hindu/, "the answers stay in the tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "signout-stay", "the safe choice has the focus");
+  await screenshot(page, "signout-unsaved-id");
+  await axe(page, "signout_unsaved");
+  await toggleLanguage(page, "en");
+  assert.match(await page.textContent("#signout-problem"), /not saved online yet[\s\S]*no internet connection[\s\S]*Sign out anyway/);
+  await detail(page, "#signout-problem", "signout-unsaved-en");
+  await toggleLanguage(page, "id");
+  await page.click("#signout-stay");
+  assert.equal(await page.$("#signout-problem"), null);
+  await page.unroute(DRAFT);
+
+  // A server error: the same. (A change first: the page's retry may have saved the last one.)
+  await page.route(DRAFT, (route) => route.fulfill(failWith(503, "internal_error")));
+  await page.selectOption(`#m${uids[1]}-religion`, "buddhist");
+  await page.click("#signout");
+  await page.waitForSelector("#signout-problem");
+  assert.match(await page.textContent("#signout-problem"), /Server belum dapat/);
+  await page.click("#signout-stay");
+  await page.unroute(DRAFT);
+
+  // The session ran out: the sign-in page, the answers still here, and Sign-out still offered.
+  await page.route(DRAFT, (route) => route.fulfill(failWith(401, "session_expired")));
+  await page.selectOption(`#m${uids[1]}-religion`, "catholic");
+  await page.click("#signout");
+  await page.waitForSelector("#signin-title");
+  await page.waitForSelector("#signout-problem");
+  assert.match(await page.textContent("#signout-problem"), /Sesi Anda sudah berakhir/);
+  assert.match(await kept(page), /catholic/);
+  await page.unroute(DRAFT);
+  await screenshot(page, "signout-session-ended");
+
+  // Reloaded with the session expired: Sign-out is there, and "sign out anyway" forgets all.
+  await page.evaluate(() => sessionStorage.setItem("census.session",
+    JSON.stringify({ token: "expired", kk: "x", expires_at: "2000-01-01T00:00:00Z" })));
+  await page.reload();
+  await page.waitForSelector("#signin-title");
+  assert.ok(await page.isVisible("#signout"), "Sign-out is offered while answers are kept in the tab");
+  await page.click("#signout");
+  await page.waitForSelector("#signout-problem");
+  await page.click("#signout-anyway");
+  await page.waitForSelector("#signout-problem", { state: "detached" });
+  assert.equal(await kept(page), null, "sign out anyway forgets the answers");
+  assert.equal(await page.isVisible("#signout"), false);
+
+  // Signed in again: a sign-out while a save is under way waits for it, then wipes.
+  await signIn(page, household.kk, members[0].nik, PASSWORD, false);
+  uids = await memberUids(page);
+  const hold = await holdDraftSaves(page, 1);
+  await answer(page, uids[1], fiveAnswers(members[1]));
+  await page.click(`#m${uids[1]}-confirm`);
+  const save = await hold.waitFor(1);
+  await page.click("#signout");
+  assert.equal(await page.isDisabled("#signout"), true, "one sign-out at a time");
+  await page.waitForTimeout(300);
+  assert.ok(await page.$("#household-title"), "sign-out waits for the save under way");
+  await save.continue();
+  await page.waitForSelector("#signin-title");
+  assert.equal(await kept(page), null);
+  assert.equal(await page.$("#signout-problem"), null);
+  await hold.stop();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+}
+
+/* A late answer to a draft save: after sign-out and another sign-in it is ignored (the next
+   household's state stays its own); after "send" it neither reopens the form nor leaves the
+   answers in the tab. A save lost on the way, then refused as out of date (412), is this
+   tab's own: the page carries on without a warning. Leaving while a save is under way sends
+   the latest answers at once, every save as a keepalive request. */
+async function lateAnswers(browser, first, second) {
+  log("late answers to draft saves");
+  let page = await newPage(browser);
+  await recordDraftFetches(page);
+  await page.goto(BASE + "/");
+  await signIn(page, first.kk, first.members[0].nik, PASSWORD, false);
+  let uids = await memberUids(page);
+  // Household A's save under way; sign-out waits; meanwhile household B signs in on this page.
+  const hold = await holdDraftSaves(page, 1);
+  await answer(page, uids[2], fiveAnswers(first.members[2]));
+  await page.click(`#m${uids[2]}-confirm`);
+  const late = await hold.waitFor(1);
+  await page.click("#signout");
+  await page.evaluate(() => { location.hash = "#signin"; });
+  await page.waitForSelector("#signin-title");
+  await signIn(page, second.kk, second.members[0].nik, PASSWORD, true);
+  await late.continue();  // A's answer arrives now
+  await page.waitForTimeout(500);
+  assert.ok(await page.$("#household-title"), "A's sign-out does not sign B out");
+  assert.equal(JSON.parse(await kept(page)).kk, second.kk, "the tab keeps B's answers");
+  uids = await memberUids(page);
+  await complete(page, uids[0], second.members[0]);
+  await saveState(page, "saved");  // with B's own ETag (none yet), not A's
+  assert.equal(await page.$(".notice.warning"), null);
+  await hold.stop();
+
+  // A save whose answer is lost (the server took it), then one refused as out of date: this
+  // tab's own, so the answers typed since are saved on top, without a warning.
+  const statuses = [];
+  page.on("response", (response) => { if (/\/draft$/.test(response.url())) statuses.push(response.status()); });
+  let lost = false;
+  await page.route(DRAFT, async (route) => {
+    if (lost) { await route.continue(); return; }
+    lost = true;
+    await route.fetch();
+    await route.abort("connectionreset");
+  });
+  await page.selectOption(`#m${uids[1]}-religion`, "buddhist");
+  await hide(page);
+  await saveState(page, "offline");
+  await complete(page, uids[1], Object.assign({}, second.members[1]));
+  await saveState(page, "saved");
+  assert.ok(statuses.includes(412), "the second save was refused as out of date: " + statuses);
+  assert.equal(await page.$(".notice.warning"), null, "no false 'changed on another device'");
+  assert.equal((await serverDraft(page)).members.find((m) => m.nik === second.members[1].nik).education,
+    fiveAnswers(second.members[1]).education);
+  await page.unroute(DRAFT);
+
+  // Leaving while a save is under way: the latest answers go at once, fitting either ETag.
+  const leaving = await holdDraftSaves(page, 2);
+  assert.deepEqual(await memberUids(page), uids, "the cards stay as they were (focus, ids)");
+  await answer(page, uids[2], fiveAnswers(second.members[2]));
+  await hide(page);
+  const inFlight = await leaving.waitFor(1);
+  await page.selectOption(`#m${uids[2]}-religion`, "confucian");
+  await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent("pagehide", { persisted: false })));
+  const latest = await leaving.waitFor(2);
+  assert.match(latest.request().headers()["if-match"], /^"[0-9]+\.[0-9]+", "[0-9]+\.[0-9]+"$/);
+  await inFlight.continue();
+  await page.waitForTimeout(300);
+  await latest.continue();
+  await saveState(page, "saved");
+  const fetches = await page.evaluate(() => window.draftFetches);
+  assert.ok(fetches.length >= 4 && fetches.every((f) => f.keepalive), "every draft save is a keepalive request");
+  const onServer = (await serverDraft(page)).members;
+  assert.ok(onServer.some((m) => m.religion === "confucian"), "the answer typed last reached the server");
+  await leaving.stop();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+
+  // "Send" while a save is under way: it waits for the save; the save's late 412 is ignored.
+  page = await newPage(browser);
+  await page.goto(BASE + "/");
+  await signIn(page, second.kk, second.members[0].nik, PASSWORD, false);
+  uids = await memberUids(page);
+  for (const [i, uid] of uids.entries()) {
+    if (await page.$(`#m${uid}-edit`)) continue;
+    if (i === uids.length - 1) break;
+    await complete(page, uid, second.members[i]);
+  }
+  await saveState(page, "saved");
+  const last = uids[uids.length - 1];
+  const held = await holdDraftSaves(page, 1);
+  let answered = false, postedAfter = null;
+  page.on("request", (request) => { if (request.method() === "POST" && /\/responses$/.test(request.url())) postedAfter = answered; });
+  if (await page.$(`#m${last}-edit`)) await page.click(`#m${last}-edit`);
+  await answer(page, last, fiveAnswers(second.members[uids.length - 1]));  // religion: islam again
+  await page.click(`#m${last}-confirm`);
+  const pending = await held.waitFor(1);
+  await page.click("#to-review");
+  await page.waitForSelector("#review-title");
+  await page.click("#submit");
+  await page.waitForTimeout(300);
+  assert.equal(postedAfter, null, "nothing is sent while the draft save is under way");
+  answered = true;
+  await pending.fulfill(failWith(412, "draft_changed"));
+  await page.waitForSelector("#receipt-title");
+  await page.waitForTimeout(500);
+  assert.ok(await page.$("#receipt-title"), "the late 412 does not pull the resident back to the form");
+  assert.equal(postedAfter, true);
+  assert.equal(await kept(page), null, "the answers sent are not written back into the tab");
+  await held.stop();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+}
+
+/* No more members than the server takes; a browser that cannot keep the answers says so. */
+async function limitsAndStorage(browser, household) {
+  log("the most members a household takes; a browser without sessionStorage");
+  const page = await newPage(browser);
+  await page.addInitScript(() => {
+    const setItem = Storage.prototype.setItem;
+    Storage.prototype.setItem = function (key, value) {
+      if (key === "census.draft") throw new DOMException("full", "QuotaExceededError");
+      return setItem.call(this, key, value);
+    };
+  });
+  await page.goto(BASE + "/");
+  await signIn(page, household.kk, household.members[0].nik, PASSWORD, true);
+  let uids = await memberUids(page);
+  await page.selectOption(`#m${uids[0]}-religion`, "protestant");
+  await saveState(page, "local");
+  const state = await page.textContent("#save-state");
+  assert.match(state, /Belum tersimpan/);
+  assert.doesNotMatch(state, /Tersimpan di perangkat ini/);
+  await detail(page, ".bar", "save-state-unkept-id");
+  await toggleLanguage(page, "en");
+  assert.match(await page.textContent("#save-state"), /this browser cannot keep answers/);
+  await toggleLanguage(page, "id");
+
+  while ((await memberUids(page)).length < 30) await page.click("#add-member");
+  await page.click("#add-member");
+  await page.waitForSelector("#member-limit");
+  assert.equal((await memberUids(page)).length, 30, "no 31st member");
+  assert.match(await page.textContent("#member-limit"), /paling banyak 30 anggota/);
+  assert.equal(await page.evaluate(() => document.activeElement.id), "member-limit");
+  await detail(page, "#member-limit", "member-limit-id");
+  await toggleLanguage(page, "en");
+  assert.match(await page.textContent("#member-limit"), /at most 30 members/);
+  await toggleLanguage(page, "id");
+  await axe(page, "household_member_limit");
+  // A refusal of the member list itself (no card to mark) is shown, not just "check the marked fields".
+  await page.route(DRAFT, (route) => route.fulfill({ status: 422, contentType: "application/json", body: JSON.stringify({ error: {
+    code: "validation_failed", message: "x", field: null, details: [{ code: "member_count", field: "members", message: "x" }] } }) }));
+  await hide(page);
+  await page.waitForSelector("#summary");
+  assert.match(await page.textContent("#summary"), /1 sampai 30 anggota/);
+  await page.unroute(DRAFT);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+}
+
 async function main() {
   assert.ok(BASE && OUT && config.households && config.households.length >= 2, "CENSUS_BROWSER_CONFIG is incomplete");
   fs.mkdirSync(OUT, { recursive: true });
@@ -762,6 +1084,11 @@ async function main() {
     const receipt = await fiveMembers(browser, config.households[0]);
     await correctAfterSending(browser, config.households[0], receipt);
     await resumeDraft(browser, config.households[1]);
+    const others = config.others || [];
+    assert.ok(others.length >= 3, "CENSUS_BROWSER_CONFIG needs three more households");
+    await signOutKeepsUnsaved(browser, others[0]);
+    await lateAnswers(browser, others[0], others[1]);
+    await limitsAndStorage(browser, others[2]);
   } finally {
     await browser.close();
   }

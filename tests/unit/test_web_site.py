@@ -26,6 +26,7 @@ from census_ops.template import REPO_ROOT, ApiRoute, load_template
 from shared.areas import validate_area_code
 from shared.nik import InvalidIdentifier, check_nik_against, make_kk, make_nik, parse_kk, parse_nik
 from shared.receipts import new_receipt_code, normalize_receipt_code
+from shared.responses import MAX_MEMBERS
 from tests.unit.test_web_messages import load_catalogue
 
 WEB = REPO_ROOT / "web"
@@ -214,6 +215,7 @@ process.stdout.write(JSON.stringify({
   kks: cases.kks.map((kk) => R.checkKk(kk)),
   areas: cases.areas.map((code) => R.checkAreaCode(code)),
   receipts: cases.receipts.map((code) => R.normalizeReceiptCode(code)),
+  max_members: R.MAX_MEMBERS,
 }));
 """
     run = subprocess.run(
@@ -225,6 +227,7 @@ process.stdout.write(JSON.stringify({
         check=True,
     )
     js = json.loads(run.stdout)
+    assert js["max_members"] == MAX_MEMBERS, "the page caps a household's members where the server does"
     expected_niks = [
         _python_code(lambda n=nik, s=sex, b=born: check_nik_against(n, sex=s, birth_date=date.fromisoformat(b)))
         for nik, sex, born in cases["niks"]

@@ -11,13 +11,15 @@
   const FIELDS = CensusForm.FIELDS;
   const RETRY_MS = 5000;  // a save that found no connection or a busy server is tried again
   const KEPT = "census.draft";  // the household's answers kept in this tab (sessionStorage)
+  const ASIDE = "census.draft.typed";  // answers typed here, set aside when another device's draft won (412)
 
   // ---------------------------------------------------------------- storage
 
   function storage(kind) {
     return {
       get(key) { try { return JSON.parse(window[kind].getItem(key)); } catch (e) { return null; } },
-      set(key, value) { try { window[kind].setItem(key, JSON.stringify(value)); } catch (e) { /* private mode */ } },
+      // True if the browser kept it (private modes and full or disabled storage throw).
+      set(key, value) { try { window[kind].setItem(key, JSON.stringify(value)); return true; } catch (e) { return false; } },
       del(key) { try { window[kind].removeItem(key); } catch (e) { /* private mode */ } }
     };
   }
@@ -35,14 +37,26 @@
     members: [],
     nextUid: 1,
     etag: null,
-    save: { state: "idle", at: null, timer: null, busy: false, again: null, last: null, rejected: {} },  // last: the body the server has
-    notice: null,
+    save: newSave(),
+    gen: 0,  // bumped on sign-in, sign-out and submit: a draft save's late answer from before is ignored
+    signout: null,  // {busy} while signing out saves; {reason} when it could not: offer "sign out anyway"
+    notice: null,  // {key, vars, kind, restore}: restore offers the answers set aside back
+    aside: tab.get(ASIDE),  // the answers typed here when another device's draft replaced them (412)
+    limit: false,  // "add a member" was refused: the household has the most members a form takes
     summary: [],  // [{code, target}] shown at the top of the form
     submit: { busy: false, error: null, retries: 0, timer: null },
     sent: null,  // the body last filed from this tab (JSON), to tell a correction from what was sent
     receipt: local.get("census.receipt"),
     status: { busy: false, result: null, error: null, errors: {}, needPassword: false }
   };
+
+  /* A draft save's state. last: the body the server has; sending: bodies sent whose answer has
+     not come (a page left mid-save: on a 412 or a reload, a server draft equal to one is ours);
+     pending: the save in flight (a promise of "the server has the answers"); kept: whether the
+     browser could keep the answers in the tab. */
+  function newSave() {
+    return { state: "idle", at: null, timer: null, busy: false, again: null, last: null, rejected: {}, sending: [], pending: null, kept: true };
+  }
 
   // ---------------------------------------------------------------- text, DOM, the form
 
@@ -55,7 +69,7 @@
   function render() {
     const focused = document.activeElement && document.activeElement.id;
     const main = $("main");
-    main.replaceChildren(VIEWS[S.view]());
+    main.replaceChildren(viewSignout() || "", VIEWS[S.view]());
     document.documentElement.lang = S.lang;
     document.title = t("title") + " - " + t("view." + S.view);
     renderHeader();
@@ -70,8 +84,10 @@
     toggle.replaceChildren(h("span", { lang: S.lang === "id" ? "en" : "id" }, S.lang === "id" ? "English" : "Bahasa Indonesia"));
     toggle.setAttribute("aria-label", t("lang.switch"));
     const out = $("signout");
-    out.hidden = !S.session;
-    out.textContent = t("signout");
+    // Also with the session gone: answers kept in the tab can still be forgotten (a shared computer).
+    out.hidden = !(S.session || S.household || tab.get(KEPT) || tab.get(ASIDE));
+    out.textContent = S.signout && S.signout.busy ? t("signout.saving") : t("signout");
+    out.disabled = !!(S.signout && S.signout.busy);
     const nav = $("nav-status");
     nav.textContent = t("nav.status");
     nav.setAttribute("aria-current", S.view === "status" ? "page" : "false");
@@ -120,6 +136,7 @@
     const result = await api("POST", "/v1/sessions", body);
     si.busy = false;
     if (result.ok) {
+      newGeneration();  // a save still on its way belongs to the household signed in before
       S.session = { token: result.data.token, kk: result.data.kk, expires_at: result.data.expires_at };
       tab.set("census.session", S.session);
       si.step = "id";
@@ -145,21 +162,71 @@
     } else focusFirstError();
   }
 
-  /* Signing out saves what is not saved yet first, then leaves nothing of the household in
-     the browser (a shared computer). */
-  async function signOut() {
+  /* From now on, answers to draft saves sent before are ignored (sign-in, sign-out, submit). */
+  function newGeneration(keepSave) {
     clearTimeout(S.save.timer);
-    for (let i = 0; S.save.busy && i < 100; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    if (S.session && S.household && S.view !== "receipt") await saveDraft();
+    S.gen += 1;
+    if (!keepSave) { S.save = newSave(); S.signout = null; }
+  }
+
+  /* Signing out saves what is not saved yet first, then leaves nothing of the household in
+     the browser (a shared computer). If the server did not take the answers (no connection,
+     the session ran out, a server error), they stay in the tab and the resident chooses:
+     stay (and sign in again, or wait for the connection), or sign out anyway and lose them. */
+  async function signOut() {
+    if (S.signout && S.signout.busy) return;
+    clearTimeout(S.save.timer);
+    let reason = null;
+    if (S.session && S.household && S.view !== "receipt") {
+      const gen = S.gen;
+      S.signout = { busy: true };
+      renderHeader();
+      const saved = await saveSettled();
+      if (gen !== S.gen) return;  // someone else signed in meanwhile: theirs is not to sign out
+      S.signout = null;
+      if (!saved) reason = !S.session ? "session" : S.save.state === "offline" ? "offline" : "error";
+    } else if (!S.session && S.view !== "receipt" && (S.household ? JSON.stringify(draftBody()) !== S.save.last : tab.get(KEPT))) {
+      reason = "session";  // signed out by the server, answers kept here: they cannot be saved now
+    }
+    if (!reason && (S.aside || tab.get(ASIDE))) reason = "aside";  // typed here, replaced by another device's draft
+    if (reason) {
+      S.signout = { reason: reason };
+      render();
+      $("signout-stay").focus();  // the safe choice first: Enter keeps the answers
+      return;
+    }
+    forget();
+  }
+
+  /* Nothing of the household left in this tab. */
+  function forget() {
+    newGeneration();
+    S.signout = null;
     S.session = null;
     tab.del("census.session");
     tab.del(KEPT);
+    tab.del(ASIDE);
+    S.aside = null;
     S.household = null;
     S.members = [];
     S.etag = null;
     S.summary = [];
     S.notice = null;
     go("signin");
+  }
+
+  /* Sign-out could not save: what is at stake, and the choice. */
+  function viewSignout() {
+    const so = S.signout;
+    if (!so || !so.reason) return null;
+    return h("div", { class: "summary", role: "alert", id: "signout-problem" },
+      h("h2", {}, t("signout.unsaved")),
+      h("p", {}, t("signout.reason." + so.reason)),
+      h("p", {}, t("signout.choice")),
+      h("div", { class: "bar" },
+        h("button", { type: "button", class: "primary", id: "signout-stay", onclick: () => { S.signout = null; render(); $("main").focus(); } },
+          t("signout.stay")),
+        h("button", { type: "button", class: "secondary", id: "signout-anyway", onclick: forget }, t("signout.anyway"))));
   }
 
   /* A session problem mid-way: sign in again; what was typed stays in memory (and in the tab). */
@@ -184,19 +251,21 @@
     showHousehold(result.data, result.headers.get("ETag"), reason);
   }
 
-  /* The household as GET /v1/session/household (or the sign-in answer) gives it. */
+  /* The household as GET /v1/session/household (or the sign-in answer) gives it. reason
+     "draft_changed": a save was refused (412) and S.members are the answers typed here. */
   function showHousehold(data, etagHeader, reason) {
+    const changed = reason === "draft_changed";
     // What was sent from this tab, unchanged, is reloaded from the server like any other visit.
-    const keepTyped = S.household && S.household.kk === data.kk && S.members.length && reason !== "draft_changed" &&
+    const keepTyped = !changed && S.household && S.household.kk === data.kk && S.members.length &&
       S.sent !== JSON.stringify(submissionBody());
+    // After a 412 the answers typed are those in memory (the browser may be unable to keep them).
+    const copy = changed && S.household && S.household.kk === data.kk ? tabCopy() : tab.get(KEPT);
     // A correction starts from the draft, else from what was last sent, else from the register.
     const latest = data.latest && data.latest.members ? { members: data.latest.members, departed: data.latest.departed } : null;
     S.household = data;
     S.etag = data.draft ? data.draft.etag || etagHeader : null;
     S.save.rejected = {};
-    // After a 412 the tab's answers count only if the server already has them (our own save
-    // sent as the page was left arrived after all): another device's draft wins.
-    const kept = keepTyped ? null : keptInTab(data, reason !== "draft_changed");
+    const kept = keepTyped ? null : keptInTab(data, copy, !changed);
     S.save.state = data.draft ? "saved" : "idle";
     S.save.at = data.draft ? data.draft.saved_at : null;
     if (keepTyped) {
@@ -204,47 +273,59 @@
       S.save.last = null;
       saveDraft();
     } else if (kept) {
-      // A reload (or a new sign-in in this tab): what was typed here, saved or not.
-      S.members = kept.members;
+      // A reload (or a new sign-in in this tab): what was typed here, saved or not. After a 412:
+      // the server's draft is this tab's own, so the answers typed since go on top of it.
+      if (!changed) S.members = kept.members;  // after a 412 the cards on the page stay as they are
       S.save.last = kept.saved;
+      S.save.sending = kept.sending;
       if (kept.saved !== JSON.stringify(draftBody())) S.save.state = "local";
-      S.notice = reason === "draft_changed" ? null : { key: "notice.draft_kept" };
+      if (!changed) S.notice = { key: "notice.draft_kept" };
     } else {
+      // Another device's draft wins; what was typed here is set aside, to be restored on request.
+      if (changed) setAside(copy, data);
       S.members = membersFrom(data.register.members, data.draft || latest);
       S.save.last = JSON.stringify(draftBody());
-      if (reason === "draft_changed") S.notice = { key: "notice.draft_changed", kind: "warning" };
+      S.save.sending = [];
+      if (changed) S.notice = { key: "notice.draft_changed", kind: "warning", restore: !!S.aside };
       else if (data.draft) S.notice = { key: "notice.draft_resumed", vars: { when: wib(data.draft.saved_at) } };
       else if (data.latest && data.latest.receipt_code) {
         S.notice = { key: "notice.already_submitted", vars: { code: R.formatReceiptCode(data.latest.receipt_code),
           version: data.latest.version, when: wib(data.latest.submitted_at) } };
       }
     }
+    if (!changed && S.aside) {  // set aside before a reload: still offered back
+      if (S.aside.kk === data.kk) S.notice = { key: "notice.draft_changed", kind: "warning", restore: true };
+      else dropAside();
+    }
     keepInTab();
     S.summary = [];
-    go("household");
+    // After a 412 over this tab's own draft there is nothing to tell: the resident stays where they are.
+    if (changed && kept && (S.view === "household" || S.view === "review")) render();
+    else go("household");
   }
 
   // ---------------------------------------------------------------- the answers kept in this tab
 
-  /* Every answer as typed (also what the page's checks still refuse), the ETag and the body the
-     server was last given: in sessionStorage, so a reload loses nothing and closing the tab or
-     signing out leaves nothing behind. One household at a time, named inside. */
-  function keepInTab() {
-    if (!S.household) return;
-    tab.set(KEPT, { kk: S.household.kk, version: sentVersion(S.household), etag: S.etag, saved: S.save.last, members: S.members.map((m) =>
-      ({ nik: m.registerNik, f: m.f, departed: m.departed, open: m.open, identityOpen: m.identityOpen })) });
+  /* Every answer as typed (also what the page's checks still refuse), the ETag, the body the
+     server was last given and those sent without an answer yet: in sessionStorage, so a reload
+     loses nothing and closing the tab or signing out leaves nothing behind. One household at a
+     time, named inside. */
+  function tabCopy() {
+    return { kk: S.household.kk, version: sentVersion(S.household), etag: S.etag, saved: S.save.last, sending: S.save.sending,
+      members: S.members.map((m) => ({ nik: m.registerNik, f: m.f, departed: m.departed, open: m.open, identityOpen: m.identityOpen })) };
   }
 
-  /* The members kept in this tab for this household, if they are still the draft's latest: the
-     server's draft is the one they were based on, or is exactly what they would save (the save
-     sent as the page was left arrived, but its answer did not). Else another device saved
-     meanwhile, and the server's draft wins as when a save is refused with 412. */
+  /* True if the browser kept them (the save state says "saved on this device" only then). */
+  function keepInTab() {
+    if (!S.household) return true;
+    S.save.kept = tab.set(KEPT, tabCopy());
+    return S.save.kept;
+  }
+
   function sentVersion(data) { return data.latest && data.latest.version ? data.latest.version : 0; }
 
-  function keptInTab(data, sameBase) {
-    const kept = tab.get(KEPT);
-    if (!kept || kept.kk !== data.kk || !Array.isArray(kept.members)) { tab.del(KEPT); return null; }  // another household's: gone
-    if (kept.version !== sentVersion(data)) return null;  // sent since (from another device): start from what was sent
+  /* The members of a copy kept in the tab, on this household's register; null if they no longer fit it. */
+  function keptMembers(data, kept) {
     const register = {};
     for (const r of data.register.members) register[r.nik] = r;
     const members = [];
@@ -255,17 +336,71 @@
       Object.assign(m, { departed: k.departed || null, open: !!k.open, identityOpen: !!k.identityOpen });
       members.push(m);
     }
-    if (members.filter((m) => m.registerNik).length !== data.register.members.length) return null;
+    return members.filter((m) => m.registerNik).length === data.register.members.length ? members : null;
+  }
+
+  /* The members kept in this tab for this household, if they are still the draft's latest: the
+     server's draft is the one they were based on (`sameBase`: a reload), or is one this tab
+     sent (a save sent as the page was left arrived, but its answer did not; or it arrived after
+     the reloaded page read the draft, so the next save was refused with 412), or is exactly
+     what they would save. Else another device saved meanwhile, and the server's draft wins. */
+  function keptInTab(data, kept, sameBase) {
+    if (!kept || kept.kk !== data.kk || !Array.isArray(kept.members)) { tab.del(KEPT); return null; }  // another household's: gone
+    if (kept.version !== sentVersion(data)) return null;  // sent since (from another device): start from what was sent
+    const members = keptMembers(data, kept);
+    if (!members) return null;
+    const sending = Array.isArray(kept.sending) ? kept.sending : [];
     const serverEtag = data.draft ? data.draft.etag : null;
-    if (sameBase && (kept.etag || null) === serverEtag) return { members: members, saved: kept.saved };
-    const mine = JSON.stringify(draftBody(members));
-    if (data.draft && mine === JSON.stringify(draftBody(membersFrom(data.register.members, data.draft)))) return { members: members, saved: mine };
+    if (sameBase && (kept.etag || null) === serverEtag) return { members: members, saved: kept.saved, sending: sending };
+    if (!data.draft) return null;
+    const server = JSON.stringify(draftBody(membersFrom(data.register.members, data.draft)));
+    if ([kept.saved].concat(sending).includes(server) || JSON.stringify(draftBody(members)) === server) {
+      return { members: members, saved: server, sending: [] };
+    }
     return null;
+  }
+
+  /* What was typed here, replaced by another device's draft: kept aside (memory and tab) unless
+     it is the same as that draft. */
+  function setAside(copy, data) {
+    S.aside = null;
+    const members = copy && copy.kk === data.kk ? keptMembers(data, copy) : null;
+    if (!members) return;
+    const answersOf = (list) => JSON.stringify(list.map((m) => [m.registerNik, m.f, m.departed]));
+    if (answersOf(members) === answersOf(membersFrom(data.register.members, data.draft))) return;
+    S.aside = copy;
+    tab.set(ASIDE, copy);
+  }
+
+  /* "Restore what you typed": the answers set aside come back and are saved over the other device's. */
+  function restoreTyped() {
+    const members = S.aside && S.household ? keptMembers(S.household, S.aside) : null;
+    dropAside();
+    if (members) {
+      S.members = members;
+      S.notice = { key: "notice.typed_restored" };
+      keepInTab();
+      setSaveState("local");
+    }
+    render();
+    $("household-title").focus();
+    saveDraft();
+  }
+
+  function dropAside() {
+    S.aside = null;
+    tab.del(ASIDE);
+    if (S.notice && S.notice.restore) S.notice = { key: S.notice.key, kind: S.notice.kind };
   }
 
   /* An answer changed: kept in the tab at once; the server hears of it at the next save. */
   function typed() {
     keepInTab();
+    if (S.limit && S.members.filter((m) => !m.departed).length < R.MAX_MEMBERS) {  // a member removed: room again
+      S.limit = false;
+      const el = $("member-limit");
+      if (el) el.remove();
+    }
     if (S.save.state !== "saving") setSaveState("local");
   }
 
@@ -290,22 +425,40 @@
 
   /* The draft to the server, if it changed since the last save: when a member's card is
      completed (confirmed, or left with every answer valid), on "review", when the page is
-     hidden or left (`leaving`: a keepalive request that outlives the page), on sign-out. */
-  async function saveDraft(leaving) {
+     hidden or left, on sign-out. A promise: true when the server has the answers on the page.
+     Every save is a keepalive request: one under way when the page is left still arrives. */
+  function saveDraft(leaving) {
     const save = S.save;
-    clearTimeout(save.timer);
-    if (!S.session || !S.household || S.view === "receipt") return;
-    // Asked while a save is on its way: once it is answered, save again only if what there was
-    // to save at the time of asking is not what it sent (later typing waits for its own moment).
-    if (save.busy) { save.again = { text: JSON.stringify(draftBody()), leaving: leaving || (save.again && save.again.leaving) }; return; }
+    if (!S.session || !S.household || S.view === "receipt" || S.submit.busy) return Promise.resolve(false);
+    if (save.busy) {
+      // What to save once the save under way ends: the answers as they are now (a card
+      // completed meanwhile), or, if the page is being left, whatever they are by then.
+      save.again = { text: JSON.stringify(draftBody()), leaving: !!(leaving || (save.again && save.again.leaving)) };
+      return save.pending;
+    }
+    save.pending = putDraft(save);
+    return save.pending;
+  }
+
+  function putBody(body) {
+    return api("PUT", "/v1/session/household/draft", body, S.etag ? { "If-Match": S.etag } : {}, true, true);
+  }
+
+  async function putDraft(save) {
+    const gen = S.gen;
     const body = draftBody(), text = JSON.stringify(body);
-    if (text === save.last) { if (save.state === "local") setSaveState(save.at ? "saved" : "idle"); return; }
+    if (text === save.last) { if (save.state === "local") setSaveState(save.at ? "saved" : "idle"); return true; }
     save.busy = true;
     setSaveState("saving");
-    const result = await api("PUT", "/v1/session/household/draft", body, S.etag ? { "If-Match": S.etag } : {}, true, leaving);
+    save.sending = save.sending.filter((x) => x !== text).concat([text]).slice(-3);
+    keepInTab();
+    const result = await putBody(body);
     save.busy = false;
     const again = save.again;
     save.again = null;
+    // Signed out, signed in again, or sent meanwhile: this answer is about answers no longer on the page.
+    if (gen !== S.gen || save !== S.save || S.view === "receipt") return false;
+    if (result.status) save.sending = save.sending.filter((x) => x !== text);  // answered: no longer "sent, unknown"
     let refused = false;
     if (result.ok) {
       S.etag = result.data.etag || result.headers.get("ETag");
@@ -315,31 +468,66 @@
       setSaveState(text === JSON.stringify(draftBody()) ? "saved" : "local");
     } else if (result.status === 412 || result.status === 428) {
       await loadHousehold("draft_changed");
-      return;
+      if (gen !== S.gen || !S.household) return false;
+      // The server's draft was this tab's own (see keptInTab): the answers typed since go on top.
+      if (S.save.state === "local") return saveDraft();
+      return JSON.stringify(draftBody()) === S.save.last && !S.aside;
     } else if (result.status === 401) {
       sessionLost(result.code);
-      return;
+      return false;
     } else if (result.status === 422) {
       // The server is the judge: show its verdict by the field, and save the rest without it.
-      const sent = S.members.filter((x) => !x.departed);
+      const sent = S.members.filter((x) => !x.departed), elsewhere = [];
       for (const p of problems(result)) {
         const match = /^members\[(\d+)\]\.(\w+)$/.exec(p.field || "");
         const owner = match ? sentMember(body, sent, +match[1]) : null;
         if (owner) {
           owner.errors[match[2]] = p.code;
           save.rejected[owner.uid + "." + match[2]] = owner.f[match[2]];
-        }
+        } else elsewhere.push({ code: p.code, status: p.status });  // e.g. `members`: too many of them
       }
+      if (elsewhere.length) S.summary = elsewhere;
       refused = JSON.stringify(draftBody()) !== text;  // something left out: the rest can go
       setSaveState("error");
       render();
+      if (!refused) return false;
     } else {
       setSaveState(result.status === 0 ? "offline" : "error");
       save.timer = setTimeout(saveDraft, RETRY_MS);
-      return;
+      return false;
     }
-    // The rest without what was refused: at once, as the next moment to save may be far off.
-    if (refused || (again && again.text !== save.last)) saveDraft(again && again.leaving);
+    // The rest without what was refused, or what changed meanwhile: at once, as the next moment
+    // to save may be far off (or the page is being left).
+    const wanted = again ? (again.leaving ? JSON.stringify(draftBody()) : again.text) : null;
+    if (refused || (again && wanted !== save.last)) return saveDraft(again.leaving);
+    return JSON.stringify(draftBody()) === save.last;
+  }
+
+  /* The page is being left while a save is under way: the answers typed since cannot wait for
+     its answer (the page will be gone), so they go now, as a keepalive request too. Its If-Match
+     names both the ETag the save under way was sent with and the one it will get if it is taken
+     (`<version>.<n+1>`, shared/drafts.py), so whichever of the two arrives second still fits;
+     another device's save in between still refuses it (412). */
+  function sendLeaving() {
+    const save = S.save, body = draftBody(), text = JSON.stringify(body);
+    if (text === save.last || save.sending.includes(text)) return;
+    const tag = /^"?(\d+)\.(\d+)"?$/.exec(S.etag || "");
+    if (!tag) return;  // no draft yet or an unknown form: the follow-up waits for the save under way
+    save.sending = save.sending.concat([text]).slice(-3);
+    keepInTab();
+    api("PUT", "/v1/session/household/draft", body, { "If-Match": `"${tag[1]}.${tag[2]}", "${tag[1]}.${+tag[2] + 1}"` }, true, true);
+  }
+
+  /* Every save under way finished, and one more if the answers changed meanwhile: true when the
+     server has the answers on the page. */
+  async function saveSettled() {
+    for (let i = 0; i < 4; i++) {
+      while (S.save.busy) await S.save.pending;
+      if (!S.session || !S.household) return false;
+      if (JSON.stringify(draftBody()) === S.save.last) return true;
+      if (!(await saveDraft()) && !S.save.busy) return false;
+    }
+    return !S.save.busy && JSON.stringify(draftBody()) === S.save.last;
   }
 
   /* The member behind draft.members[i] (members with nothing to save are left out of it). */
@@ -361,10 +549,10 @@
 
   function saveStateText() {
     const save = S.save;
-    if (save.state === "local") return t("save.local");
+    if (save.state === "local") return save.kept ? t("save.local") : t("save.local_unkept");
     if (save.state === "saving") return t("save.saving");
     if (save.state === "saved") return t("save.saved", { when: wib(save.at) });
-    if (save.state === "offline") return t("save.offline");
+    if (save.state === "offline") return save.kept ? t("save.offline") : t("save.offline_unkept");
     if (save.state === "error") return t("save.error");
     return t("save.idle");
   }
@@ -402,10 +590,14 @@
       pending = { hash: fingerprint, key: newKey() };
       local.set("census.pending", pending);
     }
-    clearTimeout(S.save.timer);
     S.submit.busy = true;
     S.submit.error = null;
     render();
+    // A draft save under way is let finish first (a draft arriving after the submission would
+    // outlive it); its answer is ignored: it is about answers now being sent.
+    const inFlight = S.save.busy ? S.save.pending : null;
+    newGeneration(true);
+    if (inFlight) await inFlight;
     const result = await api("POST", "/v1/households/" + encodeURIComponent(kk) + "/responses", body,
       { "Idempotency-Key": pending.key }, true);
     S.submit.busy = false;
@@ -420,6 +612,7 @@
       S.receipt = result.data;
       S.sent = JSON.stringify(body);
       tab.del(KEPT);  // sent: the server has the answers, the browser keeps none
+      dropAside();
       S.household.latest = Object.assign({}, S.household.latest, { version: result.data.version });  // what a later copy is based on
       local.set("census.receipt", { receipt_code: result.data.receipt_code });
       S.notice = null;
@@ -559,13 +752,26 @@
       h("h1", { id: "household-title" }, t("household.title")),
       h("p", {}, t("household.intro", { kk: S.household.kk })),
       S.notice ? notice(S.notice.key, S.notice.vars, S.notice.kind) : null,
+      S.notice && S.notice.restore ? h("p", { class: "bar" },
+        h("button", { type: "button", class: "secondary", id: "restore-typed", onclick: restoreTyped }, t("notice.restore_typed")),
+        h("button", { type: "button", class: "link", id: "drop-typed", onclick: () => { dropAside(); render(); $("household-title").focus(); } },
+          t("notice.drop_typed"))) : null,
       summaryBox(S.summary),
       h("p", { class: "progress" }, t("household.progress", { done: done, total: S.members.length, present: present.length })),
       h("ol", { class: "members" }, S.members.map(viewMember)),
-      h("button", { type: "button", class: "secondary", id: "add-member", onclick: addMember }, t("member.add")),
+      S.limit ? h("p", { class: "notice warning", id: "member-limit", role: "alert", tabindex: "-1" }, t("member.limit", { max: R.MAX_MEMBERS })) : null,
+      h("button", { type: "button", class: "secondary", id: "add-member", onclick: addOne }, t("member.add")),
       h("div", { class: "bar" },
         h("p", { id: "save-state", class: "save", role: "status", "aria-live": "polite", "data-state": S.save.state }, saveStateText()),
         h("button", { type: "button", class: "primary", id: "to-review", onclick: toReview }, t("household.review"))));
+  }
+
+  /* A member more, up to the most the server takes (shared/responses.py MAX_MEMBERS). */
+  function addOne() {
+    S.limit = S.members.filter((m) => !m.departed).length >= R.MAX_MEMBERS;
+    if (!S.limit) { addMember(); return; }
+    render();
+    $("member-limit").focus();
   }
 
   function viewReview() {
@@ -685,8 +891,12 @@
     window.addEventListener("online", () => { if (S.save.state === "offline") saveDraft(); });
     // The tab goes to the background, is reloaded or closes: save now (keepalive outlives the
     // page). pagehide covers the browsers that skip visibilitychange when a page is left.
-    const leaving = () => { if (S.session && S.household && S.view !== "receipt") saveDraft(true); };
-    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") leaving(); });
+    const leaving = (event) => {
+      if (!S.session || !S.household || S.view === "receipt") return;
+      if (S.save.busy && event.type === "pagehide") sendLeaving();  // the page goes: no waiting for the save under way
+      saveDraft(true);  // else when the save under way ends (a hidden tab still runs)
+    };
+    document.addEventListener("visibilitychange", (event) => { if (document.visibilityState === "hidden") leaving(event); });
     window.addEventListener("pagehide", leaving);
     if (S.session && S.session.expires_at && new Date(S.session.expires_at) < new Date()) { S.session = null; tab.del("census.session"); }
     if (S.session && (location.hash === "" || location.hash === "#household" || location.hash === "#review")) { loadHousehold(); return; }

@@ -86,7 +86,8 @@ var CensusForm = (function () {
 
     function memberLabel(m) {
       const name = (m.f.name || "").trim();
-      return name || t("member.new");
+      // Unnamed, its place in the list tells it apart (each card is a landmark named so).
+      return name || t("member.new", { n: S.members.indexOf(m) + 1 });
     }
 
     function memberProblems(m) {

@@ -8,6 +8,7 @@ var CensusRules = (function () {
     61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96].map(String);
   var AREA_LENGTHS = [2, 4, 7, 10, 14, 16];
   var RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  var MAX_MEMBERS = 30;  // the most members a household's form (or draft) takes: shared/responses.py
 
   function digits(value, length) { return typeof value === "string" && value.length === length && /^[0-9]+$/.test(value); }
 
@@ -125,6 +126,7 @@ var CensusRules = (function () {
   }
 
   return {
+    MAX_MEMBERS: MAX_MEMBERS,
     parseNik: parseNik, checkNikAgainst: checkNikAgainst, checkKk: checkKk, checkAreaCode: checkAreaCode,
     parseDate: parseDate, latestToday: latestToday, checkBirthDate: checkBirthDate, checkName: checkName,
     normalizeReceiptCode: normalizeReceiptCode, formatReceiptCode: formatReceiptCode, checkNewPassword: checkNewPassword
