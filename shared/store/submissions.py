@@ -43,6 +43,7 @@ class VisitReplay(Exception):
     """The visit (same Idempotency-Key) is already recorded."""
 
 
+@mapped_faults
 def key_digest(key: str) -> str:
     """A key's name in META's `idempotency` map: 16 characters whatever the key's length."""
     return base64.urlsafe_b64encode(hashlib.blake2b(key.encode(), digest_size=12).digest()).decode()
@@ -58,6 +59,7 @@ def _entries(stored: dict[str, str], now_epoch: int) -> dict[str, tuple[int, int
     return entries
 
 
+@mapped_faults
 def created_by(state: HouseholdRecord, key: str | None) -> bool:
     """Whether a household found in the field was created by the request with this key."""
     return key is not None and state.enrolment_key is not None and state.enrolment_key == key_digest(key)
