@@ -50,10 +50,12 @@ CSV_COLUMNS = ("at", "action", "actor", "area_code", "kk", "details", "id")
 
 
 def record(action: str, actor: str, area_code: str, at: str, *, kk: str | None = None, **details: Any) -> AuditRecord:
-    """An audit record; `details` are identifiers and counts (checked: no free text)."""
+    """An audit record; `details` are identifiers and counts (checked: no free text). A detail
+    given as None is left out: a record holds what happened, not empty fields."""
     assert action in ACTIONS, action
+    details = {name: value for name, value in details.items() if value is not None}
     for value in details.values():
-        assert value is None or isinstance(value, int | bool) or (isinstance(value, str) and len(value) <= 40), value
+        assert isinstance(value, int | bool) or (isinstance(value, str) and len(value) <= 40), value
     return AuditRecord(at=at, action=action, actor=actor, area_code=area_code, kk=kk, details=details)
 
 

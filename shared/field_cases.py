@@ -23,7 +23,15 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from shared import audit, store
 from shared.areas import area_code_parameter
-from shared.errors import FieldProblem, Forbidden, HouseholdExists, ReportClosed, ValidationFailed, WriteConflict
+from shared.errors import (
+    FieldProblem,
+    Forbidden,
+    HouseholdExists,
+    IdempotencyKeyReused,
+    ReportClosed,
+    ValidationFailed,
+    WriteConflict,
+)
 from shared.household_access import validate_kk
 from shared.intake import iso_utc, store_response, validate_idempotency_key
 from shared.officers import Caller
@@ -117,7 +125,7 @@ def resolve_report(
     now: datetime | None = None,
 ) -> CaseResult:
     now = now or datetime.now(UTC)
-    key = validate_idempotency_key(idempotency_key)
+    validate_idempotency_key(idempotency_key)  # checked; the enrolment uses the report's own key
     request = parse_json(ResolutionRequest, body)
     if request.response is not None:
         check_rules(_as_register(request.response), now)
@@ -141,7 +149,9 @@ def resolve_report(
             request.response,
             report=report,
             resolution=resolution,
-            key=key or f"enrol.{report.reference}",
+            # Every phone sends its own Idempotency-Key: the interview is stored under the
+            # report's key, so however many phones enrol it, one version holds the interview.
+            key=f"enrol.{report.reference}",
             note=request.note,
             settings=settings,
             now=now,
@@ -233,12 +243,14 @@ def _enrol(
             for m in submission.members
         ),
         progress={"households": 1, "pending": 1, "enrolled": 1},
+        key=key if report is None else None,
     )
     if resolution is not None:
         resolution = dataclasses.replace(resolution, resolved_kk=kk)
+    already = False  # the report was enrolled (the household created) by another call
     try:
         if resolution is not None:
-            _close(resolution, household, settings)
+            already = not _close(resolution, household, settings)
         else:
             _create(
                 household, key, audit.record(audit.HOUSEHOLD_FOUND, caller.officer_id, sls_code, iso_utc(now), kk=kk)
@@ -250,29 +262,37 @@ def _enrol(
         current = None if report is None else store.get_report(report.reference)
         if current is None or current.resolution != "enrolled" or current.resolved_kk != kk:
             raise HouseholdExists() from None
+        already = True
     snapshot = store.load_household(kk)
     if snapshot is None:  # created a moment ago: never absent on a strongly consistent read
         raise WriteConflict(retry_after=1)
+    if already and snapshot.state.version > 0 and store.find_replay(snapshot.state, key, int(now.timestamp())) is None:
+        raise ReportClosed()  # its interview is stored (its key expired): nothing more to write
     visit_id = key or f"{iso_utc(now)}#{uuid.uuid4().hex[:8]}"
-    result = store_response(
-        kk,
-        submission,
-        snapshot,
-        key=key,
-        settings=settings,
-        now=now,
-        channel=Channel.INTERVIEW,
-        visit=lambda attempt, version: store.VisitRecord(
-            visit_id=visit_id,
-            officer_id=caller.officer_id,
-            outcome="enrolled" if report is not None else "new_household",
-            note=note,
-            visited_at=iso_utc(now),
-            attempt=attempt,
-            status=Status.INTERVIEWED.value,
-            version=version,
-        ),
-    )
+    try:
+        result = store_response(
+            kk,
+            submission,
+            snapshot,
+            key=key,
+            settings=settings,
+            now=now,
+            channel=Channel.INTERVIEW,
+            visit=lambda attempt, version: store.VisitRecord(
+                visit_id=visit_id,
+                officer_id=caller.officer_id,
+                outcome="enrolled" if report is not None else "new_household",
+                note=note,
+                visited_at=iso_utc(now),
+                attempt=attempt,
+                status=Status.INTERVIEWED.value,
+                version=version,
+            ),
+        )
+    except IdempotencyKeyReused:
+        if report is None:
+            raise
+        raise ReportClosed() from None  # a colleague's different interview enrolled it first
     answer = {
         "kk": kk,
         "status": result.status,
@@ -285,9 +305,9 @@ def _enrol(
 
 
 def _create(household: store.EnrolledHousehold, key: str | None, record: store.AuditRecord) -> None:
-    """A found household: created once with its audit record; a retry with its
-    Idempotency-Key goes on to the (idempotent) response, anything else finding the KK taken
-    is refused."""
+    """A found household: created once with its audit record (and its creating request's
+    Idempotency-Key); a retry with that key goes on to the (idempotent) response, anything
+    else finding the KK taken - another officer, another key, no key - is refused."""
     try:
         store.resolve(None, household, record)
     except store.HouseholdExists:
@@ -295,7 +315,12 @@ def _create(household: store.EnrolledHousehold, key: str | None, record: store.A
         retry = (
             existing is not None
             and existing.state.enrolled_in_field
-            and (existing.state.version == 0 or store.find_replay(existing.state, key, int(time.time())) is not None)
+            and (
+                # not yet interviewed: only the request that created it may store the interview
+                store.created_by(existing.state, key)
+                if existing.state.version == 0
+                else store.find_replay(existing.state, key, int(time.time())) is not None
+            )
         )
         if not retry:
             raise HouseholdExists() from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import traceback
 from typing import Any
@@ -55,6 +56,25 @@ def header(event: dict[str, Any], name: str) -> str | None:
         if key.lower() == wanted:
             return str(value)
     return None
+
+
+def client_address(event: dict[str, Any], edge_secret: str | None) -> str:
+    """Who is calling, for a per-client limit. Through the site's CloudFront distribution
+    (it adds x-census-edge: our secret) API Gateway's sourceIp is an edge server shared by
+    thousands: the viewer is CloudFront-Viewer-Address ("ip:port"), else the entry
+    CloudFront appended to X-Forwarded-For (the one before API Gateway's own; anything
+    earlier is whatever the client sent). A direct caller is its sourceIp: its headers
+    prove nothing."""
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    source = str(identity.get("sourceIp") or "unknown")
+    edge = header(event, "x-census-edge")
+    if not edge_secret or edge is None or not hmac.compare_digest(edge.encode(), edge_secret.encode()):
+        return source
+    viewer = (header(event, "CloudFront-Viewer-Address") or "").strip()
+    if viewer:
+        return viewer.rsplit(":", 1)[0].strip("[]") if ":" in viewer else viewer
+    hops = [hop.strip() for hop in (header(event, "X-Forwarded-For") or "").split(",") if hop.strip()]
+    return hops[-2] if len(hops) >= 2 else source
 
 
 def claims(event: dict[str, Any]) -> dict[str, str] | None:

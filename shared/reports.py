@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -102,6 +103,12 @@ def _filed(reference: str) -> dict[str, Any]:
     return {"reference": format_receipt_code(reference), "status": "received"}
 
 
+@dataclass(frozen=True)
+class FiledReport:
+    answer: dict[str, Any]  # the same for a first filing and its retry (both 202)
+    new: bool  # filed by this call (not a retry answered again): what the metric counts
+
+
 def file_report(
     body: str | bytes | None,
     idempotency_key: str | None,
@@ -109,7 +116,7 @@ def file_report(
     *,
     settings: Settings,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> FiledReport:
     """File a report; the answer does not depend on whether the KK or NIK exist."""
     now = now or datetime.now(UTC)
     key = validate_idempotency_key(idempotency_key)
@@ -126,7 +133,7 @@ def file_report(
     if key_digest is not None:
         stored = store.get_report_key(key_digest)
         if stored is not None:
-            return _replayed(stored[0], stored[1], fingerprint)
+            return FiledReport(_replayed(stored[0], stored[1], fingerprint), new=False)
     epoch = int(now.timestamp())
     window = settings.report_window_seconds
     # The client first, so a flood from one address never fills another household's KK window.
@@ -175,10 +182,10 @@ def file_report(
                 )
             )
         except store.ReportReplay as replay:
-            return _replayed(replay.request_hash, replay.reference, fingerprint)
+            return FiledReport(_replayed(replay.request_hash, replay.reference, fingerprint), new=False)
         except store.ReferenceTaken:
             continue
-        return _filed(reference)
+        return FiledReport(_filed(reference), new=True)
     raise WriteConflict(retry_after=1)  # three collisions of 60 random bits: never in practice
 
 

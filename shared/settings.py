@@ -55,12 +55,15 @@ class Settings:
     session_ttl_seconds: int = 1800
     # Drafts are kept until the online phase closes, or this long when it has no end.
     draft_ttl_seconds: int = 30 * 24 * 3600
-    # Reports of households the register missed: per KK number, and per client (source IP;
+    # Reports of households the register missed: per KK number, and per client (its address,
     # generous, since a household may share an address with many: a village office, a
     # mobile network's NAT; WAF's per-IP rule on POST /v1/reports stands in front in AWS).
     reports_per_kk: int = 3
     reports_per_client: int = 300
     report_window_seconds: int = 24 * 3600
+    # The x-census-edge value the site's CloudFront distribution adds to /v1/* requests:
+    # with it, the client is the viewer CloudFront names, not CloudFront's own address.
+    edge_secret: str | None = None
 
     def online_phase_open(self, now: datetime) -> bool:
         if self.online_phase_start and now < self.online_phase_start:
@@ -89,6 +92,7 @@ def load_settings() -> Settings:
         reports_per_kk=_int("REPORTS_PER_KK", 3),
         reports_per_client=_int("REPORTS_PER_CLIENT", 300),
         report_window_seconds=_int("REPORT_WINDOW_SECONDS", 24 * 3600),
+        edge_secret=os.environ.get("EDGE_SECRET", "").strip() or None,
     )
 
 

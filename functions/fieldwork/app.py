@@ -86,7 +86,8 @@ def report_resolution(reference: str) -> Response:
     result = resolve_report(
         caller, reference, json_body(event, config.max_body_bytes), header(event, "Idempotency-Key"), settings=config
     )
-    metrics.add_metric(name=f"Reports_{result.answer['outcome']}", unit="Count", value=1)
+    if result.created:  # a retry (or a colleague's identical resolution) answered again: not counted
+        metrics.add_metric(name=f"Reports_{result.answer['outcome']}", unit="Count", value=1)
     logger.info("report resolved", extra={"outcome": result.answer["outcome"], "officer": caller.officer_id})
     return json_response(201 if result.created else 200, result.answer)
 
@@ -99,7 +100,8 @@ def new_household() -> Response:
     result = enrol_found_household(
         caller, json_body(event, config.max_body_bytes), header(event, "Idempotency-Key"), settings=config
     )
-    metrics.add_metric(name="HouseholdsFound", unit="Count", value=1)
+    if result.created:  # a retry answered again is not another household
+        metrics.add_metric(name="HouseholdsFound", unit="Count", value=1)
     logger.info("new household enrolled", extra={"officer": caller.officer_id, "status": result.answer["status"]})
     return json_response(201 if result.created else 200, result.answer)
 

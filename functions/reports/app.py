@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import store
-from shared.http import header, json_body, json_response, register_error_handlers
+from shared.http import client_address, header, json_body, json_response, register_error_handlers
 from shared.observability import logger, metrics
 from shared.reports import area_children, file_report, report_status
 from shared.settings import settings
@@ -20,26 +20,25 @@ store.bind(settings())  # once per container
 app = APIGatewayRestResolver()
 register_error_handlers(app)
 
-# Area names change only with a new master list: browsers and CloudFront may keep them an hour.
+# Area names change only with a new master list: browsers may keep them an hour. (CloudFront
+# does not: /v1/* uses CachingDisabled, so every request reaches the function.)
 _CACHEABLE = {"Cache-Control": "public, max-age=3600"}
-
-
-def _client(event: dict[str, Any]) -> str:
-    """The caller's address as API Gateway saw it (the per-client rate limit's subject)."""
-    identity = (event.get("requestContext") or {}).get("identity") or {}
-    return str(identity.get("sourceIp") or "unknown")
 
 
 @app.post("/v1/reports")
 def report() -> Response:
     config = settings()
     event = app.current_event.raw_event
-    answer = file_report(
-        json_body(event, config.max_body_bytes), header(event, "Idempotency-Key"), _client(event), settings=config
+    filed = file_report(
+        json_body(event, config.max_body_bytes),
+        header(event, "Idempotency-Key"),
+        client_address(event, config.edge_secret),
+        settings=config,
     )
-    metrics.add_metric(name="MissingHouseholdReports", unit="Count", value=1)
-    logger.info("report filed", extra={"reference": answer["reference"]})
-    return json_response(202, answer)
+    if filed.new:  # a retry answered again is not another report
+        metrics.add_metric(name="MissingHouseholdReports", unit="Count", value=1)
+    logger.info("report filed", extra={"reference": filed.answer["reference"], "new": filed.new})
+    return json_response(202, filed.answer)
 
 
 @app.get("/v1/reports/<reference>")

@@ -194,6 +194,7 @@ from shared.store.submissions import (
     NewVersion,
     VersionConflict,
     VisitReplay,
+    created_by,
     find_replay,
     save_version,
 )
@@ -274,6 +275,7 @@ __all__ = [
     "clear_failed_guesses",
     "count_new_households",
     "create_households",
+    "created_by",
     "decisions_of",
     "file_report",
     "find_replay",

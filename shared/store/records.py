@@ -60,6 +60,8 @@ class HouseholdRecord:
     flagged_at: str | None = None
     review_reasons: tuple[str, ...] = ()
     enrolled_in_field: bool = False
+    # Found in the field: the digest of the creating request's Idempotency-Key (shared.store only).
+    enrolment_key: str | None = field(default=None, repr=False)
     # Idempotency-Keys of recent versions as stored (key digest -> "<version>:<expires>"):
     # read by shared.store.submissions only.
     idempotency: dict[str, str] = field(default_factory=dict, repr=False)
@@ -84,6 +86,7 @@ class HouseholdRecord:
             flagged_at=None if item.review_order is None else schema.flagged_at_of(item.review_order),
             review_reasons=tuple(str(r) for r in item.review_reasons or ()),
             enrolled_in_field=bool(item.enrolled_in_field),
+            enrolment_key=item.enrolment_key,
             idempotency={}
             if item.idempotency is None
             else {str(k): str(v) for k, v in item.idempotency.as_dict().items()},

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -44,6 +44,7 @@ from shared.store.schema import (
     report_key_pk,
     report_pk,
 )
+from shared.store.submissions import key_digest
 
 
 class ReportReplay(Exception):
@@ -80,28 +81,37 @@ def take_rate(scope: str, subject: str, now: int, window_seconds: int, limit: in
     a burst of parallel requests never gets more than `limit` through."""
     counter = RateCounter(rate_pk(scope, subject), RATE_SK)
     open_window = RateCounter.expires_at > now
-    try:
-        counter.update(
-            actions=[
-                RateCounter.requests.add(1),
-                RateCounter.expires_at.set(RateCounter.expires_at | (now + window_seconds)),
-                RateCounter.kind.set(RateCounter),
-            ],
-            condition=RateCounter.pk.does_not_exist() | (open_window & (RateCounter.requests < limit)),
-        )
-        return None
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-    try:
-        current = RateCounter.get(rate_pk(scope, subject), RATE_SK, consistent_read=True)
-        if int(current.expires_at) > now:
-            return int(current.expires_at) - now  # the window is full
-    except RateCounter.DoesNotExist:
-        pass
-    # The previous window is over: start a new one with this request.
-    RateCounter(rate_pk(scope, subject), RATE_SK, requests=1, expires_at=now + window_seconds).save()
-    return None
+    for _ in range(3):
+        try:
+            counter.update(
+                actions=[
+                    RateCounter.requests.add(1),
+                    RateCounter.expires_at.set(RateCounter.expires_at | (now + window_seconds)),
+                    RateCounter.kind.set(RateCounter),
+                ],
+                condition=RateCounter.pk.does_not_exist() | (open_window & (RateCounter.requests < limit)),
+            )
+            return None
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
+        try:
+            current = RateCounter.get(rate_pk(scope, subject), RATE_SK, consistent_read=True)
+            if int(current.expires_at) > now:
+                return int(current.expires_at) - now  # the window is full
+        except RateCounter.DoesNotExist:
+            continue  # gone since (TTL): the increment creates it
+        # The previous window is over: start a new one with this request, only while it is
+        # still over - in a burst at the rollover one request resets, the rest count after it.
+        try:
+            RateCounter(rate_pk(scope, subject), RATE_SK, requests=1, expires_at=now + window_seconds).save(
+                condition=RateCounter.pk.does_not_exist() | (RateCounter.expires_at <= now)
+            )
+            return None
+        except PutError as exc:
+            if not condition_failed(exc):
+                raise
+    return window_seconds  # still contended after three rounds: count this one as over the limit
 
 
 # ---------------------------------------------------------------- filing and reading
@@ -246,6 +256,7 @@ class EnrolledHousehold:
     head_name: str
     members: tuple[MemberRecord, ...]
     progress: dict[str, int] = field(default_factory=dict)
+    key: str | None = None  # found in the field: the creating request's Idempotency-Key
 
 
 def _report_update(resolution: Resolution) -> tuple[MissingReport, list[Action], Any]:
@@ -296,6 +307,7 @@ def resolve(
                         address=household.address,
                         head_name=household.head_name,
                         enrolled_in_field=True,
+                        enrolment_key=None if household.key is None else key_digest(household.key),
                     ),
                     condition=HouseholdState.pk.does_not_exist(),
                 )

@@ -90,6 +90,9 @@ class HouseholdState(CensusItem, discriminator="household"):
     import_batch = UnicodeAttribute(null=True)  # the register-import batch that created it
     # Not on the register: enrolled by an officer (from a resident's report, or found in the field).
     enrolled_in_field = BooleanAttribute(null=True)
+    # A household found in the field: the digest of the Idempotency-Key that created it, so
+    # only a retry of that request may go on to store its first version.
+    enrolment_key = UnicodeAttribute(null=True)
     # The Idempotency-Keys of this household's recent versions: key digest -> "<version>:<expires
     # epoch>". Replaces a separate idempotency item (docs/decisions/0012): the version's own
     # conditional write makes concurrent retries collide, and a retry finds its version here.

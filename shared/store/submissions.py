@@ -43,7 +43,8 @@ class VisitReplay(Exception):
     """The visit (same Idempotency-Key) is already recorded."""
 
 
-def _digest(key: str) -> str:
+@mapped_faults
+def key_digest(key: str) -> str:
     """A key's name in META's `idempotency` map: 16 characters whatever the key's length."""
     return base64.urlsafe_b64encode(hashlib.blake2b(key.encode(), digest_size=12).digest()).decode()
 
@@ -59,13 +60,19 @@ def _entries(stored: dict[str, str], now_epoch: int) -> dict[str, tuple[int, int
 
 
 @mapped_faults
+def created_by(state: HouseholdRecord, key: str | None) -> bool:
+    """Whether a household found in the field was created by the request with this key."""
+    return key is not None and state.enrolment_key is not None and state.enrolment_key == key_digest(key)
+
+
+@mapped_faults
 def find_replay(state: HouseholdRecord, key: str | None, now_epoch: int) -> ReplayRecord | None:
     """What a retry of `key` answers: the version the key stored, if META (as read, strongly
     consistent) names it and it has not expired; one GetItem of that version. None: the key
     is new (or expired, which counts as new)."""
     if key is None:
         return None
-    entry = _entries(state.idempotency, now_epoch).get(_digest(key))
+    entry = _entries(state.idempotency, now_epoch).get(key_digest(key))
     if entry is None:
         return None
     item = ResponseVersion.get(household_pk(state.kk), version_sk(entry[0]), consistent_read=True)
@@ -159,7 +166,7 @@ def save_version(new: NewVersion) -> None:
         meta_actions += [HouseholdState.visit_area.set(visit_area), HouseholdState.visit_order.set(visit_order)]
     keys = _entries(new.recent_keys, new.now_epoch)
     if new.idempotency_key is not None:
-        keys[_digest(new.idempotency_key)] = (new.version, new.idempotency_expires_at)
+        keys[key_digest(new.idempotency_key)] = (new.version, new.idempotency_expires_at)
     if keys:
         meta_actions.append(HouseholdState.idempotency.set({d: f"{v}:{e}" for d, (v, e) in keys.items()}))
     elif new.recent_keys:

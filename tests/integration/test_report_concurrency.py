@@ -1,7 +1,8 @@
 """Enrolling a reported household concurrently, on DynamoDB Local (moto does not keep
 conditional transactions atomic across threads): eight officers' apps sending the same
-enrolment at the same instant create ONE household, one response version and one receipt,
-close the report once, move each progress figure exactly once and write one audit record."""
+enrolment at the same instant (each with its own Idempotency-Key) create ONE household,
+one response version and one receipt, close the report once, move each progress figure
+exactly once and write one audit record. And the rate limits hold at a window's end."""
 
 from __future__ import annotations
 
@@ -46,10 +47,11 @@ def test_eight_concurrent_enrolments_of_one_report_create_one_household(
     }  # fmt: skip
     enrolment = {"outcome": "enrolled", "response": {"respondent_nik": nik, "members": [member]}}
 
-    def enrol(_: int) -> tuple[int, Any]:
+    def enrol(phone: int) -> tuple[int, Any]:
+        # Each phone's outbox sends its own Idempotency-Key, as the officers' app does.
         status, _, answer = call(
             "fieldwork", "POST", "/v1/reports/{reference}/resolution", {"reference": reference},
-            body=enrolment, claims=who("OFC-A"),
+            body=enrolment, claims=who("OFC-A"), headers={"Idempotency-Key": f"phone-{phone}-{reference}"},
         )  # fmt: skip
         return status, answer
 
@@ -57,6 +59,7 @@ def test_eight_concurrent_enrolments_of_one_report_create_one_household(
     assert {status for status, _ in results} <= {200, 201}, results
     assert sum(1 for status, _ in results if status == 201) == 1, "one enrolment created it; the rest answered again"
     assert len({answer["receipt_code"] for _, answer in results}) == 1
+    assert {answer["version"] for _, answer in results} == {1}, "every phone is answered with the one version"
     items = table_items(local_store, dynamodb_local.endpoint_url)
     mine = [i for i in items if i["pk"]["S"] == f"HH#{kk}"]
     assert sorted(i["sk"]["S"] for i in mine if i["sk"]["S"] in ("META", "REGISTER")) == ["META", "REGISTER"]
@@ -69,3 +72,17 @@ def test_eight_concurrent_enrolments_of_one_report_create_one_household(
     assert [(r.action, r.details["outcome"], r.details["reference"]) for r in trail] == [
         ("report_resolved", "enrolled", reference)
     ], "audited exactly once, by the enrolment that won"
+
+
+def test_a_burst_at_the_rate_window_rollover_lets_at_most_the_limit_through(local_store: str) -> None:
+    """Twelve requests in parallel the moment a full window has ended: the first resets the
+    window (conditionally), the rest count in it, so no more than `limit` pass."""
+    limit, window, now = 3, 60, 1_000_000
+    for _ in range(limit):
+        assert store.take_rate("BURST", "client", now - window, window, limit) is None
+    assert store.take_rate("BURST", "client", now - window, window, limit) is not None, "the old window is full"
+    answers = race(12, lambda _: ("done", store.take_rate("BURST", "client", now, window, limit)))
+    assert all(a is not None for a in answers), "every request was answered"
+    waits = [wait for _, wait in answers]
+    assert sum(1 for wait in waits if wait is None) == limit, waits
+    assert all(wait is None or 0 < wait <= window for wait in waits), waits

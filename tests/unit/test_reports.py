@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from census_ops import events
@@ -90,11 +91,13 @@ def report_body(kk: str, nik: str, sls: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def file(body: Any, *, key: str | None = None, ip: str = "10.0.0.1") -> tuple[int, dict[str, str], Any]:
+def file(
+    body: Any, *, key: str | None = None, ip: str = "10.0.0.1", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
     """POST /v1/reports from `ip`, as API Gateway hands it to the function."""
     from functions.reports.app import lambda_handler
 
-    headers = {"Content-Type": "application/json", **({"Idempotency-Key": key} if key else {})}
+    headers = {"Content-Type": "application/json", **({"Idempotency-Key": key} if key else {}), **(headers or {})}
     event = events.api_event("POST", REPORTS, resource=REPORTS, body=body, headers=headers, source_ip=ip)
     answer = lambda_handler(event, LambdaContext())
     return answer["statusCode"], response_headers(answer), json.loads(answer["body"])
@@ -208,6 +211,83 @@ def test_reports_are_limited_per_kk_and_per_client(w: World) -> None:
         settings.cache_clear()
 
 
+EDGE = "6f1c2a70-0000-11ef-9d1c-0a1b2c3d4e5f"  # the stack id part the distribution sends
+
+
+def test_behind_cloudfront_the_per_client_limit_counts_viewers_not_edge_servers(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.settings import settings
+
+    monkeypatch.setenv("REPORTS_PER_CLIENT", "2")
+    monkeypatch.setenv("EDGE_SECRET", EDGE)
+    settings.cache_clear()
+    try:
+        edge_ip = "130.176.9.1"  # one CloudFront edge server relays many residents
+
+        def through_cloudfront(viewer: str, *, secret: str = EDGE, forwarded: str | None = None) -> int:
+            headers = {"x-census-edge": secret}
+            headers.update({"X-Forwarded-For": forwarded} if forwarded else {"CloudFront-Viewer-Address": viewer})
+            return file(report_body(new_kk(), new_nik(), w.sls), ip=edge_ip, headers=headers)[0]
+
+        viewers = [f"198.51.100.{i}:4{i}321" for i in range(1, 5)]
+        assert [through_cloudfront(v) for v in viewers] == [202] * 4, "four residents behind one edge"
+        one = ["2001:db8::7:51000", "2001:db8::7:51001", "2001:db8::7:51002"]  # one IPv6 viewer, three ports
+        assert [through_cloudfront(v) for v in one] == [202, 202, 429], "one resident, limited"
+        # Without CloudFront's Viewer-Address: the entry CloudFront appended to X-Forwarded-For
+        # (API Gateway appends the edge's own); what the client wrote first is not trusted.
+        hops = [f"{spoof}, 203.0.113.5, {edge_ip}" for spoof in ("1.1.1.1", "2.2.2.2", "3.3.3.3")]
+        assert [through_cloudfront("", forwarded=h) for h in hops] == [202, 202, 429]
+        # A direct caller naming a viewer (no secret, or a wrong one) is its own address.
+        direct = "192.0.2.77"
+        answers = [
+            file(report_body(new_kk(), new_nik(), w.sls), ip=direct,
+                 headers={"x-census-edge": secret, "CloudFront-Viewer-Address": f"198.51.100.{50 + i}:443"})[0]
+            for i, secret in enumerate(["wrong", "", "wrong"])
+        ]  # fmt: skip
+        assert answers == [202, 202, 429]
+    finally:
+        monkeypatch.delenv("EDGE_SECRET")
+        monkeypatch.delenv("REPORTS_PER_CLIENT")
+        settings.cache_clear()
+
+
+def metrics_emitted(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """The metric names the functions flushed (CloudWatch embedded metric format on stdout)."""
+    names: list[str] = []
+    for line in capsys.readouterr().out.splitlines():
+        try:
+            blob = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(blob, dict) and "_aws" in blob:
+            names += [m["Name"] for d in blob["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
+    return names
+
+
+def test_metrics_count_first_filings_and_resolutions_not_retries(w: World, capsys: pytest.CaptureFixture[str]) -> None:
+    body = report_body(new_kk(), new_nik(), w.sls)
+    capsys.readouterr()
+    assert [file(body, key="metric-report", ip="10.7.7.7")[0] for _ in range(2)] == [202, 202]
+    assert metrics_emitted(capsys).count("MissingHouseholdReports") == 1, "the retry is not another report"
+    reference, _ = _file_case(w)
+    capsys.readouterr()
+    resolution = {"outcome": "not_found", "reason": "nobody_lives_here"}
+    assert [resolve(reference, resolution, w.officer)[0] for _ in range(2)] == [201, 200]
+    assert metrics_emitted(capsys).count("Reports_not_found") == 1
+    family = new_family()
+    found = {"kk": new_kk(), "sls_code": w.sls, "address": "Jl. Kebun Bunga No. 11",
+             "response": interview(family, family[0]["nik"])}  # fmt: skip
+    statuses = [
+        call(
+            "fieldwork", "POST", FOUND, body=found, claims=who(w.officer), headers={"Idempotency-Key": "metric-found"}
+        )[0]
+        for _ in range(2)
+    ]
+    assert statuses == [201, 200]
+    assert metrics_emitted(capsys).count("HouseholdsFound") == 1
+
+
 @pytest.mark.parametrize(
     ("change", "code", "field"),
     [
@@ -317,6 +397,37 @@ def test_a_retried_enrolment_answers_again_and_a_second_outcome_is_refused(w: Wo
     assert sls_counts(w.sls) == counts, "neither the retry nor the refusal moved the figures"
 
 
+def versions_of(w: World, kk: str) -> list[str]:
+    """The household's stored response versions (sort keys), read straight from the table."""
+    items = boto3.client("dynamodb").query(
+        TableName=w.table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
+        ExpressionAttributeValues={":pk": {"S": f"HH#{kk}"}, ":v": {"S": "V#"}},
+        ConsistentRead=True,
+    )["Items"]
+    return [i["sk"]["S"] for i in items]
+
+
+def test_a_second_phone_enrolling_the_same_report_writes_nothing_and_answers_the_first(w: World) -> None:
+    """Two officers' phones (each its own Idempotency-Key) enrol one report: the second is
+    answered with the first's version; a different interview is refused, not stored."""
+    reference, kk = _file_case(w)
+    family = new_family()
+    body = {"outcome": "enrolled", "response": interview(family, family[0]["nik"])}
+    status, first = resolve(reference, body, w.officer, headers={"Idempotency-Key": "phone-a"})
+    assert status == 201, first
+    counts = sls_counts(w.sls)
+    status, second = resolve(reference, body, w.officer, headers={"Idempotency-Key": "phone-b"})
+    assert (status, second["version"], second["receipt_code"]) == (200, 1, first["receipt_code"]), second
+    other = [{**family[0], "education": "bachelor"}, family[1]]
+    status, refused = resolve(reference, {**body, "response": interview(other, family[0]["nik"])}, w.officer,
+                              headers={"Idempotency-Key": "phone-c"})  # fmt: skip
+    assert (status, refused["error"]["code"]) == (409, "report_already_resolved"), refused
+    assert len(versions_of(w, kk)) == 1, "one version: the first interview"
+    assert sls_counts(w.sls) == counts
+    assert [r["action"] for r in household_audit(kk)] == ["report_resolved"]
+
+
 def test_enrolling_a_kk_that_is_on_the_register_is_refused_match_it_instead(w: World) -> None:
     on_register = w.household(w.sls)
     reference, _ = _file_case(w, on_register.kk)
@@ -385,6 +496,31 @@ def test_an_officer_enrols_a_household_found_on_no_list(w: World) -> None:
     elsewhere = next(s for s in {h.sls_code for h in w.field.households} if s != w.sls)
     assert call("fieldwork", "POST", FOUND, body={**body, "kk": new_kk(), "sls_code": elsewhere},
                 claims=who(w.officer))[0] == 403  # fmt: skip
+
+
+def test_a_found_household_not_yet_interviewed_takes_the_interview_only_from_its_creator(w: World) -> None:
+    """A household created by one request whose interview was never stored (the phone lost
+    its connection in between) is version 0: only a retry with that request's key stores
+    the interview; another key (another officer) finding the KK is refused."""
+    kk, family = new_kk(), new_family()
+    head = family[0]
+    members = tuple(
+        store.MemberRecord(m["nik"], m["name"], m["sex"], m["birth_date"], m["relationship"]) for m in family
+    )
+    household = store.EnrolledHousehold(kk=kk, sls_code=w.sls, address="Jl. Kebun Bunga No. 5", head_nik=head["nik"],
+                                         head_name=head["name"], members=members, key="found-creator")  # fmt: skip
+    store.resolve(None, household)
+    body = {"kk": kk, "sls_code": w.sls, "address": "Jl. Kebun Bunga No. 5",
+            "response": interview(family, head["nik"])}  # fmt: skip
+    for key in ("someone-else", None):
+        headers = {"Idempotency-Key": key} if key else None
+        status, _, refused = call("fieldwork", "POST", FOUND, body=body, claims=who(w.officer), headers=headers)
+        assert (status, refused["error"]["code"]) == (409, "household_exists"), refused
+    assert versions_of(w, kk) == []
+    status, _, answer = call("fieldwork", "POST", FOUND, body=body, claims=who(w.officer),
+                             headers={"Idempotency-Key": "found-creator"})  # fmt: skip
+    assert (status, answer["version"]) == (201, 1), answer
+    assert len(versions_of(w, kk)) == 1
 
 
 @pytest.mark.parametrize("outcome", ["address_not_found", "not_residential", "duplicate"])
@@ -480,6 +616,8 @@ def test_each_resolution_and_found_household_is_audited_once_with_identifiers_on
         None, "not_residential"
     )  # fmt: skip
     assert [r["kk"] for r in area if r["action"] == "household_found"].count(found_kk) == 1
+    for outcome in ("enrolled", "matched"):  # no empty fields: only not_found has a reason
+        assert set(by_reference[cases[outcome][0]]["details"]) == {"reference", "outcome"}, outcome
     # The same records on each household's own trail.
     enrolled_trail = household_audit(cases["enrolled"][1])
     assert [(r["action"], r["details"]["outcome"]) for r in enrolled_trail] == [("report_resolved", "enrolled")]

@@ -527,6 +527,10 @@ def test_the_regional_acl_limits_only_callers_it_sees_the_address_of(template: d
         if o["Id"] == "api"
     ]
     assert api_origin["OriginCustomHeaders"] == [{"HeaderName": "x-census-edge", "HeaderValue": header["SearchString"]}]
+    # The reports function knows the same value: with it, the per-client limit counts the
+    # viewer CloudFront names (shared/http.py client_address), not the edge server.
+    reports_env = template["Resources"]["ReportsFunction"]["Properties"]["Environment"]["Variables"]
+    assert reports_env["EDGE_SECRET"] == header["SearchString"]
     assert all(r["Priority"] > edge["Priority"] for r in _rate_rules(acl))
     assert _managed_groups(acl) >= MANAGED_RULE_GROUPS
     rates = _rate_rules(acl)
