@@ -108,7 +108,8 @@ async function figures(page) {
   return page.$$eval(".figures li .n", (nodes) => nodes.map((n) => n.textContent));
 }
 
-const FIGURE_KEYS = ["households", "responded_online", "interviewed", "clean", "needs_review", "awaiting_review", "pending", "to_visit"];
+const FIGURE_KEYS = ["households", "responded_online", "interviewed", "clean", "needs_review", "awaiting_review", "pending", "to_visit",
+  "address_not_found", "not_residential", "duplicate", "reported", "enrolled"];
 
 /* "Figures as of 14:05, refreshed every 5 minutes." for a regency (its rollup), "Live figures,
    as of 14:05." below it: the label says which, in the page's language. */
@@ -191,6 +192,7 @@ async function main() {
 
   log("drill down: city, district, village, SLS");
   const cityFigures = await checkProgress(page, CITY, city, "02-progress-city");
+  assert.deepEqual([cityFigures.address_not_found, cityFigures.reported], [1, 1], "the field outcomes and open reports are counted");
   assert.ok(await page.locator("svg.chart.line circle").count() >= 4, "three snapshot days and today");
   log("  the table's CSV names each area");
   const [progressCsv] = await Promise.all([page.waitForEvent("download"), page.click("#progress-csv")]);

@@ -101,8 +101,9 @@ async function outboxCounts(page) {
     open.onsuccess = () => {
       const tx = open.result.transaction(["outbox", "households"]);
       const items = tx.objectStore("outbox").getAll();
-      const households = tx.objectStore("households").count();
-      tx.oncomplete = () => resolve({ items: items.result, households: households.result });
+      const households = tx.objectStore("households").getAll();
+      tx.oncomplete = () => resolve({ items: items.result, households: households.result.length,
+        found: households.result.filter((hh) => hh.entry.reason === "found").map((hh) => hh.kk) });
     };
   }));
 }
@@ -487,11 +488,25 @@ async function newHouseholdFound(browser) {
   const before = await progress();
   await context.setOffline(true);
   await page.waitForFunction(() => /Tanpa sinyal/.test(document.getElementById("net-state").textContent));
-  const button = "found-" + found.sls_code;
-  assert.match(await page.$eval("#" + button, (b) => b.closest("section").getAttribute("aria-label")), new RegExp(found.sls_code),
-    "the button is in its SLS's part of the worklist");
+  // Offered once, above the list, whatever the list shows (here: a search that matches nothing).
+  await page.fill("#search", "tidak ada yang cocok");
+  await page.waitForSelector("#empty");
+  assert.equal(await page.textContent("#found-start"), "Catat rumah tangga baru");
+  assert.deepEqual(await page.$$eval("#found-sls option", (os) => os.map((o) => o.value)), [found.sls_code, "other"],
+    "the SLS on the phone, or a typed one");
+  // A typed SLS code is checked as the server would (rules.js): 14 digits of a real area.
+  await page.selectOption("#found-sls", "other");
+  await page.fill("#found-code", "1671");
+  await page.click("#found-start");
+  assert.equal(await page.getAttribute("#found-code-err", "data-code"), "invalid_area_code");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "found-code");
+  await page.selectOption("#found-sls", found.sls_code);
+  assert.equal(await page.$("#found-code"), null);
+  await page.fill("#search", "");
+  await screenshot(page, "found-action");
+  await axe(page, "found_action");
   await page.focus("#skip");
-  await tabTo(page, button, 40);
+  await tabTo(page, "found-start", 40);
   await page.keyboard.press("Enter");
   await page.waitForSelector("#interview-title");
   assert.match(await page.textContent("#interview-title"), new RegExp(found.sls_code));
@@ -502,6 +517,8 @@ async function newHouseholdFound(browser) {
   await page.waitForSelector("#summary");
   assert.equal(await page.getAttribute("#enrol-kk", "aria-invalid"), "true");
   assert.equal((await page.textContent("#found-address-err")).trim(), "Wajib diisi.");
+  const order = await page.$$eval("#summary a", (links) => links.map((a) => a.getAttribute("href")));
+  assert.deepEqual(order.slice(0, 3), ["#enrol-kk", "#found-address", "#respondent"], "the summary in page order: " + order);
   await screenshot(page, "found-error");
   await axe(page, "found_error");
   // A KK already on the worklist is not a new household.
@@ -542,14 +559,18 @@ async function newHouseholdFound(browser) {
   await context.setOffline(false);
   await page.waitForFunction(() => /^0 menunggu/.test(document.getElementById("outbox-count").textContent) && !/ditolak/.test(document.getElementById("outbox-count").textContent), null, { timeout: 60000 });
   await page.waitForFunction(() => /Sinkron /.test(document.getElementById("sync-at").textContent) && !/Menyinkronkan/.test(document.getElementById("sync").textContent), null, { timeout: 60000 });
-  await page.click("#hh-" + found.kk);
-  await page.waitForSelector("#found-receipt");
-  assert.match(await page.textContent("#hh-status"), /Diwawancarai|wawancara/i);
-  const receipt = (await page.textContent("#found-receipt")).trim();
-  await screenshot(page, "found-sent");
-  await axe(page, "found_sent");
+  // Sent: at that sync it leaves the phone (KK, head, address, receipt); its receipt is shown
+  // from memory, for this session only.
+  await page.waitForSelector("#found-sent li");
+  const receipt = (await page.textContent("#found-sent li")).trim();
   stored = await outboxCounts(page);
   assert.equal(stored.items.length, 0, "nothing left in the outbox");
+  assert.deepEqual(stored.found, [], "no found household left in IndexedDB after delivery and a sync");
+  assert.equal(await page.$("#hh-" + found.kk), null, "not listed any more");
+  assert.equal(stored.households, (await api("GET", "/v1/officers/me/worklist?limit=200", config.officer_token)).data.households.length,
+    "only the worklist is on the phone");
+  await screenshot(page, "found-sent");
+  await axe(page, "found_sent");
 
   const household = await api("GET", "/v1/households/" + found.kk, config.supervisor_token);
   assert.equal(household.status, 200, JSON.stringify(household.data));
@@ -574,6 +595,44 @@ async function newHouseholdFound(browser) {
   const area = await api("GET", "/v1/areas/" + found.sls_code + "/audit?day=" + today + "&limit=1000", config.supervisor_token);
   assert.equal(area.data.records.filter((r) => r.action === "household_found" && r.kk === found.kk).length, 1, "in the area's trail once");
   figures.new_household_found = { kk_sent_once: true, moved: moved, audit: trail.data.records[0].action };
+
+  // A KK that already has a household (another officer's, so not on this phone): refused with
+  // 409. Reopened, the KK field says why; dismissed, the household leaves the phone.
+  log("a new household refused (409), corrected, then dismissed");
+  await page.click("#found-start");
+  await page.waitForSelector("#interview-title");
+  await page.fill("#enrol-kk", config.taken_kk);
+  await page.fill("#found-address", found.address);
+  const uid2 = await page.$eval("ol.members > li", (li) => +li.id.slice(1));
+  await page.fill(`#m${uid2}-name`, found.head.name);
+  await page.fill(`#m${uid2}-nik`, found.head.nik);
+  await page.check(`#m${uid2}-sex-male`);
+  await page.fill(`#m${uid2}-birth_date`, found.head.birth_date);
+  await page.selectOption(`#m${uid2}-relationship`, "head");
+  await page.selectOption(`#m${uid2}-marital_status`, "married");
+  await page.selectOption(`#m${uid2}-religion`, "islam");
+  await page.selectOption(`#m${uid2}-education`, "senior_secondary");
+  await page.selectOption("#respondent", found.head.nik);
+  await page.click("#save-interview");
+  await page.waitForSelector(".problem [data-code=household_exists]", { timeout: 60000 });
+  const refusedItem = (await outboxCounts(page)).items[0];
+  assert.equal(refusedItem.state, "failed");
+  await page.click("#fix-" + refusedItem.seq);
+  await page.waitForSelector("#enrol-kk-err");
+  assert.equal(await page.getAttribute("#enrol-kk-err", "data-code"), "household_exists", "the KK field says why");
+  assert.equal(await page.getAttribute("#enrol-kk", "aria-invalid"), "true");
+  await page.goBack();
+  await page.waitForSelector("#dismiss-" + refusedItem.seq);
+  await page.goForward();  // the form left by Back is not shown again
+  await page.waitForSelector("#worklist-title");
+  await page.goBack();
+  await page.waitForSelector("#dismiss-" + refusedItem.seq);
+  assert.match(await page.textContent("#hh-status"), /belum terkirim/);
+  await page.click("#dismiss-" + refusedItem.seq);
+  await page.waitForSelector("#worklist-title");
+  stored = await outboxCounts(page);
+  assert.deepEqual([stored.items.length, stored.found], [0, []], "dismissed: neither the item nor the household is kept");
+  assert.equal(await page.$("#hh-" + config.taken_kk), null);
   assert.deepEqual(page.problems, []);
   await context.close();
 }

@@ -131,10 +131,10 @@ def _activity(service: dict[str, Any]) -> dict[str, Any]:
         assert call(f"{url}/v1/sessions", "POST", body)[0] == 201
     status, generation = call(f"{url}/v1/areas/1671/worklists", "POST", {}, city_token)
     assert status == 201, generation
-    # Field work: a failed visit and an interview by the officers holding them.
+    # Field work: a failed visit, an interview and an address not found, by the officers holding them.
     visited: list[str] = []
     for row in generation["per_officer"]:
-        if len(visited) == 2:
+        if len(visited) == 3:
             break
         officer = tokens.mint_token(row["officer_id"], "officer", secret=secret)
         status, page = call(f"{url}/v1/officers/me/worklist?limit=50", token=officer)
@@ -143,11 +143,23 @@ def _activity(service: dict[str, Any]) -> dict[str, Any]:
             continue
         household = next(h for h in households if h.kk == pending[0]["kk"])
         interview = {"outcome": "interviewed", "response": submission_body(household)}
-        visit = {"outcome": "not_home"} if not visited else interview
+        visit = [{"outcome": "not_home"}, interview, {"outcome": "address_not_found"}][len(visited)]
         status, answer = call(f"{url}/v1/households/{household.kk}/visits", "POST", visit, officer)
         assert status == 201, answer
         visited.append(household.kk)
-    assert len(visited) == 2, "a visit and an interview"
+    assert len(visited) == 3, "a failed visit, an interview and an address not found"
+    # A household the register missed reports itself: an open report in the figures.
+    known = {h.kk for h in households}
+    first = households[0]
+    missing = next(kk for n in range(9999, 0, -1) if (kk := f"{first.kk[:12]}{n:04d}") not in known)
+    report = {
+        "kk": missing,
+        "nik": first.members[0].nik,
+        "head_name": "Rahmat Hidayat",
+        "address": "Jl. Kebun Bunga No. 12",
+    }
+    status, answer = call(f"{url}/v1/reports", "POST", {**report, "sls_code": first.sls_code})
+    assert status == 202, answer
     # The large areas' rollup as the 5-minute schedule takes it (census serve's timer does too):
     # the city's figures as of now, with this activity in them.
     rollup = [*snapshot_base[:3], "rollup", *snapshot_base[4:]]

@@ -95,6 +95,10 @@ def test_an_officer_works_offline_and_every_record_is_filed_once(field_service: 
             "sls_code": households[0].sls_code,
             "phone": "0812 3456 7890",
         },
+        # A KK of the same SLS that has a household but is not this officer's: a "new" one refused (409).
+        "taken_kk": next(
+            kk for kk, h in register.items() if h.sls_code == households[0].sls_code and kk not in set(kks)
+        ),
         # A household on no list that the first officer meets in the same SLS and enrols there.
         "found": {
             "kk": _kk_not_on_register(households[0].kk, register, skip=1),

@@ -24,9 +24,14 @@
     { key: "not_home", color: "#6b3fa0" },
     { key: "refused", color: "#a4161a" },
     { key: "moved", color: "#4a5360" },
+    { key: "address_not_found", color: "#7a4b12" },
+    { key: "not_residential", color: "#1f6f6b" },
+    { key: "duplicate", color: "#9c2a72" },
     { key: "pending", color: "#8a8f96" }
   ];
-  const COLUMNS = ["households", "responded_online", "interviewed", "clean", "needs_review", "awaiting_review", "pending", "to_visit"];
+  // The API's progress figures (shared/store/schema.py PROGRESS_FIELDS), each a figure, a column and a CSV field.
+  const COLUMNS = ["households", "responded_online", "interviewed", "clean", "needs_review", "awaiting_review", "pending", "to_visit",
+    "address_not_found", "not_residential", "duplicate", "reported", "enrolled"];
   const REASONS = ["head_not_register_head", "child_age_implausible", "grandchild_age_implausible", "parent_age_implausible",
     "parent_in_law_age_implausible", "spouse_under_15", "member_missing_without_reason", "member_added_without_reason"];
   const lang = { current: (function () { try { return localStorage.getItem("census.lang") === "en" ? "en" : "id"; } catch (e) { return "id"; } })() };

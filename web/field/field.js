@@ -84,6 +84,8 @@
     visit: null,  // {outcome, duplicate_of, note, consent, errors, busy}
     resolve: null,  // {outcome, kk, reason, note, errors, busy}: a report's case matched or not found
     interview: null,  // {members, nextUid, summary, respondent, consent, errors, busy, replaces, ...}
+    found: { sls: "", code: "", error: null },  // the worklist's "record a new household" chooser
+    foundSent: [],  // receipt codes of found households sent and dropped from the phone (this session only)
     summary: [],
     signinError: null
   };
@@ -163,6 +165,7 @@
   async function wipe() {
     await Promise.all([DB.clear("kv"), DB.clear("households"), DB.clear("outbox")]);
     S.session = null; S.officer = null; S.households = {}; S.outbox = []; S.sync.at = null;
+    S.found = { sls: "", code: "", error: null }; S.foundSent = [];
   }
 
   async function signOut(confirmed) {
@@ -258,9 +261,17 @@
     await saveItem(item);
   }
 
+  /* A found household lives on the phone only for its outbox item: dismissing its last one drops it. */
   async function dismiss(item) {
     await DB.del("outbox", item.seq);
     S.outbox = S.outbox.filter((i) => i.seq !== item.seq);
+    const hh = S.households[item.kk];
+    if (hh && isFound(hh.entry) && !S.outbox.some((i) => i.kk === item.kk)) {
+      delete S.households[item.kk];
+      await DB.del("households", item.kk);
+      go("worklist");
+      return;
+    }
     render();
   }
 
@@ -297,11 +308,15 @@
         if (entry.done && !S.outbox.some((i) => i.kk === id)) hh.prefill = null;  // keep little on the phone
         S.households[id] = hh;
       }
-      // Households no longer assigned leave the phone, unless something of theirs is still queued
-      // (found ones: on no worklist).
+      // Households no longer assigned leave the phone, unless something of theirs is still queued;
+      // found ones (on no worklist) leave once sent: only their receipt stays, in memory.
       for (const kk of Object.keys(S.households)) {
-        if (isFound(S.households[kk].entry)) continue;
-        if (!mine.has(kk) && !S.outbox.some((i) => i.kk === kk)) { delete S.households[kk]; await DB.del("households", kk); }
+        if (!mine.has(kk) && !S.outbox.some((i) => i.kk === kk)) {
+          const receipt = S.households[kk].sent.map((x) => x.receipt_code).filter(Boolean)[0];
+          if (receipt && isFound(S.households[kk].entry)) S.foundSent.push(receipt);
+          delete S.households[kk];
+          await DB.del("households", kk);
+        }
       }
       const open = entries.filter((e) => !e.done && !isCase(e));
       let index = 0;
@@ -428,6 +443,9 @@
       !signedIn() ? h("div", { class: "notice warning", role: "status" },
         h("p", {}, t("notice.signin_to_send", { count: S.outbox.length })),
         h("button", { type: "button", class: "secondary", id: "signin-again", onclick: startSignIn }, t("field.signin.again"))) : null,
+      S.foundSent.length ? h("div", { class: "notice", role: "status", id: "found-sent" }, h("p", {}, t("found.sent")),
+        h("ul", {}, S.foundSent.map((r) => h("li", {}, refText(r))))) : null,
+      foundAction(),
       h("div", { class: "tools" },
         field("search", t("worklist.search"), h("input", { id: "search", type: "search", value: S.search, autocomplete: "off",
           oninput: (ev) => { S.search = ev.target.value; renderList(); } }), null, t("worklist.search_hint")),
@@ -437,12 +455,32 @@
       h("div", { id: "list" }, listBody(groups, total)));
   }
 
+  /* "Record a new household", once, above the list: in an SLS on the phone or a typed SLS code. */
+  function slsOnPhone() { return [...new Set(Object.values(S.households).map((hh) => hh.entry.sls_code))].sort(); }
+
+  function foundAction() {
+    const F = S.found, codes = slsOnPhone(), chosen = F.sls || codes[0] || "other";
+    return h("div", { class: "found", id: "found-action" },
+      field("found-sls", t("found.sls"), h("select", { id: "found-sls",
+        onchange: (ev) => { F.sls = ev.target.value; F.error = null; render(); } },
+        codes.map((c) => h("option", { value: c, selected: chosen === c }, c)),
+        h("option", { value: "other", selected: chosen === "other" }, t("found.other")))),
+      chosen === "other" ? field("found-code", t("found.code"), h("input", { id: "found-code", inputmode: "numeric", autocomplete: "off",
+        maxlength: "14", value: F.code, oninput: (ev) => { F.code = ev.target.value; } }), F.error) : null,
+      h("button", { type: "button", class: "secondary", id: "found-start", onclick: () => {
+        if (chosen !== "other") { startFound(chosen); return; }
+        const code = F.code.replace(/\s/g, "");
+        F.error = !code ? "missing_field" : code.length !== 14 || CensusRules.checkAreaCode(code) ? "invalid_area_code" : null;
+        if (F.error) { render(); $("found-code").focus(); return; }
+        startFound(code);
+      } }, t("found.record")));
+  }
+
   function listBody(groups, total) {
     if (!total) return h("p", { id: "empty" }, S.sync.at ? t("worklist.empty") : t("worklist.not_synced"));
     if (!groups.length) return h("p", { id: "empty" }, t("worklist.no_match"));
     return groups.map((g) => h("section", { "aria-label": g.key ? t("worklist.sls", { sls: g.key }) : t("worklist.all") },
-      g.key ? [h("h2", { class: "sls" }, t("worklist.sls", { sls: g.key })),
-        h("button", { type: "button", class: "secondary", id: "found-" + g.key, onclick: () => startFound(g.key) }, t("found.start"))] : null,
+      g.key ? h("h2", { class: "sls" }, t("worklist.sls", { sls: g.key })) : null,
       h("ul", { class: "hhs" }, g.items.map((hh) => h("li", {},
         h("a", { class: "hh", href: "#household/" + hh.kk, id: "hh-" + hh.kk },
           h("strong", {}, hh.entry.head_name || hh.kk),
@@ -604,6 +642,10 @@
       for (const p of failed.error.problems || []) {
         if (p.field === "kk" || p.field === "address") S.interview[p.field + "Error"] = p.code;
       }
+      if (failed.error.code === "household_exists") {
+        S.interview.kkError = "household_exists";
+        S.interview.summary = [{ code: "household_exists", target: "enrol-kk", label: () => t("case.kk_on_card") }];
+      }
     }
     go("interview", sls);
   }
@@ -642,23 +684,25 @@
     I.addressError = null;
     const ok = form.validateAll();
     const address = (I.address || "").trim();
-    if (I.found && (!address || CONTROL.test(address))) {
-      I.addressError = address ? "invalid_value" : "missing_field";
-      I.summary.unshift({ code: I.addressError, target: "found-address", label: () => t("household.address") });
-    }
+    const first = [];  // the form's own fields, in page order, before the members' problems
     if (I.enrolment) {
       I.kk = (I.kk || "").replace(/\s/g, "");
       const taken = I.found && S.households[I.kk] && I.kk !== I.was;
       if (!KK_PATTERN.test(I.kk) || taken) {
         I.kkError = taken ? "household_exists" : I.kk ? "invalid_kk" : "missing_field";
-        I.summary.unshift({ code: I.kkError, target: "enrol-kk", label: () => t("case.kk_on_card") });
+        first.push({ code: I.kkError, target: "enrol-kk", label: () => t("case.kk_on_card") });
       }
+    }
+    if (I.found && (!address || CONTROL.test(address))) {
+      I.addressError = address ? "invalid_value" : "missing_field";
+      first.push({ code: I.addressError, target: "found-address", label: () => t("household.address") });
     }
     const present = I.members.filter((m) => !m.departed);
     if (!I.respondent || !present.some((m) => m.f.nik === I.respondent)) {
       I.respondentError = "missing_field";
-      I.summary.unshift({ code: "missing_field", target: "respondent", label: () => t("interview.respondent") });
+      first.push({ code: "missing_field", target: "respondent", label: () => t("interview.respondent") });
     }
+    I.summary = first.concat(I.summary);
     if (!ok || I.respondentError || I.kkError || I.addressError) { render(); focusFirstError(); return; }
     I.busy = true;
     render();
@@ -811,6 +855,7 @@
   function route() {
     const [view, kk] = (location.hash.replace("#", "") || "worklist").split("/");
     if (!S.officer) { S.view = "signin"; render(); return; }
+    if (view !== "interview") S.interview = null;  // a form left by Back is not found again by Forward
     if ((view === "household" || view === "visit" || view === "interview" || view === "resolve") && S.households[kk]) {
       if (view === "visit" && !S.visit) { S.visit = newVisit(); }
       if (view === "resolve" && !S.resolve) { S.resolve = newResolve(); }
