@@ -61,8 +61,13 @@ def cmd_rollup(args: argparse.Namespace) -> int:
 
     with target_store(args):
         result = refresh_rollups()
-    print(f"rollup as of {result['as_of']}: {result['areas']} areas, {result['sls']} SLS", file=sys.stderr)
-    return 0
+    print(
+        f"rollup as of {result['as_of']}: {result['areas']} areas, {result['sls']} SLS"
+        f" ({result['skipped']} left as a newer refresh wrote them, {result['failed']} province(s) failed"
+        f"{': ' + ', '.join(result['failed_provinces']) if result['failed'] else ''})",
+        file=sys.stderr,
+    )
+    return 1 if result["failed"] else 0
 
 
 def _refresh_rollups_every(
@@ -80,7 +85,10 @@ def _refresh_rollups_every(
         while not stop.is_set():
             try:
                 with api.invoke_lock:
-                    refresh_rollups()
+                    result = refresh_rollups()
+                if result["failed"]:
+                    failed = ", ".join(result["failed_provinces"])
+                    print(f"census: the progress rollup failed for province(s) {failed}", file=sys.stderr)
             except Exception as error:  # the progress route answers live meanwhile
                 if not stop.is_set():  # a store stopping under a refresh is no news
                     print(f"census: the progress rollup failed: {explain(error) or repr(error)}", file=sys.stderr)
@@ -257,7 +265,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from census_ops.local_api import LocalApi
     from census_ops.site import site_mounts
     from census_ops.template import api_routes
+    from shared.progress import ROLLUP_EVERY_SECONDS, ROLLUP_STALE_SECONDS  # the schedule's period, the stale bound
 
+    rollup_every = ROLLUP_EVERY_SECONDS if args.rollup_every is None else args.rollup_every
+    if rollup_every > ROLLUP_STALE_SECONDS:
+        print(
+            f"census: --rollup-every {rollup_every:g} is longer than the {ROLLUP_STALE_SECONDS} s after which a rollup"
+            f" is stale (every large area would answer live); give at most {ROLLUP_STALE_SECONDS}, or 0 for never",
+            file=sys.stderr,
+        )
+        return 2
     began = time.monotonic()
     data_dir = Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -304,8 +321,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                         raise files[0]
                     register, roster, areas = files[0]
                     importing = _start_imports(register, roster, areas, store=args.store, fresh_table=fresh_table)
-                    if args.rollup_every > 0:
-                        _refresh_rollups_every(args.rollup_every, api, importing, rollups_stop)
+                    if rollup_every > 0:
+                        _refresh_rollups_every(rollup_every, api, importing, rollups_stop)
                     ready.set()
                     _print_welcome(api.url, args.store, data_dir, register, roster, secret, importing is not None)
                     print(f"Ready in {time.monotonic() - began:.0f} s.\n", file=sys.stderr)
@@ -358,8 +375,6 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="--debug (or CENSUS_DEBUG=1): a traceback instead of a one-line error",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    from shared.progress import ROLLUP_EVERY_SECONDS  # the schedule's period in template.yaml
-
     serve = commands.add_parser("serve", help="run the API locally on DynamoDB Local with a register")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--register", help="register CSV to import (default: a generated demo register)")
@@ -371,8 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--rollup-every",
         type=float,
-        default=ROLLUP_EVERY_SECONDS,
-        help="seconds between refreshes of the large areas' progress rollup, as the schedule does in AWS (0: never)",
+        default=None,
+        help="seconds between refreshes of the large areas' progress rollup (default: the schedule's, 300; 0: never;"
+        " at most the 900 after which a rollup is stale)",
     )
     serve.set_defaults(func=cmd_serve)
 

@@ -2,9 +2,12 @@
 running `census serve` (DynamoDB Local). Writes synthetic per-SLS counters for a regency of
 `--sls` SLS (10 districts x 10 villages x N SLS, regency 9171, outside the demo city), a
 supervisor covering it, refreshes the large areas' rollup (as the 5-minute schedule does; timed),
-then times GET /v1/areas/<area>/progress for the regency, one of its districts and the demo
-city, several times each (median and worst), and says where each answer came from (`rollup` or
-`live`). Figures, not assertions: docs/console.md quotes a run."""
+then times the console's progress page for the regency, one of its districts and the demo city,
+several times each (median and worst): GET /v1/areas/<area>/progress and
+/v1/areas/<area>/progress/history sent together as the console sends them (Promise.all), each
+route's time, and the page's (both answered: the slower of the two), and says where each
+answer's current figures came from (`rollup` or `live`). Figures, not assertions:
+docs/console.md quotes a run."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import statistics
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from census_ops import tokens
@@ -74,18 +78,41 @@ def _refresh_rollup() -> None:
     )
 
 
-def _time(url: str, token: str, runs: int) -> tuple[float, float, int, str]:
-    if not url.startswith(("http://", "https://")):
+def _get(url: str, token: str) -> tuple[float, bytes]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310 - checked
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310 - checked by _time_page
+        body = answer.read()
+    return time.perf_counter() - start, body
+
+
+def _source(route: str, body: bytes) -> str:
+    """Where the answer's current figures came from (history: its last day, today's)."""
+    answer = json.loads(body)
+    if route == "history":
+        return str((answer.get("days") or [{}])[-1].get("source", "live"))
+    return str(answer.get("source", "live"))
+
+
+def _time_page(base: str, token: str, runs: int) -> dict[str, tuple[float, float, str]]:
+    """{route: (median, worst, source)} for "progress", "history" and "page" (both routes sent
+    at once; the page is ready when the slower has answered)."""
+    if not base.startswith(("http://", "https://")):
         raise ValueError("--url must be an http(s) URL")
-    seconds = []
-    body = b"{}"
-    for _ in range(runs):
-        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310 - checked above
-        start = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310 - checked above
-            body = answer.read()
-        seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds), max(seconds), len(body), str(json.loads(body).get("source", "live"))
+    urls = {"progress": f"{base}/progress", "history": f"{base}/progress/history"}
+    seconds: dict[str, list[float]] = {"progress": [], "history": [], "page": []}
+    sources = {"progress": "", "history": ""}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in range(runs):
+            start = time.perf_counter()
+            futures = {route: pool.submit(_get, url, token) for route, url in urls.items()}
+            answers = {route: future.result() for route, future in futures.items()}
+            seconds["page"].append(time.perf_counter() - start)
+            for route, (taken, body) in answers.items():
+                seconds[route].append(taken)
+                sources[route] = _source(route, body)
+    sources["page"] = "/".join(sorted(set(sources.values())))
+    return {route: (statistics.median(s), max(s), sources[route]) for route, s in seconds.items()}
 
 
 def cmd_progress_timing(args: argparse.Namespace) -> int:
@@ -95,10 +122,12 @@ def cmd_progress_timing(args: argparse.Namespace) -> int:
     if not args.skip_rollup:
         _refresh_rollup()
     token = tokens.mint_token("SPV-TIMING", "supervisor", secret=tokens.local_secret(Path(args.data_dir)))
-    print("area            SLS    median   worst   bytes  source")
+    print("area            SLS  route      median   worst  source")
     for area, sls in ((REGENCY, args.sls), (f"{REGENCY}001", args.sls // 10), ("1671", None)):
-        median, worst, size, source = _time(f"{args.url}/v1/areas/{area}/progress", token, args.runs)
-        print(f"{area:<12} {sls if sls else 'demo':>6} {median:7.3f}s {worst:7.3f}s {size:7d}  {source}")
+        timed = _time_page(f"{args.url}/v1/areas/{area}", token, args.runs)
+        for route in ("progress", "history", "page"):
+            median, worst, source = timed[route]
+            print(f"{area:<12} {sls if sls else 'demo':>6}  {route:<8} {median:7.3f}s {worst:7.3f}s  {source}")
     return 0
 
 

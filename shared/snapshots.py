@@ -1,6 +1,8 @@
 """The response rate over the days of the online phase: daily snapshots of every area's
 figures (regency, district, village, SLS), taken from the per-SLS counters, and an area's
-history with today's live figures as its last point."""
+history with today's figures as its last point: for a regency or province from its rollup
+while fresh, as GET /progress answers (one GetItem, not a Query of every SLS counter), else
+live."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from shared.errors import FieldProblem, ValidationFailed
 from shared.intake import iso_utc
 from shared.nik import PROVINCE_CODES
 from shared.officers import Caller, require_supervisor_of
-from shared.progress import area_progress
+from shared.progress import area_progress, as_of_text, rolled_up_progress
 
 _LEVELS = (4, 7, 10, 14)
 
@@ -44,8 +46,17 @@ def progress_history(caller: Caller, area: str, *, now: datetime | None = None) 
     if len(area) < 4:
         raise ValidationFailed([FieldProblem("area_too_large", "Open a regency or anything inside it.", "area_code")])
     require_supervisor_of(caller, area)
-    today = (now or datetime.now(UTC)).date().isoformat()
+    now = now or datetime.now(UTC)
+    today = now.date().isoformat()
     days = [{"day": day, **values, "source": "snapshot"} for day, values in store.snapshot_history(area) if day < today]
-    live = area_progress(area)
-    days.append({"day": today, **{k: live.get(k, 0) for k in store.SNAPSHOT_FIGURES}, "source": "live"})
+    # Today's point is the figures GET /progress answers (the page loads both at once).
+    current = rolled_up_progress(area, now) or {**area_progress(area), "source": "live", "as_of": as_of_text(now)}
+    days.append(
+        {
+            "day": today,
+            **{k: current.get(k, 0) for k in store.SNAPSHOT_FIGURES},
+            "source": current["source"],
+            "as_of": current["as_of"],
+        }
+    )
     return {"area_code": area, "days": days}

@@ -1,6 +1,6 @@
 """The supervisors' console routes: who am I, an area's progress history, the review queue
-and decisions, and the audit trail; and two schedules (EventBridge Scheduler): the daily
-progress snapshot, and the rollup of the large areas' figures every few minutes.
+and decisions, and the audit trail; and the daily progress snapshot (EventBridge Scheduler).
+(The large areas' rollup runs in a function of its own: functions/rollup.)
 Every route identifies the caller from the authorizer's claims and checks role and area in
 shared/."""
 
@@ -17,11 +17,9 @@ from shared.http import claims, common_headers, json_body, json_response, query_
 from shared.observability import logger, metrics
 from shared.officers import SUPERVISOR, identify
 from shared.review import decide_many, decide_one, household_review, review_queue
-from shared.rollups import refresh_rollups
 from shared.settings import settings
 from shared.snapshots import progress_history, take_snapshots
 
-ROLLUP_JOB = "progress-rollup"  # the ProgressRollup schedule's Input (template.yaml)
 store.bind(settings())  # once per container
 snapstart.register()  # and again after a SnapStart restore
 app = APIGatewayRestResolver()
@@ -109,10 +107,6 @@ def area_audit(area_code: str) -> Response:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
-        if event.get("job") == ROLLUP_JOB:
-            result = refresh_rollups()
-            logger.info("progress rollup refreshed", extra=result)
-            return result
         result = take_snapshots()
         logger.info("progress snapshot taken", extra=result)
         return result

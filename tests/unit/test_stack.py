@@ -724,6 +724,7 @@ def test_reserved_concurrency_caps_the_bulk_and_officer_functions_not_the_reside
         "WorklistFunction": {"Ref": "WorklistReservedConcurrency"},
         "FieldworkFunction": {"Ref": "FieldworkReservedConcurrency"},
         "ConsoleFunction": {"Ref": "ConsoleReservedConcurrency"},
+        "ProgressRollupFunction": 1,  # one refresh at a time, never taken from the console's
     }
     # Residents' functions are not capped (a cap would throttle them at the deadline); each
     # says why, where a scanner's "function-level concurrency limit" rule would look.
@@ -733,7 +734,7 @@ def test_reserved_concurrency_caps_the_bulk_and_officer_functions_not_the_reside
     (fan_out,) = [e for e in functions["WorklistFunction"]["Properties"]["Events"].values() if e["Type"] == "SQS"]
     maximum = fan_out["Properties"]["ScalingConfig"]["MaximumConcurrency"]
     assert 2 <= maximum < parameters["WorklistReservedConcurrency"]["MinValue"]
-    total = sum(parameters[r["Ref"]]["Default"] for r in reserved.values())
+    total = sum(r if isinstance(r, int) else parameters[r["Ref"]]["Default"] for r in reserved.values())
     # A region's default concurrency is 1,000, of which Lambda keeps 100 unreserved.
     assert total <= 900
 
@@ -916,11 +917,13 @@ def test_the_glue_tables_match_the_parquet_layout_and_the_export_sql(template: d
     assert raw == [{"Name": "item", "Type": local.hive_type(local.ITEM_FIELDS)}]
 
 
-def test_the_progress_rollup_runs_every_five_minutes_and_writes_only_its_own_items(cfn: dict[str, Any]) -> None:
-    """The ProgressRollup schedule (docs/decisions/0015) invokes the console function's alias
-    with its job every 5 minutes, without retries (the next run rewrites everything); the
-    function's batch writes reach only the snapshot and rollup partitions."""
-    from functions.console.app import ROLLUP_JOB
+def test_the_progress_rollup_runs_alone_every_five_minutes_and_writes_only_its_own_items(cfn: dict[str, Any]) -> None:
+    """The ProgressRollup schedule (docs/decisions/0015) invokes the rollup function's alias
+    with its job every 5 minutes, without retries (the next run rewrites everything), neither
+    by the scheduler nor by Lambda's asynchronous invocation, and never an old event; the
+    function runs one at a time, may only read the table and put ROLLUP# items; the console
+    function has no schedule of the rollup's and its batch writes reach only SNAP#."""
+    from functions.rollup.app import ROLLUP_JOB
     from shared.progress import ROLLUP_EVERY_SECONDS
 
     schedules = {
@@ -933,13 +936,33 @@ def test_the_progress_rollup_runs_every_five_minutes_and_writes_only_its_own_ite
     assert schedule["ScheduleExpression"] == f"rate({ROLLUP_EVERY_SECONDS // 60} minutes)"
     assert json.loads(schedule["Target"]["Input"])["job"] == ROLLUP_JOB
     assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
-    assert schedule["Target"]["Arn"] == {"Ref": "ConsoleFunctionAliaslive"}
-    role = cfn["Resources"]["ConsoleFunctionRole"]["Properties"]
-    batch = [
+    assert schedule["Target"]["Arn"] == {"Ref": "ProgressRollupFunctionAliaslive"}
+    function = cfn["Resources"]["ProgressRollupFunction"]["Properties"]
+    assert function["ReservedConcurrentExecutions"] == 1
+    (invoke_config,) = _of_type(cfn, "AWS::Lambda::EventInvokeConfig").values()
+    config = invoke_config["Properties"]
+    assert config["FunctionName"] == {"Ref": "ProgressRollupFunction"} and config["Qualifier"] == "live"
+    assert config["MaximumRetryAttempts"] == 0 and config["MaximumEventAgeInSeconds"] < ROLLUP_EVERY_SECONDS
+    role = cfn["Resources"]["ProgressRollupFunctionRole"]["Properties"]
+    dynamodb = [
         s
         for p in role["Policies"]
+        for s in _statements(p["PolicyDocument"])
+        if any(a.startswith("dynamodb:") for a in _actions(s))
+    ]
+    assert all(s["Effect"] == "Allow" for s in dynamodb)
+    reads = [s for s in dynamodb if set(_actions(s)) <= READ_ACTIONS]
+    writes = [s for s in dynamodb if s not in reads]
+    assert {a for s in reads for a in _actions(s)} == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert len(writes) == 1 and _actions(writes[0]) == ["dynamodb:PutItem"]
+    assert writes[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["ROLLUP#*"]
+    console = cfn["Resources"]["ConsoleFunctionRole"]["Properties"]
+    batch = [
+        s
+        for p in console["Policies"]
         for s in _statements(p["PolicyDocument"])
         if s["Effect"] == "Allow" and "dynamodb:BatchWriteItem" in _actions(s)
     ]
     assert len(batch) == 1 and _actions(batch[0]) == ["dynamodb:BatchWriteItem"]
-    assert batch[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["SNAP#*", "ROLLUP#*"]
+    assert batch[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["SNAP#*"]
+    assert "ROLLUP" not in json.dumps(console["Policies"])
