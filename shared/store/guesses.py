@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import UpdateError
-
-from shared.store.faults import condition_failed, mapped_faults
+from shared.store.faults import mapped_faults
 from shared.store.schema import LOCK_SK, GuessCounter, lock_pk
+from shared.store.windows import count_in_window
 
 
 @dataclass(frozen=True)
@@ -28,32 +27,12 @@ def get_guesses(kk: str) -> Guesses | None:
 
 @mapped_faults
 def record_failed_guess(kk: str, now: int, window_seconds: int, *, below: int | None = None) -> Guesses | None:
-    """Count one failure in the current window (atomic ADD), or open a new window. With
-    `below`, only while the window has fewer failures than that: None when it has not, so
-    a burst of parallel attempts cannot all pass a check made before any was counted."""
-    counter = GuessCounter(lock_pk(kk), LOCK_SK)
-    in_window = GuessCounter.expires_at > now
-    if below is not None:
-        in_window &= GuessCounter.failures < below
-    try:
-        counter.update(
-            actions=[
-                GuessCounter.failures.add(1),
-                GuessCounter.expires_at.set(GuessCounter.expires_at | (now + window_seconds)),
-                GuessCounter.kind.set(GuessCounter),
-            ],
-            condition=GuessCounter.pk.does_not_exist() | in_window,
-        )
-    except UpdateError as exc:
-        if not condition_failed(exc):
-            raise
-        current = get_guesses(kk)
-        if below is not None and current is not None and current.window_ends > now:
-            return None  # the window is full
-        # The previous window is over: start a new one with this failure.
-        counter = GuessCounter(lock_pk(kk), LOCK_SK, failures=1, expires_at=now + window_seconds)
-        counter.save()
-    return Guesses(int(counter.failures), int(counter.expires_at))
+    """Count one failure in the current window (atomic ADD), or open the next window. With
+    `below`, only while the window has fewer failures than that: None when it has not, so a
+    burst of parallel attempts cannot all pass a check made before any was counted - also
+    at the moment a window ends (shared/store/windows.py)."""
+    counted = count_in_window(GuessCounter(lock_pk(kk), LOCK_SK), "failures", now, window_seconds, below)
+    return None if counted is None else Guesses(counted.count, counted.window_ends)
 
 
 @mapped_faults

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.store.audit import put_audit
 from shared.store.client import transaction_connection
-from shared.store.faults import condition_failed, mapped_faults
+from shared.store.faults import mapped_faults
 from shared.store.progress import progress_actions, progress_item
 from shared.store.records import AssignmentRecord, AuditRecord, MemberRecord, ReportRecord, VisitDue
 from shared.store.schema import (
@@ -45,6 +45,7 @@ from shared.store.schema import (
     report_pk,
 )
 from shared.store.submissions import key_digest
+from shared.store.windows import count_in_window
 
 
 class ReportReplay(Exception):
@@ -78,40 +79,16 @@ class ResolveConflict(Exception):
 def take_rate(scope: str, subject: str, now: int, window_seconds: int, limit: int) -> int | None:
     """Count one request of `subject` in its current window, if the window has room:
     None when counted, else the seconds until the window ends (nothing counted). Atomic:
-    a burst of parallel requests never gets more than `limit` through."""
+    a burst of parallel requests never gets more than `limit` through, also at the moment
+    a window ends (shared/store/windows.py)."""
     counter = RateCounter(rate_pk(scope, subject), RATE_SK)
-    open_window = RateCounter.expires_at > now
-    for _ in range(3):
-        try:
-            counter.update(
-                actions=[
-                    RateCounter.requests.add(1),
-                    RateCounter.expires_at.set(RateCounter.expires_at | (now + window_seconds)),
-                    RateCounter.kind.set(RateCounter),
-                ],
-                condition=RateCounter.pk.does_not_exist() | (open_window & (RateCounter.requests < limit)),
-            )
-            return None
-        except UpdateError as exc:
-            if not condition_failed(exc):
-                raise
-        try:
-            current = RateCounter.get(rate_pk(scope, subject), RATE_SK, consistent_read=True)
-            if int(current.expires_at) > now:
-                return int(current.expires_at) - now  # the window is full
-        except RateCounter.DoesNotExist:
-            continue  # gone since (TTL): the increment creates it
-        # The previous window is over: start a new one with this request, only while it is
-        # still over - in a burst at the rollover one request resets, the rest count after it.
-        try:
-            RateCounter(rate_pk(scope, subject), RATE_SK, requests=1, expires_at=now + window_seconds).save(
-                condition=RateCounter.pk.does_not_exist() | (RateCounter.expires_at <= now)
-            )
-            return None
-        except PutError as exc:
-            if not condition_failed(exc):
-                raise
-    return window_seconds  # still contended after three rounds: count this one as over the limit
+    if count_in_window(counter, "requests", now, window_seconds, limit) is not None:
+        return None
+    try:
+        current = RateCounter.get(rate_pk(scope, subject), RATE_SK, consistent_read=True)
+    except RateCounter.DoesNotExist:
+        return window_seconds
+    return max(1, int(current.expires_at) - now)
 
 
 # ---------------------------------------------------------------- filing and reading

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from census_ops.register import RegisterHousehold
+from shared import store
 from tests.conftest import invoke, table_items
 from tests.integration.conftest import race
 
@@ -162,3 +163,22 @@ def test_a_right_nik_takes_no_attempt_and_clears_the_window(
         assert call("POST", "/v1/sessions", body=right)[1]["error"]["code"] == "password_setup_required"
     wrong = [call("POST", "/v1/sessions", body={"kk": household.kk, "nik": _wrong_nik(household, i)}) for i in range(6)]
     assert [status for status, _ in wrong] == [401] * limit + [429]
+
+
+def test_a_burst_of_guesses_the_moment_a_lockout_window_ends_gets_no_more_than_the_limit(local_store: str) -> None:
+    """The lockout's window restarts conditionally: twelve wrong guesses in parallel the moment
+    a full window has ended get exactly `limit` attempts, not one each (every loser of the
+    restart counts in the window the winner started)."""
+    limit, window, now, kk = 5, 900, 2_000_000, "1671010101990001"
+    for _ in range(limit):
+        assert store.record_failed_guess(kk, now - window, window, below=limit) is not None
+    assert store.record_failed_guess(kk, now - window, window, below=limit) is None, "the old window is full"
+    answers = race(12, lambda _: ("done", store.record_failed_guess(kk, now, window, below=limit)))
+    taken = sorted(guesses.failures for _, guesses in answers if guesses is not None)
+    assert taken == list(range(1, limit + 1)), answers
+    assert store.get_guesses(kk) == store.Guesses(limit, now + window)
+    # Without a limit every failure counts, in the one window.
+    other = "1671010101990002"
+    store.record_failed_guess(other, now - window, window)
+    counted = race(6, lambda _: ("done", store.record_failed_guess(other, now, window)))
+    assert sorted(c.failures for _, c in counted if c is not None) == [1, 2, 3, 4, 5, 6], counted
