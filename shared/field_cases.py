@@ -36,7 +36,7 @@ from shared.household_access import validate_kk
 from shared.intake import iso_utc, store_response, validate_idempotency_key
 from shared.officers import Caller
 from shared.reports import MAX_ADDRESS_LENGTH, parse_reference
-from shared.responses import Submission, check_rules
+from shared.responses import Submission, check_against_register, check_rules
 from shared.settings import Settings
 from shared.status import Status
 from shared.text import has_control_characters
@@ -231,6 +231,9 @@ def _enrol(
     kk = validate_kk(kk)
     submission = _as_register(submission)
     check_rules(submission, now)
+    # Everything store_response will judge, judged before the household is created: a refusal
+    # there would leave a household without its interview (the register is the members).
+    check_against_register(submission, {m.nik for m in submission.members})
     head = next(m for m in submission.members if m.relationship == Relationship.HEAD)
     household = store.EnrolledHousehold(
         kk=kk,

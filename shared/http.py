@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import ipaddress
 import json
 import traceback
 from typing import Any
@@ -69,12 +70,24 @@ def client_address(event: dict[str, Any], edge_secret: str | None) -> str:
     source = str(identity.get("sourceIp") or "unknown")
     edge = header(event, "x-census-edge")
     if not edge_secret or edge is None or not hmac.compare_digest(edge.encode(), edge_secret.encode()):
-        return source
+        return _per_client(source)
     viewer = (header(event, "CloudFront-Viewer-Address") or "").strip()
     if viewer:
-        return viewer.rsplit(":", 1)[0].strip("[]") if ":" in viewer else viewer
+        return _per_client(viewer.rsplit(":", 1)[0].strip("[]") if ":" in viewer else viewer)
     hops = [hop.strip() for hop in (header(event, "X-Forwarded-For") or "").split(",") if hop.strip()]
-    return hops[-2] if len(hops) >= 2 else source
+    return _per_client(hops[-2] if len(hops) >= 2 else source)
+
+
+def _per_client(address: str) -> str:
+    """An IPv6 subscriber is given a whole /64: counted per address, one client rotating
+    through it would never reach a limit, so an IPv6 address counts as its /64."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else ip)
 
 
 def claims(event: dict[str, Any]) -> dict[str, str] | None:

@@ -234,6 +234,8 @@ def test_behind_cloudfront_the_per_client_limit_counts_viewers_not_edge_servers(
         assert [through_cloudfront(v) for v in viewers] == [202] * 4, "four residents behind one edge"
         one = ["2001:db8::7:51000", "2001:db8::7:51001", "2001:db8::7:51002"]  # one IPv6 viewer, three ports
         assert [through_cloudfront(v) for v in one] == [202, 202, 429], "one resident, limited"
+        rotating = ["2001:db8:0:9::1:443", "2001:db8:0:9::2:443", "2001:db8:0:9:ffff::3:443"]
+        assert [through_cloudfront(v) for v in rotating] == [202, 202, 429], "one IPv6 client is its /64"
         # Without CloudFront's Viewer-Address: the entry CloudFront appended to X-Forwarded-For
         # (API Gateway appends the edge's own); what the client wrote first is not trusted.
         hops = [f"{spoof}, 203.0.113.5, {edge_ip}" for spoof in ("1.1.1.1", "2.2.2.2", "3.3.3.3")]
@@ -521,6 +523,26 @@ def test_a_found_household_not_yet_interviewed_takes_the_interview_only_from_its
                              headers={"Idempotency-Key": "found-creator"})  # fmt: skip
     assert (status, answer["version"]) == (201, 1), answer
     assert len(versions_of(w, kk)) == 1
+
+
+def test_an_enrolment_refused_for_its_content_writes_nothing(w: World) -> None:
+    """Whatever the interview would be refused for is judged before the household is created:
+    a `departed` member (an enrolment's register is its members, so none can have departed)
+    is a 422 that leaves no household without its interview, no figure moved and no audit
+    record, and the corrected request (a new key, as the app's fix sends) then enrols it."""
+    kk, family = new_kk(), new_family()
+    head = family[0]
+    response = interview(family, head["nik"])
+    departed = {**response, "departed": [{"nik": new_family()[0]["nik"], "reason": "moved_out"}]}
+    body = {"kk": kk, "sls_code": w.sls, "address": "Jl. Kebun Bunga No. 7", "response": departed}
+    before = sls_counts(w.sls)
+    status, _, refused = call("fieldwork", "POST", FOUND, body=body, claims=who(w.officer),
+                              headers={"Idempotency-Key": "found-departed-1"})  # fmt: skip
+    assert (status, refused["error"]["code"]) == (422, "departed_not_on_register"), refused
+    assert store.load_household(kk) is None and sls_counts(w.sls) == before
+    status, _, answer = call("fieldwork", "POST", FOUND, body={**body, "response": response}, claims=who(w.officer),
+                             headers={"Idempotency-Key": "found-departed-2"})  # fmt: skip
+    assert (status, answer["version"]) == (201, 1), answer
 
 
 @pytest.mark.parametrize("outcome", ["address_not_found", "not_residential", "duplicate"])
