@@ -22,16 +22,9 @@ from botocore.exceptions import (
 
 from census_ops.dynamodb_local import DynamoDBLocalError
 from shared.errors import RetryableError
+from shared.store.faults import TRANSIENT_CODES
 
 RERUN = "run the command again (an import resumes where it stopped)"
-_THROTTLED = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "LimitExceededException",
-    "InternalServerError",
-    "ServiceUnavailable",
-}
 
 
 def causes(exc: BaseException) -> Iterator[BaseException]:
@@ -57,7 +50,7 @@ def transient(exc: BaseException) -> bool:
             return True
         if isinstance(cause, ReadTimeoutError | ConnectTimeoutError | EndpointConnectionError | ConnectionClosedError):
             return True
-        if isinstance(cause, ClientError) and cause.response.get("Error", {}).get("Code") in _THROTTLED:
+        if isinstance(cause, ClientError) and cause.response.get("Error", {}).get("Code") in TRANSIENT_CODES:
             return True
     return False
 
@@ -103,7 +96,7 @@ def _explain_one(exc: BaseException) -> str | None:
         detail = exc.response.get("Error", {}).get("Message", "")
         if code == "ResourceNotFoundException":
             return f"the table does not exist ({detail}); check --table or TABLE_NAME"
-        if code in _THROTTLED:
+        if code in TRANSIENT_CODES:
             return f"DynamoDB is throttling ({code}), every attempt; wait a minute, then {RERUN}"
         if code in {"UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException"}:
             return f"AWS refused the credentials ({code}); refresh them (aws sso login / AWS_PROFILE)"

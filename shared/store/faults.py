@@ -13,7 +13,8 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from shared.errors import StoreBusy
 
-_THROTTLING = {
+# DynamoDB error codes that mean "try again later" (the functions answer 503; operations commands retry).
+TRANSIENT_CODES = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
     "RequestLimitExceeded",
@@ -47,12 +48,12 @@ def store_busy(exc: BaseException) -> StoreBusy | None:
             return None
         if isinstance(seen, BotoCoreError):  # ReadTimeoutError, ConnectTimeoutError, EndpointConnectionError...
             return StoreBusy(retry_after=1)
-        if isinstance(seen, ClientError) and seen.response.get("Error", {}).get("Code") in _THROTTLING:
+        if isinstance(seen, ClientError) and seen.response.get("Error", {}).get("Code") in TRANSIENT_CODES:
             return StoreBusy(retry_after=2)
         if isinstance(seen, PynamoDBException):
             if isinstance(seen.cause, BotoCoreError):  # (cause_response_code fails on these)
                 return StoreBusy(retry_after=1)
-            if isinstance(seen.cause, ClientError) and seen.cause_response_code in _THROTTLING:
+            if isinstance(seen.cause, ClientError) and seen.cause_response_code in TRANSIENT_CODES:
                 return StoreBusy(retry_after=2)
             if isinstance(seen, TransactWriteError) and any(
                 reason is not None and reason.code in _THROTTLED_CANCELLATIONS for reason in seen.cancellation_reasons

@@ -9,7 +9,7 @@
 "use strict";
 
 const assert = require("assert/strict");
-const { chromium } = require("playwright-core");
+const { launch } = require("./chromium");  // Debian's Chromium, the flags in one place
 
 const config = JSON.parse(process.env.CENSUS_BROWSER_CONFIG || "{}");
 const AXE = require.resolve("axe-core/axe.min.js");
@@ -31,11 +31,7 @@ async function open(browser, bypassCSP) {
 
 async function main() {
   assert.ok(config.base_url && config.screenshot && config.operations, "CENSUS_BROWSER_CONFIG is incomplete");
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run"],
-  });
+  const browser = await launch();
   const figures = {};
   try {
     log("Chromium " + browser.version());

@@ -20,7 +20,7 @@
 const fs = require("fs");
 const path = require("path");
 const assert = require("assert/strict");
-const { chromium } = require("playwright-core");
+const { launch } = require("./chromium");  // Debian's Chromium, the flags in one place
 
 const config = JSON.parse(process.env.CENSUS_CONSOLE_CONFIG || "{}");
 const BASE = config.base_url;
@@ -163,10 +163,7 @@ async function checkProgress(page, area, token, name) {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
-  });
+  const browser = await launch();
   const context = await browser.newContext({ viewport: LAPTOP, locale: "id-ID", bypassCSP: true, acceptDownloads: true });
   const page = await context.newPage();
   const problems = [];

@@ -24,7 +24,7 @@
 const fs = require("fs");
 const path = require("path");
 const assert = require("assert/strict");
-const { chromium } = require("playwright-core");
+const { launch } = require("./chromium");  // Debian's Chromium, the flags in one place
 
 const config = JSON.parse(process.env.CENSUS_BROWSER_CONFIG || "{}");
 const BASE = config.base_url;
@@ -40,13 +40,6 @@ let shot = 0;
 
 function log(message) { process.stdout.write(message + "\n"); }
 
-async function launch() {
-  return chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run"]
-  });
-}
 
 async function newContext(browser) {
   return browser.newContext({ viewport: PHONE, deviceScaleFactor: 1, isMobile: true, hasTouch: true, locale: "id-ID",

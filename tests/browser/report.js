@@ -14,7 +14,7 @@
 const fs = require("fs");
 const path = require("path");
 const assert = require("assert/strict");
-const { chromium } = require("playwright-core");
+const { launch } = require("./chromium");  // Debian's Chromium, the flags in one place
 
 const config = JSON.parse(process.env.CENSUS_BROWSER_CONFIG || "{}");
 const BASE = config.base_url;
@@ -177,8 +177,7 @@ async function phaseEnrolled(browser) {
 
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"] });
+  const browser = await launch();
   try {
     if (config.phase === "report") await phaseReport(browser);
     else if (config.phase === "planned") await phasePlanned(browser);

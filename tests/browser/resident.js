@@ -16,7 +16,7 @@
 const fs = require("fs");
 const path = require("path");
 const assert = require("assert/strict");
-const { chromium } = require("playwright-core");
+const { launch } = require("./chromium");  // Debian's Chromium, the flags in one place
 
 const config = JSON.parse(process.env.CENSUS_BROWSER_CONFIG || "{}");
 const BASE = config.base_url;
@@ -33,13 +33,6 @@ let actions = 0;  // what a resident does by hand: each fill, selection, click o
 
 function log(message) { process.stdout.write(message + "\n"); }
 
-async function launch() {
-  return chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run"]
-  });
-}
 
 async function newPage(browser) {
   const context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1, isMobile: true, hasTouch: true, locale: "id-ID",
