@@ -23,7 +23,6 @@ from shared.errors import FieldProblem, Forbidden, ReviewNotPending, ReviewVersi
 from shared.household_access import validate_kk
 from shared.intake import iso_utc
 from shared.officers import OFFICER, Caller, require_supervisor_of
-from shared.progress import status_delta
 from shared.status import Status
 from shared.text import has_control_characters
 from shared.validation import parse_json
@@ -339,15 +338,6 @@ def _decide(
         expected_version=version,
         new_status=new_status,
         leave_worklist=accept,
-        receipt_code=state.receipt_code,
-        progress=status_delta(
-            state.status,
-            new_status,
-            was_on_worklist=state.on_worklist,
-            on_worklist=not accept,
-            was_in_review=True,
-            in_review=False,
-        ),
         decision=store.DecisionRecord(decision, version, caller.officer_id, at, note),
         audit=record,
         assignment=assignment,

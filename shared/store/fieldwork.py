@@ -15,7 +15,6 @@ from shared.areas import ancestors, village_of
 from shared.store.audit import audit_items, put_audit
 from shared.store.client import transaction_connection
 from shared.store.faults import mapped_faults
-from shared.store.progress import progress_actions, progress_item
 from shared.store.records import (
     AssignmentRecord,
     AuditRecord,
@@ -30,14 +29,12 @@ from shared.store.schema import (
     ASSIGNMENT_PREFIX,
     META_SK,
     PROFILE_SK,
-    RECEIPT_SK,
     VISIT_PREFIX,
     Assignment,
     CensusItem,
     HouseholdState,
     NeedsVisitIndex,
     OfficerProfile,
-    Receipt,
     RosterEntry,
     VisitEntry,
     WorklistGeneration,
@@ -49,7 +46,6 @@ from shared.store.schema import (
     officer_id_of,
     officer_pk,
     parse_worklist_order,
-    receipt_pk,
     roster_pk,
     roster_sk,
     visit_sk,
@@ -253,8 +249,6 @@ class VisitChange:
     status: str
     visit: VisitRecord
     stays_on_worklist: bool
-    receipt_code: str | None
-    progress: dict[str, int]
     audit: AuditRecord | None = None  # the visit's audit record, in the same transaction
 
 
@@ -267,14 +261,11 @@ def save_visit(change: VisitChange) -> None:
     if not change.stays_on_worklist:
         meta_actions += [HouseholdState.visit_area.remove(), HouseholdState.visit_order.remove()]
     meta_actions += review_queue_actions(None, ())  # a visit's outcome takes it out of the review queue
-    progress = progress_actions(change.progress)
     audited = 0 if change.audit is None else len(audit_items(change.audit))
     items = [
         "visit",
         *(["audit"] * audited),
         "meta",
-        *(["receipt"] if change.receipt_code else []),
-        *(["progress"] if progress else []),
     ]
     attempts_condition = HouseholdState.visit_attempts == change.expected_attempts
     if change.expected_attempts == 0:
@@ -290,12 +281,6 @@ def save_visit(change: VisitChange) -> None:
                 & (HouseholdState.status == change.expected_status)
                 & attempts_condition,
             )
-            if change.receipt_code:
-                tx.update(
-                    Receipt(receipt_pk(change.receipt_code), RECEIPT_SK), actions=[Receipt.status.set(change.status)]
-                )
-            if progress:
-                tx.update(progress_item(change.sls_code), actions=progress)
     except TransactWriteError as exc:
         classify_cancellation(exc, items)
 

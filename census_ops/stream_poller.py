@@ -1,0 +1,163 @@
+"""The local stand-in for Lambda's stream poller (docs/decisions/0017): read the table's
+stream (DynamoDB Local's, or moto's in the unit tests) with the dynamodbstreams API and pass
+the records, in the shape Lambda gives them (the event source's filter applied: MODIFYs of
+household META items), to the same handler AWS runs, functions/progress_stream.
+
+`census serve` polls it in a thread; the unit tests call `drain()` before they read a
+counter or a receipt. A batch the handler raises on is retried from the same records,
+like Lambda without bisection (the handler counts a redelivered record once)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from census_ops.events import ACCOUNT_ID, LambdaContext
+
+BATCH_SIZE = 100  # template.yaml's ProgressStreamMapping
+_META_SK = "META"  # the event source's FilterCriteria (template.yaml), as a function
+_HOUSEHOLD_PREFIX = "HH#"
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def stream_context() -> LambdaContext:
+    name = "ProgressStreamFunction"
+    return LambdaContext(
+        function_name=name,
+        invoked_function_arn=f"arn:aws:lambda:ap-southeast-3:{ACCOUNT_ID}:function:{name}",
+        log_group_name=f"/aws/lambda/{name}",
+        deadline=time.monotonic() + 60,
+    )
+
+
+def passes_filter(record: Mapping[str, Any]) -> bool:
+    """template.yaml's FilterCriteria: a MODIFY of an `HH#…`/`META` item."""
+    keys = record.get("dynamodb", {}).get("Keys", {})
+    return (
+        record.get("eventName") == "MODIFY"
+        and keys.get("sk", {}).get("S") == _META_SK
+        and keys.get("pk", {}).get("S", "").startswith(_HOUSEHOLD_PREFIX)
+    )
+
+
+def lambda_record(record: Mapping[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A dynamodbstreams GetRecords record as Lambda passes it (creation time in epoch seconds)."""
+    body = dict(record["dynamodb"])
+    created = body.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        body["ApproximateCreationDateTime"] = created.timestamp()
+    return {
+        "eventID": record.get("eventID"),
+        "eventName": record.get("eventName"),
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": record.get("awsRegion", "local"),
+        "dynamodb": body,
+        "eventSourceARN": stream_arn,
+    }
+
+
+@dataclass
+class StreamPoller:
+    """Where each shard of one table's stream has been read to."""
+
+    dynamodb: Any  # a boto3 dynamodb client (for the stream's ARN)
+    streams: Any  # a boto3 dynamodbstreams client on the same endpoint
+    table_name: str
+    handler: Handler
+    positions: dict[str, str] = field(default_factory=dict)  # shard id -> last sequence number handed over
+    delivered: int = 0  # records handed to the handler
+    batches: int = 0
+
+    def stream_arn(self) -> str:
+        return str(self.dynamodb.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"])
+
+    def _shards(self, arn: str) -> list[dict[str, Any]]:
+        shards: list[dict[str, Any]] = []
+        start: str | None = None
+        while True:
+            answer = self.streams.describe_stream(
+                StreamArn=arn, **({"ExclusiveStartShardId": start} if start else {})
+            )["StreamDescription"]
+            shards += answer.get("Shards", [])
+            start = answer.get("LastEvaluatedShardId")
+            if not start:
+                # Parents before children, as Lambda processes them.
+                order = {s["ShardId"]: i for i, s in enumerate(shards)}
+                return sorted(shards, key=lambda s: (s.get("ParentShardId") in order, order[s["ShardId"]]))
+
+    def _records(self, arn: str, shard: str) -> list[dict[str, Any]]:
+        after = self.positions.get(shard)
+        iterator = self.streams.get_shard_iterator(
+            StreamArn=arn,
+            ShardId=shard,
+            **(
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+                if after
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            ),
+        )["ShardIterator"]
+        found: list[dict[str, Any]] = []
+        while iterator:
+            answer = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+            records = answer.get("Records", [])
+            found += records
+            iterator = answer.get("NextShardIterator")
+            if not records:
+                break
+        return found
+
+    def drain(self) -> int:
+        """Hand every record written since the last drain to the handler, in batches of up
+        to BATCH_SIZE per shard; the number of records that passed the filter."""
+        arn = self.stream_arn()
+        handed = 0
+        for shard in self._shards(arn):
+            shard_id = shard["ShardId"]
+            records = self._records(arn, shard_id)
+            for start in range(0, len(records), BATCH_SIZE):
+                batch = records[start : start + BATCH_SIZE]
+                wanted = [lambda_record(r, arn) for r in batch if passes_filter(r)]
+                if wanted:  # Lambda invokes nothing for a batch the filter empties
+                    self.handler({"Records": wanted}, stream_context())
+                    self.batches += 1
+                    handed += len(wanted)
+                self.positions[shard_id] = batch[-1]["dynamodb"]["SequenceNumber"]
+        self.delivered += handed
+        return handed
+
+
+def poll_forever(
+    poller: StreamPoller,
+    stop: threading.Event,
+    *,
+    every_seconds: float = 0.2,
+    lock: Any = None,
+    on_error: Callable[[BaseException], None] | None = None,
+) -> None:
+    """`census serve`'s loop: drain, then wait `every_seconds`, until `stop` (under `lock`
+    when the store is moto, which is not thread-safe)."""
+    while not stop.is_set():
+        try:
+            if lock is not None:
+                with lock:
+                    poller.drain()
+            else:
+                poller.drain()
+        except Exception as error:  # the next poll retries the same records
+            if on_error is not None and not stop.is_set():
+                on_error(error)
+            stop.wait(1.0)
+        stop.wait(every_seconds)
+
+
+def wait_until_drained(poller: StreamPoller, timeout: float = 10.0) -> None:
+    """Drain until a pass finds nothing new (for callers that write from other threads)."""
+    deadline = time.monotonic() + timeout
+    while poller.drain() and time.monotonic() < deadline:
+        pass
