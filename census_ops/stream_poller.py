@@ -81,9 +81,9 @@ class StreamPoller:
         shards: list[dict[str, Any]] = []
         start: str | None = None
         while True:
-            answer = self.streams.describe_stream(
-                StreamArn=arn, **({"ExclusiveStartShardId": start} if start else {})
-            )["StreamDescription"]
+            answer = self.streams.describe_stream(StreamArn=arn, **({"ExclusiveStartShardId": start} if start else {}))[
+                "StreamDescription"
+            ]
             shards += answer.get("Shards", [])
             start = answer.get("LastEvaluatedShardId")
             if not start:

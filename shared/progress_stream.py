@@ -45,7 +45,8 @@ def change_delta(old: store.HouseholdImage, new: store.HouseholdImage) -> dict[s
 def receipt_moves(old: store.HouseholdImage, new: store.HouseholdImage) -> bool:
     """Whether the receipt must be refreshed: a field it shows changed, and the receipt
     existed before this change (the first submission's transaction writes it whole)."""
-    return old.receipt_code is not None and new.receipt_code is not None and old.receipt_fields() != new.receipt_fields()
+    existed = old.receipt_code is not None and new.receipt_code is not None
+    return existed and old.receipt_fields() != new.receipt_fields()
 
 
 def apply_stream_records(records: Iterable[Mapping[str, Any]], *, now_epoch: int | None = None) -> dict[str, int]:

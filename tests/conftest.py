@@ -29,8 +29,8 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import boto3  # noqa: E402
-from botocore.config import Config  # noqa: E402
 import pytest  # noqa: E402
+from botocore.config import Config  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from census_ops import events  # noqa: E402
