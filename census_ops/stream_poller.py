@@ -9,11 +9,13 @@ like Lambda without bisection (the handler counts a redelivered record once)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from census_ops.events import ACCOUNT_ID, LambdaContext
@@ -71,8 +73,26 @@ class StreamPoller:
     table_name: str
     handler: Handler
     positions: dict[str, str] = field(default_factory=dict)  # shard id -> last sequence number handed over
-    delivered: int = 0  # records handed to the handler
+    delivered: int = 0  # records handed to the handler (in batches it returned from)
+    batch_size: int = BATCH_SIZE
     batches: int = 0
+    # Like the event source mapping's MaximumRecordAgeInSeconds: older records are not handed
+    # over (a restart after a long stop: `census recount --fix` repairs what they would have moved).
+    max_record_age_seconds: float | None = None
+    discarded: int = 0
+    # Where the positions are kept between runs (`census serve`: in its data directory).
+    positions_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.positions_file is not None and self.positions_file.exists():
+            self.positions = json.loads(self.positions_file.read_text())
+
+    def _fresh(self, record: Mapping[str, Any]) -> bool:
+        if self.max_record_age_seconds is None:
+            return True
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        epoch = created.timestamp() if isinstance(created, datetime) else float(created or 0)
+        return time.time() - epoch <= self.max_record_age_seconds
 
     def stream_arn(self) -> str:
         return str(self.dynamodb.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"])
@@ -120,16 +140,26 @@ class StreamPoller:
         for shard in self._shards(arn):
             shard_id = shard["ShardId"]
             records = self._records(arn, shard_id)
-            for start in range(0, len(records), BATCH_SIZE):
-                batch = records[start : start + BATCH_SIZE]
+            for start in range(0, len(records), self.batch_size):
+                batch = records[start : start + self.batch_size]
                 wanted = [lambda_record(r, arn) for r in batch if passes_filter(r)]
+                fresh = [r for r in wanted if self._fresh(r)]
+                self.discarded += len(wanted) - len(fresh)
+                wanted = fresh
                 if wanted:  # Lambda invokes nothing for a batch the filter empties
                     self.handler({"Records": wanted}, stream_context())
                     self.batches += 1
+                    self.delivered += len(wanted)
                     handed += len(wanted)
                 self.positions[shard_id] = batch[-1]["dynamodb"]["SequenceNumber"]
-        self.delivered += handed
+                self._save()
         return handed
+
+    def _save(self) -> None:
+        if self.positions_file is not None:
+            temporary = self.positions_file.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self.positions))
+            temporary.replace(self.positions_file)
 
 
 def poll_forever(
