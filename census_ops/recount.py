@@ -106,8 +106,30 @@ def cmd_recount(args: argparse.Namespace) -> int:
     return 1 if unfixed else 0
 
 
+def cmd_stream_replay(args: argparse.Namespace) -> int:
+    """Replay the stream consumer's failed batches from its on-failure queue."""
+    import boto3
+
+    from census_ops.stream_poller import replay_failed_batches
+    from functions.progress_stream.app import lambda_handler
+
+    with target_store(args):
+        replayed, handed = replay_failed_batches(
+            boto3.client("sqs"), boto3.client("dynamodbstreams"), args.queue_url, lambda_handler
+        )
+    print(f"{replayed} failed batches replayed, {handed} records handed to the consumer (each counted once)")
+    print("then run census recount (--fix): it repairs what a replay cannot (records past 24 h, changed since)")
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
-    """Adds `census recount`."""
+    """Adds `census recount` and `census stream-replay`."""
+    replay = commands.add_parser(
+        "stream-replay", help="replay the progress stream consumer's failed batches (its SQS failure queue)"
+    )
+    replay.add_argument("--queue-url", required=True, help="the ProgressStreamFailures queue's URL")
+    add_target_arguments(replay)
+    replay.set_defaults(func=cmd_stream_replay)
     parser = commands.add_parser("recount", help="recompute the progress counters from the households; print the drift")
     parser.add_argument("--area", help="only this area's SLSs (a province, regency, district, village or SLS code)")
     parser.add_argument("--fix", action="store_true", help="rewrite the counters that drift")

@@ -191,3 +191,51 @@ def wait_until_drained(poller: StreamPoller, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while poller.drain() and time.monotonic() < deadline:
         pass
+
+
+def batch_records(streams: Any, info: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The records of one failed batch, as the on-failure destination describes it
+    (`DDBStreamBatchInfo`: streamArn, shardId, start/endSequenceNumber), in Lambda's shape
+    and filtered as the event source filters. Records past the stream's 24 h retention are
+    gone: then `census recount --fix` is the repair."""
+    arn, shard = info["streamArn"], info["shardId"]
+    start, end = int(info["startSequenceNumber"]), int(info["endSequenceNumber"])
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=str(start)
+    )["ShardIterator"]
+    found: list[dict[str, Any]] = []
+    while iterator:
+        answer = streams.get_records(ShardIterator=iterator, Limit=1000)
+        records = answer.get("Records", [])
+        for record in records:
+            if int(record["dynamodb"]["SequenceNumber"]) > end:
+                return found
+            if passes_filter(record):
+                found.append(lambda_record(record, arn))
+        iterator = answer.get("NextShardIterator")
+        if not records:
+            break
+    return found
+
+
+def replay_failed_batches(
+    sqs: Any, streams: Any, queue_url: str, handler: Handler, *, limit: int = 100
+) -> tuple[int, int]:
+    """Read the consumer's failure queue, hand each failed batch's records to the handler
+    (each record still counts once: the checkpoints) and delete the message once it
+    succeeded. (messages replayed, records handed over)."""
+    replayed = handed = 0
+    while replayed < limit:
+        answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        messages = answer.get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            info = json.loads(message["Body"])["DDBStreamBatchInfo"]
+            records = batch_records(streams, info)
+            if records:
+                handler({"Records": records}, stream_context())
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            replayed += 1
+            handed += len(records)
+    return replayed, handed

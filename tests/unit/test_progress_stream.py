@@ -6,6 +6,7 @@ TransactWriteItems like DynamoDB's (and drops them with a cancelled transaction)
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import defaultdict
@@ -222,3 +223,33 @@ def test_creations_and_removals_are_left_to_their_writers(moto_table: str, event
         },
     }
     assert _deliver([record])["records"] == 0
+
+
+def test_a_failed_batch_is_replayed_from_the_failure_queue_and_counted_once(
+    moto_table: str, households: list[RegisterHousehold], submit: Invoke
+) -> None:
+    from census_ops.stream_poller import replay_failed_batches
+
+    poller, records = _capture()
+    for household in households[4:7]:
+        assert submit(household.kk, submission_body(household))[0] == 201
+    poller.drain()
+    assert len(records) == 3
+    _deliver(records[:1])  # the batch's first record was counted before the batch failed for good
+    sqs = boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="progress-stream-failures")["QueueUrl"]
+    sequences = [r["dynamodb"]["SequenceNumber"] for r in records]
+    info = {
+        "shardId": next(iter(poller.positions)),
+        "startSequenceNumber": sequences[0],
+        "endSequenceNumber": sequences[-1],
+        "streamArn": records[0]["eventSourceARN"],
+        "batchSize": 3,
+    }
+    # What Lambda's on-failure destination sends for a stream batch (the records stay in the stream).
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"requestContext": {}, "DDBStreamBatchInfo": info}))
+    assert _drift() != {}
+    streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
+    assert replay_failed_batches(sqs, streams, queue, lambda_handler) == (1, 3)
+    assert _drift() == {}
+    assert sqs.receive_message(QueueUrl=queue).get("Messages") is None  # deleted once replayed
