@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from census_ops.events import ACCOUNT_ID, LambdaContext
+from shared.store.schema import META_SK, household_pk
 
 BATCH_SIZE = 100  # template.yaml's ProgressStreamMapping
-_META_SK = "META"  # the event source's FilterCriteria (template.yaml), as a function
-_HOUSEHOLD_PREFIX = "HH#"
+# The event source's FilterCriteria (template.yaml), as a function: household META items.
+_HOUSEHOLD_PREFIX = household_pk("")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -42,7 +43,7 @@ def passes_filter(record: Mapping[str, Any]) -> bool:
     keys = record.get("dynamodb", {}).get("Keys", {})
     return (
         record.get("eventName") == "MODIFY"
-        and keys.get("sk", {}).get("S") == _META_SK
+        and keys.get("sk", {}).get("S") == META_SK
         and keys.get("pk", {}).get("S", "").startswith(_HOUSEHOLD_PREFIX)
     )
 

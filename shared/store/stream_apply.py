@@ -23,13 +23,22 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared.store.faults import mapped_faults
-from shared.store.schema import META_SK, RECEIPT_SK, CensusItem, ProgressCounter, progress_key, receipt_pk
+from shared.store.schema import (
+    META_SK,
+    RECEIPT_SK,
+    CensusItem,
+    ProgressCounter,
+    household_pk,
+    kk_of,
+    progress_key,
+    receipt_pk,
+)
 
 _CHECKPOINT = "seen#"
 SEQUENCE_DIGITS = 40  # DynamoDB Streams' sequence numbers: 21 to 40 decimal digits
 HOUSEHOLDS_PER_UPDATE = 20  # keeps the condition expression far under its 4 KB limit
 PRUNE_NOW_AT = 8  # stale checkpoints on one counter removed at once (else with its next update)
-_HOUSEHOLD_PREFIX = "HH#"
+_HOUSEHOLD_PREFIX = household_pk("")
 
 
 @dataclass(frozen=True)
@@ -127,7 +136,7 @@ def household_modification(record: Mapping[str, Any]) -> StreamRecordView | None
     old, new = body.get("OldImage"), body.get("NewImage")
     if old is None or new is None:
         raise ValueError("the stream must carry NEW_AND_OLD_IMAGES")
-    kk = pk.removeprefix(_HOUSEHOLD_PREFIX)
+    kk = kk_of(pk)
     created = body.get("ApproximateCreationDateTime", 0)
     return StreamRecordView(_image(kk, old), _image(kk, new), padded_sequence(body["SequenceNumber"]), int(created))
 
