@@ -100,8 +100,10 @@ def _refresh_rollups_every(
 def _poll_stream(api: LocalApi, data_dir: Path | None, stop: threading.Event) -> None:
     """`census serve`'s stand-in for the ProgressStreamMapping (template.yaml): poll the
     table's stream and hand its records, in Lambda's shape, to the same consumer AWS runs
-    (functions/progress_stream), about every 0.2 s; the positions are kept in the data
-    directory, so a restart resumes where it stopped (on moto: under invoke_lock)."""
+    (functions/progress_stream), about every 0.2 s, and once more after each write route's
+    answer (before it is sent: a page that reads the figures next sees them, where AWS
+    shows them a second later); the positions are kept in the data directory, so a restart
+    resumes where it stopped (on moto: under invoke_lock)."""
     import boto3
     from botocore.config import Config
 
@@ -126,6 +128,11 @@ def _poll_stream(api: LocalApi, data_dir: Path | None, stop: threading.Event) ->
         reason = explain(error) or repr(error)
         print(f"census: the progress stream consumer failed (retrying): {reason}", file=sys.stderr)
 
+    def after_write() -> None:
+        with api.invoke_lock:
+            poller.drain()
+
+    api.after_write = after_write
     threading.Thread(
         target=poll_forever,
         args=(poller, stop),

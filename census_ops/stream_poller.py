@@ -83,6 +83,8 @@ class StreamPoller:
     discarded: int = 0
     # Where the positions are kept between runs (`census serve`: in its data directory).
     positions_file: Path | None = None
+    # One drain at a time (`census serve` drains from its poll thread and after each write).
+    lock: Any = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.positions_file is not None and self.positions_file.exists():
@@ -136,6 +138,10 @@ class StreamPoller:
     def drain(self) -> int:
         """Hand every record written since the last drain to the handler, in batches of up
         to BATCH_SIZE per shard; the number of records that passed the filter."""
+        with self.lock:
+            return self._drain()
+
+    def _drain(self) -> int:
         arn = self.stream_arn()
         handed = 0
         for shard in self._shards(arn):
