@@ -4,9 +4,9 @@ every earlier version, and the decision - accept as clean, or send to the field 
 note, one at a time or in bulk.
 
 A decision is a conditional write on the version the supervisor saw: a correction that
-arrives meanwhile wins, and the decision is refused with 409 `review_version_changed`. It
-moves the progress figures exactly once, in the same transaction as the status change
-(accepted: needs_review -> clean, off the worklist and out of the queue; sent to the field:
+arrives meanwhile wins, and the decision is refused with 409 `review_version_changed`. Its
+status change moves the progress figures exactly once, from the table's stream
+(shared/progress_stream.py; accepted: needs_review -> clean, off the worklist and out of the queue; sent to the field:
 still needs_review and on the worklist, out of the queue), with its audit record."""
 
 from __future__ import annotations

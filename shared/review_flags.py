@@ -2,9 +2,9 @@
 households marks both `needs_review` with the reason `person_in_other_household`, through
 the state machine like any status change: a clean household moves to needs_review (and
 onto the field worklist, as every needs_review household does), conditional on the
-version the check saw, with the SLS counters moved in the same transaction, so exactly
-once; a household already under review, or interviewed, keeps its status and gets the
-flag. The same flag (reason, other household, version) twice is a no-op.
+version the check saw, so exactly once (the SLS counters and the receipt follow from the
+table's stream: shared/progress_stream.py); a household already under review, or
+interviewed, keeps its status and gets the flag. The same flag (reason, other household, version) twice is a no-op.
 
 The flag names the other KK for supervisors (shared.fieldwork shows it); no resident route
 reads flags."""
