@@ -38,6 +38,7 @@ _CHECKPOINT = "seen#"
 SEQUENCE_DIGITS = 40  # DynamoDB Streams' sequence numbers: 21 to 40 decimal digits
 HOUSEHOLDS_PER_UPDATE = 20  # keeps the condition expression far under its 4 KB limit
 PRUNE_NOW_AT = 8  # stale checkpoints on one counter removed at once (else with its next update)
+_ATTEMPTS = 10  # conditional updates of one chunk before giving the batch back to Lambda
 _HOUSEHOLD_PREFIX = household_pk("")
 
 
@@ -282,7 +283,9 @@ def count_changes(sls_code: str, changes: Sequence[CountedChange], *, prune_befo
     households = sorted(by_household)
     for start in range(0, len(households), HOUSEHOLDS_PER_UPDATE):
         pending = [c for kk in households[start : start + HOUSEHOLDS_PER_UPDATE] for c in by_household[kk]]
-        while pending:
+        for _ in range(_ATTEMPTS):
+            if not pending:
+                break
             result.writes += 1
             done, _ = _update(sls_code, pending, prune_before_epoch=prune_before_epoch)
             if done:
@@ -294,6 +297,9 @@ def count_changes(sls_code: str, changes: Sequence[CountedChange], *, prune_befo
             above = [c for c in pending if c.sequence > stored.get(c.kk, "")]
             result.skipped += len(pending) - len(above)
             pending = above
+        else:
+            if pending:  # another writer kept moving the checkpoints: Lambda retries the batch
+                raise RuntimeError(f"the counter of SLS {sls_code} kept changing under {len(pending)} records")
     if len(_stale.get(sls_code, ())) >= PRUNE_NOW_AT:
         result.writes += 1
         _prune(sls_code)
