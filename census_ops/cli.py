@@ -115,9 +115,10 @@ def _poll_stream(api: LocalApi, data_dir: Path | None, stop: threading.Event) ->
 
     endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
     config = Config(account_id_endpoint_mode="disabled")  # moto has no account-based endpoints
+    region = settings().region
     poller = StreamPoller(
-        boto3.client("dynamodb", endpoint_url=endpoint, config=config),
-        boto3.client("dynamodbstreams", endpoint_url=endpoint, config=config),
+        boto3.client("dynamodb", endpoint_url=endpoint, config=config, region_name=region),
+        boto3.client("dynamodbstreams", endpoint_url=endpoint, config=config, region_name=region),
         settings().table_name,
         lambda_handler,
         max_record_age_seconds=MAXIMUM_RECORD_AGE_SECONDS,

@@ -114,10 +114,15 @@ def cmd_stream_replay(args: argparse.Namespace) -> int:
 
     from census_ops.stream_poller import replay_failed_batches
     from functions.progress_stream.app import lambda_handler
+    from shared.settings import settings
 
     with target_store(args):
+        region = settings().region
         replayed, handed = replay_failed_batches(
-            boto3.client("sqs"), boto3.client("dynamodbstreams"), args.queue_url, lambda_handler
+            boto3.client("sqs", region_name=region),
+            boto3.client("dynamodbstreams", region_name=region, endpoint_url=args.endpoint_url),
+            args.queue_url,
+            lambda_handler,
         )
     print(f"{replayed} failed batches replayed, {handed} records handed to the consumer (each counted once)")
     print("then run census recount (--fix): it repairs what a replay cannot (records past 24 h, changed since)")
