@@ -104,23 +104,13 @@ def _poll_stream(api: LocalApi, data_dir: Path | None, stop: threading.Event) ->
     answer (before it is sent: a page that reads the figures next sees them, where AWS
     shows them a second later); the positions are kept in the data directory, so a restart
     resumes where it stopped (on moto: under invoke_lock)."""
-    import boto3
-    from botocore.config import Config
-
     from census_ops.failures import explain
-    from census_ops.stream_poller import StreamPoller, poll_forever
-    from functions.progress_stream.app import lambda_handler
+    from census_ops.stream_poller import local_poller, poll_forever
     from shared.progress_stream import MAXIMUM_RECORD_AGE_SECONDS
     from shared.settings import settings
 
-    endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
-    config = Config(account_id_endpoint_mode="disabled")  # moto has no account-based endpoints
-    region = settings().region
-    poller = StreamPoller(
-        boto3.client("dynamodb", endpoint_url=endpoint, config=config, region_name=region),
-        boto3.client("dynamodbstreams", endpoint_url=endpoint, config=config, region_name=region),
+    poller = local_poller(
         settings().table_name,
-        lambda_handler,
         max_record_age_seconds=MAXIMUM_RECORD_AGE_SECONDS,
         positions_file=None if data_dir is None else data_dir / "stream-positions.json",
     )

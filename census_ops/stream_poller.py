@@ -246,3 +246,26 @@ def replay_failed_batches(
             replayed += 1
             handed += len(records)
     return replayed, handed
+
+
+def local_poller(table: str, **options: Any) -> StreamPoller:
+    """A poller of this process's configured table (DYNAMODB_ENDPOINT_URL, or moto), handing
+    records to the consumer AWS runs (functions/progress_stream)."""
+    import os
+
+    import boto3
+    from botocore.config import Config
+
+    from functions.progress_stream.app import lambda_handler
+    from shared.settings import settings
+
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT_URL")
+    config = Config(account_id_endpoint_mode="disabled")  # moto has no account-based endpoints
+    region = settings().region
+    return StreamPoller(
+        boto3.client("dynamodb", endpoint_url=endpoint, config=config, region_name=region),
+        boto3.client("dynamodbstreams", endpoint_url=endpoint, config=config, region_name=region),
+        table,
+        lambda_handler,
+        **options,
+    )
