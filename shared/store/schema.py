@@ -117,6 +117,10 @@ class HouseholdState(CensusItem, discriminator="household"):
     # epoch>". Replaces a separate idempotency item (docs/decisions/0012): the version's own
     # conditional write makes concurrent retries collide, and a retry finds its version here.
     idempotency = MapAttribute[str, str](null=True)
+    # Failed visits (not home, refused, ...), recorded by one conditional update of META
+    # (docs/decisions/0017): visit id -> VisitRecord.compact(), ~80 bytes each. Interviews
+    # and visits stored before keep their own `VISIT#` items.
+    visits = MapAttribute[str, str](null=True)
     # While the household awaits a supervisor's review (shared/review.py): the sparse
     # review_queue index's keys, and why it was flagged (for filtering the queue).
     review_area = UnicodeAttribute(null=True)

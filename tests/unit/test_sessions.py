@@ -13,10 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from census_ops.bench.units import item_size
 from census_ops.importer import import_roster
 from census_ops.register import RegisterHousehold
 from shared import store
@@ -25,7 +23,6 @@ from shared.nik import make_nik
 from shared.residents import household_view, save_draft
 from shared.sessions import Session, issue_token, verify_token
 from shared.settings import settings
-from shared.store.schema import DRAFT_SK, household_pk
 from tests.conftest import invoke, member_body, response_headers, submission_body, table_items
 
 PASSWORD = "kopi-tubruk-di-teras"  # a test household's password
@@ -304,41 +301,6 @@ def test_save_and_resume_a_draft_with_etags(household: RegisterHousehold) -> Non
     assert view["draft"]["etag"] == '"0.2"'
     assert view["draft"]["members"][1] == {"name": "Bayi Baru", "added_because": "born"}
     assert view["draft"]["departed"] == [{"nik": household.members[1].nik, "reason": "moved_out"}]
-
-
-def test_a_draft_is_stored_compressed_under_1_kb_and_one_stored_as_text_still_reads(
-    household: RegisterHousehold, moto_table: str
-) -> None:
-    """A 5-member draft's body is one zlib-compressed binary value (1 write unit, not 2); a
-    draft stored before, as a plain JSON string, still reads (docs/decisions/0017)."""
-    token = session_token(household)
-    born = date(2015, 3, 4)
-    extra = [
-        member_body(
-            household.members[-1],
-            nik=make_nik(household.kk[:6], "female", born, 9100 + i),
-            name=f"Anak {i}",
-            sex="female",
-            birth_date=born.isoformat(),
-            relationship="child",
-        )
-        for i in range(5 - len(household.members))
-    ]
-    members = [member_body(m) for m in household.members[:5]] + extra
-    assert len(members) == 5
-    assert put_draft(token, {"members": members})[0] == 200
-    client = boto3.client("dynamodb")
-    key = {"pk": {"S": household_pk(household.kk)}, "sk": {"S": DRAFT_SK}}
-    raw = client.get_item(TableName=moto_table, Key=key)["Item"]
-    assert set(raw["body"]) == {"B"}
-    plain = dict(raw, body={"S": json.dumps({"members": members}, separators=(",", ":"))})
-    print(f"5-member draft item: {item_size(raw)} bytes compressed, {item_size(plain)} as text")
-    assert item_size(raw) < 1024 < item_size(plain)
-    given = [{name: value for name, value in m.items() if value is not None} for m in members]
-    assert get_household(token)[2]["draft"]["members"] == given
-
-    client.put_item(TableName=moto_table, Item=dict(raw, body={"S": json.dumps({"members": [{"religion": "hindu"}]})}))
-    assert get_household(token)[2]["draft"]["members"] == [{"religion": "hindu"}]
 
 
 def test_a_draft_begun_after_a_submission_never_reuses_an_etag(household: RegisterHousehold) -> None:
