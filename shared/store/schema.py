@@ -17,7 +17,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.constants import BINARY, STRING
+from pynamodb.constants import BINARY, LIST, MAP, STRING
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -58,6 +58,84 @@ class CompressedTextAttribute(Attribute[str]):
 
     def deserialize(self, value: bytes | str) -> str:
         return value if isinstance(value, str) else zlib.decompress(value).decode("utf-8")
+
+
+class RowsAttribute(Attribute[list[dict[str, Any]]]):
+    """A list of dicts of known fields (a version's members, its departed), each stored as ONE
+    string of its values in `fields` order, joined by "|": no attribute names repeated per
+    element, so a 5-member version is ~0.7 KB instead of ~1.5 KB (one write unit, not two;
+    docs/decisions/0017). Still a DynamoDB list, so the analytics SQL (DuckDB and Athena,
+    shared/analytics/sql/export) reads it with `split_part` from the table's export. None is
+    stored as "", a bool as "1"/"0"; the last field (a name) may hold "|" itself. A dict that
+    does not fit (other keys, a "|" or "" in an earlier value) is stored as a map, as every
+    element was before: both are read, so stored items need no migration."""
+
+    attr_type = LIST
+
+    def __init__(self, fields: tuple[str, ...], booleans: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fields, self.booleans = fields, booleans
+        self._maps = ListAttribute(of=MapAttribute)
+
+    def _row(self, row: dict[str, Any]) -> str | None:
+        if set(row) != set(self.fields):
+            return None
+        values = []
+        for name in self.fields:
+            value = row[name]
+            if name in self.booleans:
+                if not isinstance(value, bool):
+                    return None
+                values.append("1" if value else "0")
+            elif value is None:
+                values.append("")
+            elif not isinstance(value, str) or value == "" or ("|" in value and name != self.fields[-1]):
+                return None
+            else:
+                values.append(value)
+        return "|".join(values)
+
+    def serialize(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        stored = []
+        for row in value:
+            text = self._row(row)
+            stored.append({STRING: text} if text is not None else self._maps.serialize([row])[0])
+        return stored
+
+    def deserialize(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = []
+        for element in value:
+            if STRING not in element:
+                rows.append(dict(self._maps.deserialize([{MAP: element[MAP]}])[0]))
+                continue
+            parts = element[STRING].split("|", len(self.fields) - 1)
+            rows.append(
+                {
+                    name: (part == "1") if name in self.booleans else (part or None)
+                    for name, part in zip(self.fields, parts, strict=True)
+                }
+            )
+        return rows
+
+
+# The stored order of a member's answers: what the analytics SQL reads by position (the name
+# last, never read there). Adding a field: append it before `name` and in the SQL.
+MEMBER_ROW = (
+    "nik",
+    "relationship",
+    "sex",
+    "birth_date",
+    "marital_status",
+    "religion",
+    "education",
+    "citizenship",
+    "lives_at_kk_address",
+    "current_area_code",
+    "added_because",
+    "from_register",
+    "name",
+)
+DEPARTED_ROW = ("nik", "reason")
 
 
 class NeedsVisitIndex(GlobalSecondaryIndex["HouseholdState"]):
@@ -152,8 +230,8 @@ class ResponseVersion(CensusItem, discriminator="version"):
     submitted_at = UnicodeAttribute()
     respondent_nik = UnicodeAttribute()
     review_reasons = ListAttribute(of=UnicodeAttribute, default=list)
-    members = ListAttribute(of=MapAttribute)
-    departed = ListAttribute(of=MapAttribute, null=True)  # register members left out, with reasons
+    members = RowsAttribute(MEMBER_ROW, frozenset({"lives_at_kk_address", "from_register"}))
+    departed = RowsAttribute(DEPARTED_ROW, null=True)  # register members left out, with reasons
     idempotency_key = UnicodeAttribute(null=True)
     request_hash = UnicodeAttribute(null=True)  # what the key stood for (a retry with another body: 422)
 
