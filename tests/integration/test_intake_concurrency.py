@@ -65,7 +65,7 @@ def test_eight_concurrent_corrections_end_as_consecutive_versions(
     assert sorted(r[2]["version"] for r in results) == list(range(2, 10))
     versions = _versions(local_store, dynamodb_local.endpoint_url, household.kk)
     assert [int(v["version"]["N"]) for v in versions] == list(range(1, 10))
-    stored = {v["members"]["L"][0]["M"]["education"]["S"] for v in versions[1:]}
+    stored = {v.members[0]["education"] for v in store.list_versions(household.kk)[1:]}
     assert stored == set(EDUCATION), "every correction is kept, none lost"
     meta = next(
         i
@@ -155,7 +155,7 @@ def test_eight_concurrent_interview_corrections_end_as_consecutive_versions(
     assert sorted(r[1]["version"] for r in results) == list(range(1, 9))
     versions = _partition(table, dynamodb_local.endpoint_url, kk, "V#")
     assert [int(v["version"]["N"]) for v in versions] == list(range(1, 9))
-    assert {v["members"]["L"][0]["M"]["education"]["S"] for v in versions} == set(EDUCATION), "none lost"
+    assert {v.members[0]["education"] for v in store.list_versions(kk)} == set(EDUCATION), "none lost"
     assert {v["channel"]["S"] for v in versions} == {"interview"}
     visits = store.list_visits(kk)
     assert sorted(v.attempt for v in visits) == list(range(1, 9)), "every visit counted once"

@@ -10,13 +10,14 @@ from typing import Any
 
 import boto3
 import pytest
+from pynamodb.attributes import ListAttribute, MapAttribute
 
 from census_ops.bench.units import item_size
 from census_ops.register import RegisterHousehold
 from shared import store
 from shared.nik import make_nik
-from shared.store.schema import DRAFT_SK, META_SK, household_pk
-from tests.conftest import invoke, member_body
+from shared.store.schema import DRAFT_SK, META_SK, household_pk, version_sk
+from tests.conftest import Invoke, invoke, member_body, submission_body
 
 PASSWORD = "kopi-tubruk-di-teras"  # a test household's password
 
@@ -77,6 +78,39 @@ def test_a_draft_is_stored_compressed_under_1_kb_and_one_stored_as_text_still_re
     old = dict(raw, body={"S": json.dumps({"members": [{"religion": "hindu"}]})})
     boto3.client("dynamodb").put_item(TableName=moto_table, Item=old)
     assert _sessions("GET", "/v1/session/household", headers=headers)[1]["draft"]["members"] == [{"religion": "hindu"}]
+
+
+def test_a_5_member_version_is_stored_under_1_kb_and_one_stored_with_maps_still_reads(
+    moto_table: str, households: list[RegisterHousehold], submit: Invoke
+) -> None:
+    household = next(h for h in households if len(h.members) == 5)
+    body = submission_body(household)
+    gone = body["members"].pop()
+    body["departed"] = [{"nik": gone["nik"], "reason": "moved_out"}]
+    body["respondent_nik"] = body["members"][0]["nik"]
+    assert submit(household.kk, body)[0] == 201
+    body["members"].append(gone)
+    body["departed"] = []
+    assert submit(household.kk, body)[0] == 200  # the correction: all 5 members
+    first, second = (_raw(moto_table, household.kk, version_sk(n)) for n in (1, 2))
+    assert all(set(m) == {"S"} for m in second["members"]["L"]) and set(first["departed"]["L"][0]) == {"S"}
+    maps = ListAttribute(of=MapAttribute)
+    stored = store.list_versions(household.kk)
+    as_maps = dict(second, members={"L": maps.serialize(stored[1].members)})
+    print(f"5-member version item: {item_size(second)} bytes, {item_size(as_maps)} with members as maps")
+    assert item_size(second) < 1024 < item_size(as_maps)
+    assert [m["nik"] for m in stored[1].members] == [m["nik"] for m in body["members"]]
+    assert stored[1].members[0] == {**body["members"][0], "added_because": None, "from_register": True}
+    assert stored[0].departed == [{"nik": gone["nik"], "reason": "moved_out"}]
+
+    # A version stored before (members and departed as maps) reads the same, by every reader.
+    old = dict(first, departed={"L": maps.serialize(stored[0].departed)})
+    old["members"] = {"L": maps.serialize(stored[0].members)}
+    boto3.client("dynamodb").put_item(TableName=moto_table, Item=old)
+    again = store.list_versions(household.kk)
+    assert (again[0].members, again[0].departed) == (stored[0].members, stored[0].departed)
+    latest = store.latest_version(household.kk)
+    assert latest is not None and latest.members == stored[1].members
 
 
 def _failed_visit(state: store.HouseholdRecord, number: int, *, position: bool) -> store.VisitChange:
