@@ -263,7 +263,7 @@ class VisitChange:
     meta_holds_visits: bool = False  # META, as read, already has its `visits` map
 
 
-def meta_visit_update(change: VisitChange) -> tuple[list[Action], Condition]:
+def _meta_visit_update(change: VisitChange) -> tuple[list[Action], Condition]:
     """The update of META that records a failed visit: the visit into META's `visits` map,
     attempts + 1, the new status, off the worklist (the index) after the last allowed attempt,
     out of the review queue; conditional on the version, status and attempts that were read
@@ -301,40 +301,43 @@ def save_visit(change: VisitChange) -> None:
     """META's update alone (one UpdateItem) when nothing else moves with it; otherwise one
     transaction with the visit's audit record, the receipt's status and the SLS counter.
     `VisitReplay` if the visit is already recorded, `VersionConflict` if the household moved."""
-    meta = HouseholdState(household_pk(change.kk), META_SK)
-    actions, condition = meta_visit_update(change)
-    progress = progress_actions(change.progress)
     try:
-        if change.audit is None and not change.receipt_code and not progress:
-            try:
-                conditional(lambda: meta.update(actions=actions, condition=condition))
-            except ConditionFailed:
-                raise VersionConflict() from None
-            return
-        audited = 0 if change.audit is None else len(audit_items(change.audit))
-        items = [
-            *(["audit"] * audited),
-            "meta",
-            *(["receipt"] if change.receipt_code else []),
-            *(["progress"] if progress else []),
-        ]
-        try:
-            with TransactWrite(connection=transaction_connection()) as tx:
-                put_audit(tx, change.audit)
-                tx.update(meta, actions=actions, condition=condition)
-                if change.receipt_code:
-                    tx.update(
-                        Receipt(receipt_pk(change.receipt_code), RECEIPT_SK),
-                        actions=[Receipt.status.set(change.status)],
-                    )
-                if progress:
-                    tx.update(progress_item(change.sls_code), actions=progress)
-        except TransactWriteError as exc:
-            classify_cancellation(exc, items)
+        _write_visit(change)
     except VersionConflict:
         if get_visit(change.kk, change.visit.visit_id) is not None:
             raise VisitReplay() from None
         raise
+
+
+def _write_visit(change: VisitChange) -> None:
+    meta = HouseholdState(household_pk(change.kk), META_SK)
+    actions, condition = _meta_visit_update(change)
+    progress = progress_actions(change.progress)
+    if change.audit is None and not change.receipt_code and not progress:
+        try:
+            conditional(lambda: meta.update(actions=actions, condition=condition))
+        except ConditionFailed:
+            raise VersionConflict() from None
+        return
+    audited = 0 if change.audit is None else len(audit_items(change.audit))
+    items = [
+        *(["audit"] * audited),
+        "meta",
+        *(["receipt"] if change.receipt_code else []),
+        *(["progress"] if progress else []),
+    ]
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            put_audit(tx, change.audit)
+            tx.update(meta, actions=actions, condition=condition)
+            if change.receipt_code:
+                tx.update(
+                    Receipt(receipt_pk(change.receipt_code), RECEIPT_SK), actions=[Receipt.status.set(change.status)]
+                )
+            if progress:
+                tx.update(progress_item(change.sls_code), actions=progress)
+    except TransactWriteError as exc:
+        classify_cancellation(exc, items)
 
 
 @mapped_faults
