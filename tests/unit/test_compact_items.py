@@ -16,7 +16,7 @@ from census_ops.bench.units import item_size
 from census_ops.register import RegisterHousehold
 from shared import store
 from shared.nik import make_nik
-from shared.store.schema import DRAFT_SK, META_SK, household_pk, version_sk
+from shared.store.schema import DRAFT_SK, META_SK, VISIT_PREFIX, household_pk, version_sk
 from tests.conftest import Invoke, invoke, member_body, submission_body
 
 PASSWORD = "kopi-tubruk-di-teras"  # a test household's password
@@ -159,6 +159,13 @@ def test_failed_visits_live_on_meta_which_stays_under_1_kb_with_three(
         sizes.append(item_size(_raw(moto_table, household.kk, META_SK)))
     print(f"META: {before} bytes after the import, {sizes} after 1, 2, 3 visits with position")
     assert sizes[-1] <= 1024
+    assert len(_raw(moto_table, household.kk, META_SK)["visits"]["M"]) == 3
+    own_items = boto3.client("dynamodb").query(
+        TableName=moto_table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :visit)",
+        ExpressionAttributeValues={":pk": {"S": household_pk(household.kk)}, ":visit": {"S": VISIT_PREFIX}},
+    )
+    assert own_items["Count"] == 0, "no item of their own"
     visits = store.list_visits(household.kk)
     assert [(v.attempt, v.outcome, v.status) for v in visits] == [(1, "not_home", "not_home")] + [
         (n, "not_home", "not_home") for n in (2, 3)
