@@ -1,8 +1,9 @@
 """Bad input never gives a 500, on every route of every handler that reads a body: malformed
 JSON is the catalogue's 400 `malformed_json`; a body of the wrong shape (wrong types in every
 field, unknown fields, an array instead of an object) is its 422 (ValidationFailed) naming
-each problem with a stable code and the field, the first one's code at the top. The callers are the ones the routes want (the
-officer assigned, the area's supervisor, a signed-in resident), so the body is what is refused.
+each problem with a stable code and the field, the first one's code at the top. The callers
+are the ones the routes want (the officer assigned, the area's supervisor, a signed-in
+resident), so the body is what is refused.
 Also: each function's route table (shared/router.py) is exactly its events in template.yaml."""
 
 from __future__ import annotations
