@@ -208,7 +208,7 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
         "visit (not home)",
         fieldwork,
         route_event("POST", VISITS, {"kk": kk}, {"outcome": "not_home"}, claims=officer),
-        # The visit lives on META (docs/decisions/0017): META is the one item it must write.
+        # The visit lives on META (docs/decisions/0018): META is the one item it must write.
         Essentials(writes=("HH#/META",), reads=("HH#/META",)),
     )
     results.append(visit)

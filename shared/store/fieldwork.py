@@ -245,7 +245,7 @@ def worklist_live_status(assignments: Sequence[AssignmentRecord]) -> dict[str, L
 class VisitChange:
     """A failed visit (not_home, refused, moved, ...): no response version. Recorded on META
     itself (`visits`, keyed by the visit id): one conditional UpdateItem, or a transaction when
-    other items must move with it (docs/decisions/0017)."""
+    other items must move with it (docs/decisions/0018)."""
 
     kk: str
     sls_code: str
@@ -343,7 +343,7 @@ def _write_visit(change: VisitChange) -> None:
 @mapped_faults
 def get_visit(kk: str, visit_id: str) -> VisitRecord | None:
     """A visit by its id: on META (failed visits), else its own item (interviews, and visits
-    recorded before decision 0017)."""
+    recorded before decision 0018)."""
     pk = household_pk(kk)
     try:
         meta = HouseholdState.get(pk, META_SK, consistent_read=True, attributes_to_get=["pk", "sk", "kind", "visits"])

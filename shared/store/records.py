@@ -66,7 +66,7 @@ class HouseholdRecord:
     # Idempotency-Keys of recent versions as stored (key digest -> "<version>:<expires>"):
     # read by shared.store.submissions only.
     idempotency: dict[str, str] = field(default_factory=dict, repr=False)
-    # The ids of the failed visits recorded on META itself (docs/decisions/0017).
+    # The ids of the failed visits recorded on META itself (docs/decisions/0018).
     visit_ids: frozenset[str] = field(default_factory=frozenset, repr=False)
 
     @classmethod

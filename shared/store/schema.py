@@ -45,7 +45,7 @@ class CensusItem(Model):
 
 class CompressedTextAttribute(Attribute[str]):
     """Text (JSON) stored as one zlib-compressed binary value: a 5-member draft's body shrinks
-    from ~1.3 KB to ~0.4 KB, so its write is 1 unit, not 2 (docs/decisions/0017). Reads the
+    from ~1.3 KB to ~0.4 KB, so its write is 1 unit, not 2 (docs/decisions/0018). Reads the
     plain string written before it too, so stored items need no migration."""
 
     attr_type = BINARY
@@ -64,7 +64,7 @@ class RowsAttribute(Attribute[list[dict[str, Any]]]):
     """A list of dicts of known fields (a version's members, its departed), each stored as ONE
     string of its values in `fields` order, joined by "|": no attribute names repeated per
     element, so a 5-member version is ~0.7 KB instead of ~1.5 KB (one write unit, not two;
-    docs/decisions/0017). Still a DynamoDB list, so the analytics SQL (DuckDB and Athena,
+    docs/decisions/0018). Still a DynamoDB list, so the analytics SQL (DuckDB and Athena,
     shared/analytics/sql/export) reads it with `split_part` from the table's export. None is
     stored as "", a bool as "1"/"0"; the last field (a name) may hold "|" itself. A dict that
     does not fit (other keys, a "|" or "" in an earlier value) is stored as a map, as every
@@ -196,7 +196,7 @@ class HouseholdState(CensusItem, discriminator="household"):
     # conditional write makes concurrent retries collide, and a retry finds its version here.
     idempotency = MapAttribute[str, str](null=True)
     # Failed visits (not home, refused, ...), recorded by one conditional update of META
-    # (docs/decisions/0017): visit id -> VisitRecord.compact(), ~80 bytes each. Interviews
+    # (docs/decisions/0018): visit id -> VisitRecord.compact(), ~80 bytes each. Interviews
     # and visits stored before keep their own `VISIT#` items.
     visits = MapAttribute[str, str](null=True)
     # While the household awaits a supervisor's review (shared/review.py): the sparse

@@ -444,7 +444,7 @@ def test_one_command_prints_the_pyramid_and_the_people_counted_twice(
 def test_versions_stored_with_members_as_maps_flatten_to_the_same_set(
     responded: dict[str, Any], tmp_path: Path
 ) -> None:
-    """Versions written before docs/decisions/0017 hold each member as a map, not as one
+    """Versions written before docs/decisions/0018 hold each member as a map, not as one
     packed string: the export SQL reads both into the same rows."""
     from pynamodb.attributes import ListAttribute, MapAttribute
 

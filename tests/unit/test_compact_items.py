@@ -1,4 +1,4 @@
-"""Items kept under 1 KB (docs/decisions/0017): a draft's body compressed, failed visits on
+"""Items kept under 1 KB (docs/decisions/0018): a draft's body compressed, failed visits on
 META. Sizes by DynamoDB's rules (census_ops/bench/units.py), printed with `-s`; items
 written in the shape before still read."""
 
