@@ -265,6 +265,7 @@ def _record_failed_visit(
                 was_in_review=state.in_review,
             ),
             audit=record,
+            meta_holds_visits=bool(state.visit_ids),
         )
         try:
             store.save_visit(change)
