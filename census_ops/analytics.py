@@ -63,8 +63,9 @@ ITEM_FIELDS: dict[str, dict[str, Any]] = {
     "import_batch": _S,
     "channel": _S,
     "submitted_at": _S,
-    "members": {"L": [{"M": MEMBER_FIELDS}]},
-    "departed": {"L": [{"M": DEPARTED_FIELDS}]},
+    # Each element a "|"-joined string (S, shared/store/schema.py RowsAttribute) or a map (M).
+    "members": {"L": [{"M": MEMBER_FIELDS, "S": "string"}]},
+    "departed": {"L": [{"M": DEPARTED_FIELDS, "S": "string"}]},
 }
 
 

@@ -8,7 +8,7 @@ it, never inside). Each function's code is its CodeUri folder as it stands
 (`functions/<name>/`), which `sam deploy` zips itself.
 
 A layer for arm64/Python 3.13 cannot be imported by this machine's interpreter (its
-compiled wheels, pydantic-core and Pillow, are for another CPU and Python), so the build
+compiled wheels, msgspec and Pillow, are for another CPU and Python), so the build
 proves two things separately:
 
 1. `check_layer`: the Lambda layer holds every pinned dependency at its pinned version,

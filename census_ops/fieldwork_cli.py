@@ -106,7 +106,7 @@ def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
             workers = 1 if args.store == "memory" else 4  # moto is not thread-safe
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(respond, online))
-        # The progress counters move from the table's stream (docs/decisions/0017): its
+        # The progress counters move from the table's stream (docs/decisions/0019): its
         # consumer runs over the responses before the figures are read.
         from census_ops.stream_poller import local_poller
 

@@ -1,12 +1,12 @@
 """The API's OpenAPI document, generated - never written by hand - from what defines the API:
-the template's Api events (paths, methods, which routes need a token), the pydantic models
-the handlers parse request bodies with, the one error shape of shared/http.py, and each
+the template's Api events (paths, methods, which routes need a token), the msgspec structs
+the handlers decode request bodies into, the one error shape of shared/http.py, and each
 route's error answers (status, codes) from the catalogue in shared/errors.py.
 
 `census openapi` prints it; docs/openapi.json is its committed copy (a test keeps the two
 equal), and tests/integration/test_schemathesis.py sends every operation generated and
-malformed requests from it. Not on any Lambda's import path: the handlers keep parsing
-with pydantic directly (Powertools' validating resolver would cost cold start).
+malformed requests from it. Not on any Lambda's import path: the handlers decode with
+msgspec directly (docs/decisions/0017).
 
 A route the template gains without an entry in REQUEST_BODIES fails `build_document` (and
 its test) by name, so the document can never silently miss an operation or a body.
@@ -71,7 +71,7 @@ from shared.errors import (
 
 OPENAPI_VERSION = "3.1.0"
 DOCUMENT_PATH = REPO_ROOT / "docs" / "openapi.json"
-_REF = "#/components/schemas/{model}"
+_REF = "#/components/schemas/{name}"
 
 NO_BODY = None
 EMPTY_OBJECT = "{}"  # a body of `{}` (or nothing at all): the route takes no fields
@@ -646,6 +646,82 @@ def _load_model(reference: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def request_schemas(references: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """{reference: its schema ($ref)} and the components they use, from the request structs'
+    JSON schema (msgspec), in the form the document has always had: each property titled
+    after its name unless it is a reference, an enumeration's values in their declared order
+    and typed, no empty `required`."""
+    import msgspec
+
+    classes = [_load_model(ref) for ref in references]
+    found, components = msgspec.json.schema_components(classes, ref_template=_REF)
+    for schema in components.values():
+        if "enum" in schema:
+            schema["type"] = "string"
+        for name, prop in schema.get("properties", {}).items():
+            _declared_order(prop)
+            refers = "$ref" in prop or any("$ref" in arm for arm in prop.get("anyOf", ()))
+            if not refers:
+                prop["title"] = name.replace("_", " ").title()
+        if schema.get("required") == []:
+            del schema["required"]
+    for name, schema in components.items():
+        enum_class = _enum_classes(classes).get(name)
+        if enum_class is not None:
+            schema["enum"] = [member.value for member in enum_class]
+    return dict(zip(references, found, strict=True)), components
+
+
+def _declared_order(prop: dict[str, Any]) -> None:
+    """msgspec sorts a Literal's values; the document lists them as declared (in the code)."""
+    for arm in [prop, *prop.get("anyOf", ())]:
+        values = arm.get("enum")
+        if values is not None and "$ref" not in arm:
+            arm["type"] = "string"
+            arm["enum"] = _LITERAL_ORDER.get(frozenset(values), values)
+
+
+def _enum_classes(classes: list[Any]) -> dict[str, Any]:
+    """Enumerations the structs use, by name (their values in declared order)."""
+    import enum
+
+    import msgspec
+
+    seen: dict[str, Any] = {}
+    pending = list(classes)
+    while pending:
+        cls = pending.pop()
+        for info in msgspec.structs.fields(cls):
+            for kind in _leaf_types(info.type):
+                if isinstance(kind, type) and issubclass(kind, enum.Enum):
+                    seen[kind.__name__] = kind
+                elif isinstance(kind, type) and issubclass(kind, msgspec.Struct) and kind not in classes:
+                    classes = [*classes, kind]
+                    pending.append(kind)
+    return seen
+
+
+def _leaf_types(kind: Any) -> list[Any]:
+    from typing import get_args
+
+    args = get_args(kind)
+    if not args:
+        return [kind]
+    return [leaf for arg in args for leaf in _leaf_types(arg)]
+
+
+def _literal_orders() -> dict[frozenset[Any], list[Any]]:
+    from typing import get_args
+
+    from shared.field_cases import NotFoundReason
+    from shared.fieldwork import Outcome
+
+    return {frozenset(get_args(kind)): list(get_args(kind)) for kind in (Outcome, NotFoundReason)}
+
+
+_LITERAL_ORDER = _literal_orders()
+
+
 def missing_operations(routes: list[ApiRoute] | None = None) -> list[str]:
     """Template routes with no entry in OPERATIONS, as 'METHOD path'."""
     return [f"{r.method} {r.path}" for r in routes or api_routes() if (r.method, r.path) not in OPERATIONS]
@@ -732,8 +808,6 @@ def _operation(route: ApiRoute, spec: Operation, models: dict[str, Any]) -> dict
 
 def build_document(routes: list[ApiRoute] | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document for the template's routes, deterministic for the same code."""
-    from pydantic.json_schema import models_json_schema
-
     routes = routes if routes is not None else api_routes()
     missing = missing_operations(routes)
     if missing:
@@ -742,11 +816,9 @@ def build_document(routes: list[ApiRoute] | None = None) -> dict[str, Any]:
             f"(add them to OPERATIONS): {', '.join(missing)}"
         )
     references = sorted({spec.body for spec in OPERATIONS.values() if spec.body not in (None, EMPTY_OBJECT)})
-    classes: list[Any] = [(_load_model(ref), "validation") for ref in references]
-    found, definitions = models_json_schema(classes, ref_template=_REF)
-    models = {ref: found[(cls, mode)] for ref, (cls, mode) in zip(references, classes, strict=True)}
+    models, definitions = request_schemas(references)
     schemas: dict[str, Any] = {
-        **definitions.get("$defs", {}),
+        **definitions,
         "Error": _ERROR,
         "Problem": _PROBLEM,
         **_ANSWERS,

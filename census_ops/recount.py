@@ -1,7 +1,7 @@
 """`census recount [--area CODE] [--fix]`: recompute the progress counters from the
 households and print the drift per SLS (stored minus recounted); `--fix` rewrites the
 drifting counters. Creations count in their own transaction and every later status change
-from the table's stream, each once (docs/decisions/0017), so once the stream is drained the
+from the table's stream, each once (docs/decisions/0019), so once the stream is drained the
 drift should be 0: this is the check after a fault, a restore, a soak or a failed stream
 batch (`census stream-replay` first). Changes still in the stream show as drift for a second.
 

@@ -161,7 +161,7 @@ class Smoke:
         if not self.receipt_code:
             return "skip", "the household has no receipt code yet"
         # A first submission's receipt is written with it; a later version's reaches the
-        # receipt from the table's stream a second or so after (docs/decisions/0017).
+        # receipt from the table's stream a second or so after (docs/decisions/0019).
         deadline = time.monotonic() + RECEIPT_LAG_SECONDS
         while True:
             answer = self.client.call("GET", f"/v1/receipts/{self.receipt_code}")

@@ -1,4 +1,4 @@
-"""The local stand-in for Lambda's stream poller (docs/decisions/0017): read the table's
+"""The local stand-in for Lambda's stream poller (docs/decisions/0019): read the table's
 stream (DynamoDB Local's, or moto's in the unit tests) with the dynamodbstreams API and pass
 the records, in the shape Lambda gives them (the event source's filter applied: MODIFYs of
 household META items), to the same handler AWS runs, functions/progress_stream.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
 
 from shared.errors import DraftChanged, PreconditionRequired, ValidationFailed
 from shared.responses import (
@@ -19,7 +19,7 @@ from shared.responses import (
     latest_today,
     member_problems,
 )
-from shared.validation import parse_json
+from shared.validation import Body, parse_json
 from shared.vocabulary import (
     AddedBecause,
     Citizenship,
@@ -31,10 +31,8 @@ from shared.vocabulary import (
 )
 
 
-class DraftMember(BaseModel):
+class DraftMember(Body, frozen=True, kw_only=True):
     """A member as far as filled in: every field of a submitted member, each optional."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     nik: Code | None = None
     name: Name | None = None
@@ -50,11 +48,9 @@ class DraftMember(BaseModel):
     added_because: AddedBecause | None = None
 
 
-class DraftBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    members: Annotated[list[DraftMember], Field(max_length=MAX_MEMBERS)] = Field(default_factory=list)
-    departed: Annotated[list[Departure], Field(max_length=MAX_MEMBERS)] = Field(default_factory=list)
+class DraftBody(Body, frozen=True, kw_only=True):
+    members: Annotated[list[DraftMember], msgspec.Meta(max_length=MAX_MEMBERS)] = msgspec.field(default_factory=list)
+    departed: Annotated[list[Departure], msgspec.Meta(max_length=MAX_MEMBERS)] = msgspec.field(default_factory=list)
 
 
 def parse_draft(body: str | bytes | None, now: datetime) -> DraftBody:

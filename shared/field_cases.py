@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+import msgspec
 
 from shared import audit, store
 from shared.areas import area_code_parameter
@@ -40,24 +40,22 @@ from shared.responses import Submission, check_against_register, check_rules
 from shared.settings import Settings
 from shared.status import Status
 from shared.text import has_control_characters
-from shared.validation import parse_json
+from shared.validation import Body, Invalid, parse_json, trimmed
 from shared.vocabulary import Channel, Relationship
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ADDRESS_LENGTH)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Code = Annotated[str, trimmed(max_length=32)]
+Address = Annotated[str, trimmed(1, MAX_ADDRESS_LENGTH)]
+Note = Annotated[str, trimmed(max_length=500)]
 NotFoundReason = Literal["address_not_found", "not_residential", "nobody_lives_here"]
 
 
 def _no_control_characters(*texts: str | None) -> None:
     if any(text is not None and has_control_characters(text) for text in texts):
-        raise ValueError("the text contains control characters")
+        raise Invalid("the text contains control characters")
 
 
-class ResolutionRequest(BaseModel):
+class ResolutionRequest(Body, frozen=True, kw_only=True):
     """How the officer's visit resolved a report."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     outcome: Literal["enrolled", "matched", "not_found"]
     # enrolled: the KK as on the card (default: as reported); matched: the register's household.
@@ -67,22 +65,18 @@ class ResolutionRequest(BaseModel):
     note: Note | None = None
     response: Submission | None = None  # enrolled: the interview
 
-    @model_validator(mode="after")
-    def _fields_of_the_outcome(self) -> ResolutionRequest:
+    def check(self) -> None:
         if (self.outcome == "enrolled") != (self.response is not None):
-            raise ValueError("an enrolment carries the interview's response; other outcomes carry none")
+            raise Invalid("an enrolment carries the interview's response; other outcomes carry none")
         if self.outcome == "matched" and self.kk is None:
-            raise ValueError("a match names the register household's kk")
+            raise Invalid("a match names the register household's kk")
         if (self.outcome == "not_found") != (self.reason is not None):
-            raise ValueError("not_found, and only not_found, gives a reason")
+            raise Invalid("not_found, and only not_found, gives a reason")
         _no_control_characters(self.note, self.address)
-        return self
 
 
-class NewHouseholdRequest(BaseModel):
+class NewHouseholdRequest(Body, frozen=True, kw_only=True):
     """A household an officer found on no list, enrolled on the spot."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     kk: Code
     sls_code: Code
@@ -90,10 +84,8 @@ class NewHouseholdRequest(BaseModel):
     note: Note | None = None
     response: Submission
 
-    @model_validator(mode="after")
-    def _plain_text(self) -> NewHouseholdRequest:
+    def check(self) -> None:
         _no_control_characters(self.note, self.address)
-        return self
 
 
 @dataclass(frozen=True)
@@ -210,8 +202,8 @@ def _close(resolution: store.Resolution, household: store.EnrolledHousehold | No
 
 def _as_register(submission: Submission) -> Submission:
     """An enrolment's members are its register: none is 'added' to anything."""
-    members = [m.model_copy(update={"added_because": None}) for m in submission.members]
-    return submission.model_copy(update={"members": members})
+    members = [msgspec.structs.replace(m, added_because=None) for m in submission.members]
+    return msgspec.structs.replace(submission, members=members)
 
 
 def _enrol(

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+import msgspec
 
 from shared import audit, store
 from shared.errors import (
@@ -30,7 +30,7 @@ from shared.responses import Submission, check_rules
 from shared.settings import Settings
 from shared.status import Status, check_transition
 from shared.text import has_control_characters
-from shared.validation import parse_json
+from shared.validation import Body, Invalid, as_json, parse_json, trimmed
 from shared.vocabulary import Channel
 
 Outcome = Literal["interviewed", "not_home", "refused", "moved", "address_not_found", "not_residential", "duplicate"]
@@ -41,38 +41,32 @@ CLOCK_SKEW = timedelta(minutes=10)
 OLDEST_RECORDING = timedelta(days=120)
 
 
-class Position(BaseModel):
+class Position(Body, frozen=True, kw_only=True):
     """Where the phone was, with the officer's consent: WGS 84 degrees, accuracy in metres.
     Stored with the visit for supervisors; never logged."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    lat: Annotated[float, Field(ge=-90, le=90)]
-    lon: Annotated[float, Field(ge=-180, le=180)]
-    accuracy: Annotated[float, Field(ge=0, le=100_000)]
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+    accuracy: Annotated[float, msgspec.Meta(ge=0, le=100_000)]
 
 
-class VisitRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+class VisitRequest(Body, frozen=True, kw_only=True):
     outcome: Outcome
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    note: Annotated[str, trimmed(max_length=500)] | None = None
     response: Submission | None = None
     # `duplicate`: the household on the register this one duplicates.
-    duplicate_of: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    duplicate_of: Annotated[str, trimmed(max_length=32)] | None = None
     # When the officer recorded it on the phone (ISO 8601 with its zone); the server's time is kept too.
-    recorded_at: Annotated[str, StringConstraints(max_length=40)] | None = None
+    recorded_at: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     position: Position | None = None
 
-    @model_validator(mode="after")
-    def _response_iff_interviewed(self) -> VisitRequest:
+    def check(self) -> None:
         if (self.outcome == "interviewed") != (self.response is not None):
-            raise ValueError("an interview carries the response; other outcomes carry none")
+            raise Invalid("an interview carries the response; other outcomes carry none")
         if (self.outcome == "duplicate") != (self.duplicate_of is not None):
-            raise ValueError("a duplicate, and only a duplicate, names the household it duplicates (duplicate_of)")
+            raise Invalid("a duplicate, and only a duplicate, names the household it duplicates (duplicate_of)")
         if self.note is not None and has_control_characters(self.note):
-            raise ValueError("the note contains control characters")
-        return self
+            raise Invalid("the note contains control characters")
 
 
 def recorded_time(text: str | None, now: datetime) -> str | None:
@@ -186,7 +180,7 @@ def record_visit(
             status=status,
             version=version,
             recorded_at=recorded_at,
-            position=request.position.model_dump() if request.position is not None else None,
+            position=as_json(request.position) if request.position is not None else None,
         )
 
     record = audit.record(
@@ -262,6 +256,7 @@ def _record_failed_visit(
             visit=entry,
             stays_on_worklist=stays,
             audit=record,
+            meta_holds_visits=bool(state.visit_ids),
         )
         try:
             store.save_visit(change)

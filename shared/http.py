@@ -1,6 +1,6 @@
 """The HTTP edge every function shares: JSON answers, the error shape
 `{"error": {"code", "message", "field"}}`, request-body limits, and the mapping from
-domain errors to status codes - registered once on each function's resolver."""
+domain errors to status codes - registered once on each function's router (shared/router.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ import json
 import traceback
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-
 from shared.errors import (
     CensusError,
     MalformedRequest,
@@ -23,6 +20,7 @@ from shared.errors import (
     UnsupportedMediaType,
 )
 from shared.observability import logger, metrics
+from shared.router import NotFoundError, Resolver, Response
 from shared.settings import settings
 
 JSON = "application/json"
@@ -123,7 +121,7 @@ def json_body(event: dict[str, Any], max_bytes: int) -> bytes:
     return data
 
 
-def register_error_handlers(app: APIGatewayRestResolver) -> None:
+def register_error_handlers(app: Resolver) -> None:
     """Every error a resolver can meet answers in the one JSON shape with a stable code."""
 
     @app.exception_handler(CensusError)

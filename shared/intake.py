@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import msgspec
+
 from shared import store
 from shared.errors import (
     FieldProblem,
@@ -36,6 +38,7 @@ from shared.responses import (
 from shared.sessions import Session
 from shared.settings import Settings
 from shared.status import NEEDS_VISIT, Status, check_transition
+from shared.validation import as_json
 from shared.vocabulary import Channel
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
@@ -83,7 +86,8 @@ def validate_idempotency_key(key: str | None) -> str | None:
 
 def request_hash(submission: Submission) -> str:
     """What an Idempotency-Key stands for: the response as given, never the password."""
-    answers = submission.model_dump(mode="json", exclude={"password"})
+    answers = as_json(submission)
+    del answers["password"]
     canonical = json.dumps(answers, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -112,7 +116,7 @@ def submit_response(
             raise ValidationFailed(
                 [FieldProblem("respondent_mismatch", "respondent_nik is not the signed-in member.", "respondent_nik")]
             )
-        submission = submission.model_copy(update={"respondent_nik": respondent_nik})
+        submission = msgspec.structs.replace(submission, respondent_nik=respondent_nik)
         check_rules(submission, now)
     else:
         check_rules(submission, now)

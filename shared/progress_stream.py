@@ -1,5 +1,5 @@
 """The SLS progress counters and the receipts, moved from the table's stream
-(docs/decisions/0017): a status-changing write changes only the household's META; the
+(docs/decisions/0019): a status-changing write changes only the household's META; the
 consumer (functions/progress_stream) reads each MODIFY of a META item, old and new image,
 and counts it with the same `status_delta` the writes used to apply in their transaction,
 and refreshes the household's receipt when a field it shows changed.

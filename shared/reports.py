@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
-
 from shared import store
 from shared.areas import LEVELS, parent_area, validate_area_code
 from shared.errors import (
@@ -36,7 +34,7 @@ from shared.nik import InvalidIdentifier, parse_kk, parse_nik
 from shared.receipts import format_receipt_code, new_receipt_code, normalize_receipt_code
 from shared.settings import Settings
 from shared.text import has_control_characters
-from shared.validation import parse_json
+from shared.validation import Body, as_json, parse_json, trimmed
 
 MAX_ADDRESS_LENGTH = 200
 _PHONE = re.compile(r"\+?[0-9]{8,15}")
@@ -49,21 +47,19 @@ NEXT_STEPS = {
     "not_found": "contact_office",
 }
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Text = Annotated[str, trimmed(1, 32)]
 
 
-class ReportRequest(BaseModel):
+class ReportRequest(Body, frozen=True, kw_only=True):
     """A household's report: the KK as printed, the reporter's NIK, the head's name, the
     address, the SLS chosen from the area lists, optionally a phone for the officer."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
     kk: Text
     nik: Text
-    head_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ADDRESS_LENGTH)]
+    head_name: Annotated[str, trimmed(1, 100)]
+    address: Annotated[str, trimmed(1, MAX_ADDRESS_LENGTH)]
     sls_code: Text
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    phone: Annotated[str, trimmed(max_length=32)] | None = None
 
 
 def _problems(request: ReportRequest) -> list[FieldProblem]:
@@ -90,7 +86,7 @@ def _problems(request: ReportRequest) -> list[FieldProblem]:
 
 
 def _fingerprint(request: ReportRequest) -> str:
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(as_json(request), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

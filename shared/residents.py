@@ -9,8 +9,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
-
 from shared import store
 from shared.drafts import expected_etag, format_etag, next_etag, parse_draft
 from shared.errors import DraftChanged, OnlinePhaseClosed, PasswordRequired, PasswordSetupRequired, ValidationFailed
@@ -20,14 +18,12 @@ from shared.passwords import hash_password, password_problems
 from shared.reset_codes import normalize_reset_code
 from shared.sessions import Session, issue_token
 from shared.settings import Settings
-from shared.validation import Password, parse_json
+from shared.validation import Body, Password, compact_json, parse_json, trimmed
 
-_Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+_Code = Annotated[str, trimmed(1, 32)]
 
 
-class SignInRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+class SignInRequest(Body, frozen=True, kw_only=True):
     kk: _Code
     nik: _Code
     password: Password | None = None  # once the household has one
@@ -157,7 +153,7 @@ def save_draft(
     try:
         store.save_draft(
             session.kk,
-            draft.model_dump_json(exclude_none=True),
+            compact_json(draft),
             expected_etag=expected,
             new_etag=etag,
             saved_at=saved_at,

@@ -1,4 +1,4 @@
-"""The household response: its shape (pydantic, strict JSON parsing), the rules that
+"""The household response: its shape (msgspec structs, strict JSON decoding), the rules that
 reject it (422 with the offending field's path), and the consistency checks that accept
 it but mark it for review."""
 
@@ -8,13 +8,13 @@ from collections.abc import Collection
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+import msgspec
 
 from shared.areas import validate_area_code
 from shared.errors import FieldProblem, ValidationFailed
 from shared.nik import InvalidIdentifier, check_nik_against, parse_nik
 from shared.text import has_control_characters
-from shared.validation import Password, parse_json
+from shared.validation import Body, Password, as_json, parse_json, trimmed
 from shared.vocabulary import (
     AddedBecause,
     Citizenship,
@@ -36,13 +36,11 @@ _EARLIEST_BIRTH = date(1900, 1, 1)
 MIN_GENERATION_GAP_YEARS = 12
 MIN_SPOUSE_AGE = 15
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
+Name = Annotated[str, trimmed(1, 100)]
+Code = Annotated[str, trimmed(max_length=32)]
 
 
-class Member(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+class Member(Body, frozen=True, kw_only=True):
     nik: Code
     name: Name
     relationship: Relationship
@@ -58,24 +56,20 @@ class Member(BaseModel):
     added_because: AddedBecause | None = None
 
 
-class Departure(BaseModel):
+class Departure(Body, frozen=True, kw_only=True):
     """A register member left out of the response, and why."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     nik: Code
     reason: DepartureReason | None = None
 
 
-class Submission(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+class Submission(Body, frozen=True, kw_only=True):
     # Who answers: required without a session; a session supplies its member's NIK.
     respondent_nik: Code | None = None
     # Required once the household has set one (a session has already checked it). Never stored.
     password: Password | None = None
-    members: Annotated[list[Member], Field(min_length=1, max_length=MAX_MEMBERS)]
-    departed: Annotated[list[Departure], Field(max_length=MAX_MEMBERS)] = Field(default_factory=list)
+    members: Annotated[list[Member], msgspec.Meta(min_length=1, max_length=MAX_MEMBERS)]
+    departed: Annotated[list[Departure], msgspec.Meta(max_length=MAX_MEMBERS)] = msgspec.field(default_factory=list)
 
 
 def parse_submission(body: str | bytes | None) -> Submission:
@@ -297,8 +291,8 @@ def review_reasons(submission: Submission, register_head_nik: str | None, now: d
 def canonical_members(submission: Submission, register_niks: Collection[str]) -> list[dict[str, Any]]:
     """Members as JSON-ready dicts (enum values, ISO dates) as stored, each saying whether
     it came from the register."""
-    return [{**m.model_dump(mode="json"), "from_register": m.nik in register_niks} for m in submission.members]
+    return [{**as_json(m), "from_register": m.nik in register_niks} for m in submission.members]
 
 
 def canonical_departed(submission: Submission) -> list[dict[str, Any]]:
-    return [d.model_dump(mode="json") for d in submission.departed]
+    return [as_json(d) for d in submission.departed]

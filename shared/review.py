@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+import msgspec
 
 from shared import audit, store
 from shared.area_names import names_for
@@ -25,7 +25,7 @@ from shared.intake import iso_utc
 from shared.officers import OFFICER, Caller, require_supervisor_of
 from shared.status import Status
 from shared.text import has_control_characters
-from shared.validation import parse_json
+from shared.validation import Body, Invalid, parse_json, trimmed
 
 IDENTITY = ("name", "sex", "birth_date", "relationship")
 DETAILS = ("marital_status", "religion", "education", "citizenship", "lives_at_kk_address", "current_area_code")
@@ -40,42 +40,38 @@ REASONS = (
     "member_added_without_reason",
 )
 PAGE_SIZE, MAX_PAGE_SIZE, MAX_BULK = 50, 200, 100
-_Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+_Note = Annotated[str, trimmed(max_length=500)]
 
 
-class DecisionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+class DecisionRequest(Body, frozen=True, kw_only=True):
     decision: Literal["accept", "visit"]
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, msgspec.Meta(ge=1)]
     note: _Note | None = None
 
-    @field_validator("note")
-    @classmethod
-    def _plain_note(cls, note: str | None) -> str | None:
-        if note is not None and has_control_characters(note):
-            raise ValueError("the note contains control characters")
-        return note or None
+    def check(self) -> None:
+        _plain_note(self)
 
 
-class Reviewed(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    kk: Annotated[str, StringConstraints(min_length=1, max_length=32)]
-    version: Annotated[int, Field(ge=1)]
+class Reviewed(Body, frozen=True, kw_only=True):
+    kk: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    version: Annotated[int, msgspec.Meta(ge=1)]
 
 
-class BulkDecisionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+class BulkDecisionRequest(Body, frozen=True, kw_only=True):
     decision: Literal["accept", "visit"]
     note: _Note | None = None
-    households: Annotated[list[Reviewed], Field(min_length=1, max_length=MAX_BULK)]
+    households: Annotated[list[Reviewed], msgspec.Meta(min_length=1, max_length=MAX_BULK)]
 
-    @field_validator("note")
-    @classmethod
-    def _plain_note(cls, note: str | None) -> str | None:
-        return DecisionRequest._plain_note(note)
+    def check(self) -> None:
+        _plain_note(self)
+
+
+def _plain_note(request: DecisionRequest | BulkDecisionRequest) -> None:
+    """A note without control characters; an empty one is no note."""
+    if request.note is not None and has_control_characters(request.note):
+        raise Invalid("the note contains control characters", "note")
+    if request.note == "":
+        msgspec.structs.force_setattr(request, "note", None)
 
 
 # ---------------------------------------------------------------- comparison (pure)

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
-
 from shared import store
 from shared.errors import FieldProblem, InvalidReceiptCode, ReceiptNotFound, ValidationFailed
 from shared.household_access import authenticate, session_household, validate_kk
@@ -16,14 +14,12 @@ from shared.nik import InvalidIdentifier
 from shared.receipts import normalize_receipt_code
 from shared.sessions import Session
 from shared.settings import Settings
-from shared.validation import Password, parse_json
+from shared.validation import Body, Password, parse_json, trimmed
 
 
-class StatusRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+class StatusRequest(Body, frozen=True, kw_only=True):
     # Both required without a session (the password once the household has set one).
-    respondent_nik: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = None
+    respondent_nik: Annotated[str, trimmed(1, 32)] | None = None
     password: Password | None = None
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
-
 from shared import audit, store
 from shared.area_names import names_for
 from shared.areas import area_code_parameter, is_within
@@ -15,28 +13,22 @@ from shared.errors import FieldProblem, Forbidden, NothingToReassign, Validation
 from shared.household_access import validate_kk
 from shared.intake import iso_utc
 from shared.officers import OFFICER, Caller, require_supervisor_of
-from shared.validation import parse_json
+from shared.validation import Body, Invalid, parse_json, trimmed
 from shared.worklists import REASONS, villages_of
 
-_Id = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
-]
-_Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+_Id = Annotated[str, trimmed(1, 64, r"^[A-Za-z0-9_.\-]+$")]
+_Code = Annotated[str, trimmed(1, 32)]
 
 
-class ReassignRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+class ReassignRequest(Body, frozen=True, kw_only=True):
     to_officer: _Id
     from_officer: _Id | None = None
     sls_code: _Code | None = None
     kk: _Code | None = None
 
-    @model_validator(mode="after")
-    def _one_target(self) -> ReassignRequest:
+    def check(self) -> None:
         if (self.sls_code is None) == (self.kk is None):
-            raise ValueError("give either sls_code or kk")
-        return self
+            raise Invalid("give either sls_code or kk")
 
 
 def _assignments_within(area: str) -> list[store.AssignmentRecord]:

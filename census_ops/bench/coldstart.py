@@ -23,9 +23,8 @@ from typing import Any
 # (The handlers reach DynamoDB through PynamoDB and botocore: none imports boto3 itself.)
 LIBRARIES = (
     "from pynamodb.models import Model; from pynamodb.connection import Connection;"
-    " from pynamodb.transactions import TransactWrite; from pydantic import BaseModel;"
-    " from aws_lambda_powertools import Logger, Metrics;"
-    " from aws_lambda_powertools.event_handler import APIGatewayRestResolver"
+    " from pynamodb.transactions import TransactWrite; import msgspec.json;"
+    " from aws_lambda_powertools import Logger, Metrics"
 )
 _PROBE = "import time; t = time.perf_counter(); {statement}; print(repr(time.perf_counter() - t))"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import audit, snapstart, store
@@ -17,12 +16,13 @@ from shared.http import claims, common_headers, json_body, json_response, query_
 from shared.observability import logger, metrics
 from shared.officers import SUPERVISOR, identify
 from shared.review import decide_many, decide_one, household_review, review_queue
+from shared.router import Resolver, Response
 from shared.settings import settings
 from shared.snapshots import progress_history, take_snapshots
 
 store.bind(settings())  # once per container
 snapstart.register()  # and again after a SnapStart restore
-app = APIGatewayRestResolver()
+app = Resolver()
 register_error_handlers(app)
 
 
@@ -45,12 +45,12 @@ def me() -> Response:
     )
 
 
-@app.get("/v1/areas/<area_code>/progress/history")
+@app.get("/v1/areas/{area_code}/progress/history")
 def history(area_code: str) -> Response:
     return json_response(200, progress_history(_caller(), area_code))
 
 
-@app.get("/v1/areas/<area_code>/review")
+@app.get("/v1/areas/{area_code}/review")
 def queue(area_code: str) -> Response:
     event = app.current_event.raw_event
     page = review_queue(
@@ -63,12 +63,12 @@ def queue(area_code: str) -> Response:
     return json_response(200, page)
 
 
-@app.get("/v1/households/<kk>/review")
+@app.get("/v1/households/{kk}/review")
 def household(kk: str) -> Response:
     return json_response(200, household_review(_caller(), kk))
 
 
-@app.post("/v1/households/<kk>/review")
+@app.post("/v1/households/{kk}/review")
 def decide(kk: str) -> Response:
     answer = decide_one(_caller(), kk, json_body(app.current_event.raw_event, settings().max_body_bytes))
     metrics.add_metric(name=f"Review_{answer['decision']}", unit="Count", value=1)
@@ -76,7 +76,7 @@ def decide(kk: str) -> Response:
     return json_response(200, answer)
 
 
-@app.post("/v1/areas/<area_code>/review/decisions")
+@app.post("/v1/areas/{area_code}/review/decisions")
 def decide_bulk(area_code: str) -> Response:
     answer = decide_many(_caller(), area_code, json_body(app.current_event.raw_event, settings().max_body_bytes))
     metrics.add_metric(name=f"Review_{answer['decision']}", unit="Count", value=len(answer["decided"]))
@@ -84,7 +84,7 @@ def decide_bulk(area_code: str) -> Response:
     return json_response(200, answer)
 
 
-@app.get("/v1/households/<kk>/audit")
+@app.get("/v1/households/{kk}/audit")
 def household_audit(kk: str) -> Response:
     caller = _caller()
     if audit.wants_csv(query_parameter(app.current_event.raw_event, "format")):
@@ -92,7 +92,7 @@ def household_audit(kk: str) -> Response:
     return json_response(200, audit.household_trail(caller, kk))
 
 
-@app.get("/v1/areas/<area_code>/audit")
+@app.get("/v1/areas/{area_code}/audit")
 def area_audit(area_code: str) -> Response:
     event = app.current_event.raw_event
     caller = _caller()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import snapstart, store
@@ -19,12 +18,13 @@ from shared.observability import logger, metrics
 from shared.officers import identify
 from shared.progress import progress_for_supervisor
 from shared.published_tables import table_for_supervisor
+from shared.router import Resolver, Response
 from shared.settings import settings
 from shared.worklists import officer_worklist
 
 store.bind(settings())  # once per container
 snapstart.register()  # and again after a SnapStart restore
-app = APIGatewayRestResolver()
+app = Resolver()
 register_error_handlers(app)
 
 
@@ -49,13 +49,13 @@ def my_worklist() -> Response:
     return json_response(200, page)
 
 
-@app.get("/v1/households/<kk>")
+@app.get("/v1/households/{kk}")
 def household(kk: str) -> Response:
     caller = identify(claims(app.current_event.raw_event))
     return json_response(200, household_for_interview(caller, kk))
 
 
-@app.post("/v1/households/<kk>/visits")
+@app.post("/v1/households/{kk}/visits")
 def visit(kk: str) -> Response:
     config = settings()
     event = app.current_event.raw_event
@@ -69,7 +69,7 @@ def visit(kk: str) -> Response:
     return json_response(201 if recorded.created else 200, answer)
 
 
-@app.post("/v1/households/<kk>/password-reset")
+@app.post("/v1/households/{kk}/password-reset")
 def password_reset(kk: str) -> Response:
     caller = identify(claims(app.current_event.raw_event))
     answer = reset_household_password(caller, kk)
@@ -78,7 +78,7 @@ def password_reset(kk: str) -> Response:
     return json_response(200, answer)
 
 
-@app.post("/v1/reports/<reference>/resolution")
+@app.post("/v1/reports/{reference}/resolution")
 def report_resolution(reference: str) -> Response:
     config = settings()
     event = app.current_event.raw_event
@@ -106,13 +106,13 @@ def new_household() -> Response:
     return json_response(201 if result.created else 200, result.answer)
 
 
-@app.get("/v1/areas/<area_code>/progress")
+@app.get("/v1/areas/{area_code}/progress")
 def progress(area_code: str) -> Response:
     caller = identify(claims(app.current_event.raw_event))
     return json_response(200, progress_for_supervisor(caller, area_code))
 
 
-@app.get("/v1/areas/<area_code>/tables/<table>")
+@app.get("/v1/areas/{area_code}/tables/{table}")
 def area_table(area_code: str, table: str) -> Response:
     area = area_code_parameter(area_code)
     caller = identify(claims(app.current_event.raw_event))

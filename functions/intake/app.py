@@ -6,23 +6,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import snapstart, store
 from shared.http import header, json_body, json_response, register_error_handlers
 from shared.intake import submit_response
 from shared.observability import logger, metrics
+from shared.router import Resolver, Response
 from shared.sessions import session_from_header
 from shared.settings import settings
 
 store.bind(settings())  # once per container
 snapstart.register()  # and again after a SnapStart restore
-app = APIGatewayRestResolver()
+app = Resolver()
 register_error_handlers(app)
 
 
-@app.post("/v1/households/<kk>/responses")
+@app.post("/v1/households/{kk}/responses")
 def submit(kk: str) -> Response:
     config = settings()
     event = app.current_event.raw_event

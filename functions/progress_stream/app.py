@@ -1,4 +1,4 @@
-"""The table's stream consumer (docs/decisions/0017): invoked by Lambda with batches of the
+"""The table's stream consumer (docs/decisions/0019): invoked by Lambda with batches of the
 stream's records (only MODIFYs of household META items pass the event source's filter), it
 moves the SLS progress counters and refreshes the receipts (shared/progress_stream.py).
 Raising makes Lambda retry the batch, bisected; a batch that fails every retry goes to the

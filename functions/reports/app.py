@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import store
 from shared.http import client_address, header, json_body, json_response, register_error_handlers
 from shared.observability import logger, metrics
 from shared.reports import area_children, file_report, report_status
+from shared.router import Resolver, Response
 from shared.settings import settings
 
 store.bind(settings())  # once per container
-app = APIGatewayRestResolver()
+app = Resolver()
 register_error_handlers(app)
 
 # Area names change only with a new master list: browsers may keep them an hour. (CloudFront
@@ -41,7 +41,7 @@ def report() -> Response:
     return json_response(202, filed.answer)
 
 
-@app.get("/v1/reports/<reference>")
+@app.get("/v1/reports/{reference}")
 def report_lookup(reference: str) -> Response:
     return json_response(200, report_status(reference))
 
@@ -51,7 +51,7 @@ def provinces() -> Response:
     return json_response(200, area_children(None), _CACHEABLE)
 
 
-@app.get("/v1/areas/<area_code>/children")
+@app.get("/v1/areas/{area_code}/children")
 def children(area_code: str) -> Response:
     return json_response(200, area_children(area_code), _CACHEABLE)
 

@@ -7,19 +7,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import snapstart, store
 from shared.http import header, json_body, json_response, register_error_handlers
 from shared.observability import logger, metrics
 from shared.residents import household_view, save_draft, sign_in
+from shared.router import Resolver, Response
 from shared.sessions import require_session
 from shared.settings import settings
 
 store.bind(settings())  # once per container
 snapstart.register()  # and again after a SnapStart restore
-app = APIGatewayRestResolver()
+app = Resolver()
 register_error_handlers(app)
 
 

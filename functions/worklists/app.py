@@ -10,36 +10,36 @@ import json
 import os
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import snapstart, store
 from shared.http import claims, json_body, json_response, register_error_handlers
 from shared.observability import logger, metrics
 from shared.officers import identify
+from shared.router import Resolver, Response
 from shared.settings import settings
 from shared.worklist_admin import officer_loads, reassign
 from shared.worklists import generate_for_supervisor, generate_regency, plan_national, preview
 
 store.bind(settings())  # once per container
 snapstart.register()  # and again after a SnapStart restore
-app = APIGatewayRestResolver()
+app = Resolver()
 register_error_handlers(app)
 
 
-@app.get("/v1/areas/<area_code>/worklists/preview")
+@app.get("/v1/areas/{area_code}/worklists/preview")
 def preview_split(area_code: str) -> Response:
     caller = identify(claims(app.current_event.raw_event))
     return json_response(200, preview(area_code, caller))
 
 
-@app.get("/v1/areas/<area_code>/worklists")
+@app.get("/v1/areas/{area_code}/worklists")
 def loads(area_code: str) -> Response:
     caller = identify(claims(app.current_event.raw_event))
     return json_response(200, officer_loads(caller, area_code))
 
 
-@app.post("/v1/areas/<area_code>/worklists/reassign")
+@app.post("/v1/areas/{area_code}/worklists/reassign")
 def move(area_code: str) -> Response:
     event = app.current_event.raw_event
     caller = identify(claims(event))
@@ -48,7 +48,7 @@ def move(area_code: str) -> Response:
     return json_response(200, answer)
 
 
-@app.post("/v1/areas/<area_code>/worklists")
+@app.post("/v1/areas/{area_code}/worklists")
 def generate(area_code: str) -> Response:
     caller = identify(claims(app.current_event.raw_event))
     summary = generate_for_supervisor(area_code, caller)

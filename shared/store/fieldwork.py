@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from shared.areas import ancestors, village_of
 from shared.store.audit import audit_items, put_audit
 from shared.store.client import transaction_connection
-from shared.store.faults import mapped_faults
+from shared.store.faults import ConditionFailed, conditional, mapped_faults
 from shared.store.records import (
     AssignmentRecord,
     AuditRecord,
@@ -51,7 +53,7 @@ from shared.store.schema import (
     visit_sk,
     worklist_order,
 )
-from shared.store.submissions import classify_cancellation, review_queue_actions
+from shared.store.submissions import VersionConflict, VisitReplay, classify_cancellation, review_queue_actions
 
 # ---------------------------------------------------------------- roster
 
@@ -237,7 +239,9 @@ def worklist_live_status(assignments: Sequence[AssignmentRecord]) -> dict[str, L
 
 @dataclass(frozen=True)
 class VisitChange:
-    """A failed visit (not_home, refused, moved): no response version, one transaction."""
+    """A failed visit (not_home, refused, moved, ...): no response version. Recorded on META
+    itself (`visits`, keyed by the visit id): one conditional UpdateItem, or a transaction when
+    other items must move with it (docs/decisions/0018)."""
 
     kk: str
     sls_code: str
@@ -250,53 +254,105 @@ class VisitChange:
     visit: VisitRecord
     stays_on_worklist: bool
     audit: AuditRecord | None = None  # the visit's audit record, in the same transaction
+    meta_holds_visits: bool = False  # META, as read, already has its `visits` map
+
+
+def _meta_visit_update(change: VisitChange) -> tuple[list[Action], Condition]:
+    """The update of META that records a failed visit: the visit into META's `visits` map,
+    attempts + 1, the new status, off the worklist (the index) after the last allowed attempt,
+    out of the review queue; conditional on the version, status and attempts that were read
+    and on the visit's id being absent (a replay fails the condition)."""
+    entry = change.visit.compact()
+    actions: list[Action] = [
+        HouseholdState.status.set(change.status),
+        HouseholdState.visit_attempts.add(1),
+        Path(HouseholdState.visits)[change.visit.visit_id].set(entry)
+        if change.meta_holds_visits
+        else HouseholdState.visits.set({change.visit.visit_id: entry}),
+    ]
+    if not change.stays_on_worklist:
+        actions += [HouseholdState.visit_area.remove(), HouseholdState.visit_order.remove()]
+    actions += review_queue_actions(None, ())  # a visit's outcome takes it out of the review queue
+    attempts = HouseholdState.visit_attempts == change.expected_attempts
+    if change.expected_attempts == 0:
+        attempts |= HouseholdState.visit_attempts.does_not_exist()
+    absent = (
+        Path(HouseholdState.visits)[change.visit.visit_id].does_not_exist()
+        if change.meta_holds_visits
+        else HouseholdState.visits.does_not_exist()
+    )
+    condition = (
+        (HouseholdState.version == change.expected_version)
+        & (HouseholdState.status == change.expected_status)
+        & attempts
+        & absent
+    )
+    return actions, condition
 
 
 @mapped_faults
 def save_visit(change: VisitChange) -> None:
-    meta_actions: list[Action] = [
-        HouseholdState.status.set(change.status),
-        HouseholdState.visit_attempts.add(1),
-    ]
-    if not change.stays_on_worklist:
-        meta_actions += [HouseholdState.visit_area.remove(), HouseholdState.visit_order.remove()]
-    meta_actions += review_queue_actions(None, ())  # a visit's outcome takes it out of the review queue
+    """META's update alone (one UpdateItem) when nothing else moves with it; otherwise one
+    transaction with the visit's audit record. The SLS counter and a responded household's
+    receipt follow from the table's stream (docs/decisions/0019).
+    `VisitReplay` if the visit is already recorded, `VersionConflict` if the household moved."""
+    try:
+        _write_visit(change)
+    except VersionConflict:
+        if get_visit(change.kk, change.visit.visit_id) is not None:
+            raise VisitReplay() from None
+        raise
+
+
+def _write_visit(change: VisitChange) -> None:
+    meta = HouseholdState(household_pk(change.kk), META_SK)
+    actions, condition = _meta_visit_update(change)
+    if change.audit is None:
+        try:
+            conditional(lambda: meta.update(actions=actions, condition=condition))
+        except ConditionFailed:
+            raise VersionConflict() from None
+        return
     audited = 0 if change.audit is None else len(audit_items(change.audit))
     items = [
-        "visit",
         *(["audit"] * audited),
         "meta",
     ]
-    attempts_condition = HouseholdState.visit_attempts == change.expected_attempts
-    if change.expected_attempts == 0:
-        attempts_condition |= HouseholdState.visit_attempts.does_not_exist()
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
-            tx.save(change.visit.item(change.kk), condition=VisitEntry.pk.does_not_exist())
             put_audit(tx, change.audit)
-            tx.update(
-                HouseholdState(household_pk(change.kk), META_SK),
-                actions=meta_actions,
-                condition=(HouseholdState.version == change.expected_version)
-                & (HouseholdState.status == change.expected_status)
-                & attempts_condition,
-            )
+            tx.update(meta, actions=actions, condition=condition)
     except TransactWriteError as exc:
         classify_cancellation(exc, items)
 
 
 @mapped_faults
 def get_visit(kk: str, visit_id: str) -> VisitRecord | None:
+    """A visit by its id: on META (failed visits), else its own item (interviews, and visits
+    recorded before decision 0018)."""
+    pk = household_pk(kk)
     try:
-        return VisitRecord.of(VisitEntry.get(household_pk(kk), visit_sk(visit_id), consistent_read=True))
+        meta = HouseholdState.get(pk, META_SK, consistent_read=True, attributes_to_get=["pk", "sk", "kind", "visits"])
+    except HouseholdState.DoesNotExist:
+        return None
+    if meta.visits is not None and visit_id in meta.visits.as_dict():
+        return VisitRecord.of_compact(visit_id, str(meta.visits.as_dict()[visit_id]))
+    try:
+        return VisitRecord.of(VisitEntry.get(pk, visit_sk(visit_id), consistent_read=True))
     except VisitEntry.DoesNotExist:
         return None
 
 
 @mapped_faults
 def list_visits(kk: str) -> list[VisitRecord]:
-    return [
-        VisitRecord.of(v)
-        for v in CensusItem.query(household_pk(kk), CensusItem.sk.startswith(VISIT_PREFIX))
-        if isinstance(v, VisitEntry)
-    ]
+    """Every visit to the household, by attempt: META's map and the `VISIT#` items."""
+    pk = household_pk(kk)
+    items = list(CensusItem.query(pk, CensusItem.sk.startswith(VISIT_PREFIX), consistent_read=True))
+    visits = [VisitRecord.of(v) for v in items if isinstance(v, VisitEntry)]
+    try:
+        meta = HouseholdState.get(pk, META_SK, consistent_read=True, attributes_to_get=["pk", "sk", "kind", "visits"])
+    except HouseholdState.DoesNotExist:
+        return visits
+    stored = {} if meta.visits is None else meta.visits.as_dict()
+    visits += [VisitRecord.of_compact(str(visit_id), str(text)) for visit_id, text in stored.items()]
+    return sorted(visits, key=lambda v: (v.attempt, v.visited_at))

@@ -3,6 +3,7 @@ names (a KK, a visit id, an SLS code), never keys or raw DynamoDB attributes."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +66,8 @@ class HouseholdRecord:
     # Idempotency-Keys of recent versions as stored (key digest -> "<version>:<expires>"):
     # read by shared.store.submissions only.
     idempotency: dict[str, str] = field(default_factory=dict, repr=False)
+    # The ids of the failed visits recorded on META itself (docs/decisions/0018).
+    visit_ids: frozenset[str] = field(default_factory=frozenset, repr=False)
 
     @classmethod
     def of(cls, item: schema.HouseholdState) -> HouseholdRecord:
@@ -90,6 +93,7 @@ class HouseholdRecord:
             idempotency={}
             if item.idempotency is None
             else {str(k): str(v) for k, v in item.idempotency.as_dict().items()},
+            visit_ids=frozenset() if item.visits is None else frozenset(str(k) for k in item.visits.as_dict()),
         )
 
 
@@ -194,6 +198,9 @@ class ReplayRecord:
         )
 
 
+_POSITION = ("lat", "lon", "accuracy")
+
+
 @dataclass(frozen=True)
 class VisitRecord:
     """A field visit to a household."""
@@ -223,6 +230,44 @@ class VisitRecord:
             version=int(item.version),
             recorded_at=item.recorded_at,
             position={name: float(value) for name, value in position.items()} if position else None,
+        )
+
+    def compact(self) -> str:
+        """The visit as META's `visits` map holds it (the id is the map's key): one JSON array,
+        [officer, outcome, visited_at, attempt, status, version, recorded_at, note, [lat, lon,
+        accuracy]], trailing nulls left out: ~80 bytes without note or position."""
+        position = None if self.position is None else [self.position[k] for k in _POSITION]
+        values: list[Any] = [
+            self.officer_id,
+            self.outcome,
+            self.visited_at,
+            self.attempt,
+            self.status,
+            self.version,
+            self.recorded_at,
+            self.note,
+            position,
+        ]
+        while values[-1] is None:
+            values.pop()
+        return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def of_compact(cls, visit_id: str, text: str) -> VisitRecord:
+        values = json.loads(text)
+        officer_id, outcome, visited_at, attempt, status, version, *rest = values
+        recorded_at, note, position = [*rest, None, None, None][:3]
+        return cls(
+            visit_id=visit_id,
+            officer_id=officer_id,
+            outcome=outcome,
+            note=note,
+            visited_at=visited_at,
+            attempt=int(attempt),
+            status=status,
+            version=int(version),
+            recorded_at=recorded_at,
+            position=None if position is None else {k: float(v) for k, v in zip(_POSITION, position, strict=True)},
         )
 
     def item(self, kk: str) -> schema.VisitEntry:

@@ -4,9 +4,11 @@ back out of them; nothing outside `shared.store` touches a key (a unit test chec
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
@@ -15,6 +17,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
+from pynamodb.constants import BINARY, LIST, MAP, STRING
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -38,6 +41,101 @@ class CensusItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = DiscriminatorAttribute()
+
+
+class CompressedTextAttribute(Attribute[str]):
+    """Text (JSON) stored as one zlib-compressed binary value: a 5-member draft's body shrinks
+    from ~1.3 KB to ~0.4 KB, so its write is 1 unit, not 2 (docs/decisions/0018). Reads the
+    plain string written before it too, so stored items need no migration."""
+
+    attr_type = BINARY
+
+    def serialize(self, value: str) -> bytes:
+        return zlib.compress(value.encode("utf-8"), 9)
+
+    def get_value(self, value: dict[str, Any]) -> Any:
+        return value[STRING] if STRING in value else super().get_value(value)
+
+    def deserialize(self, value: bytes | str) -> str:
+        return value if isinstance(value, str) else zlib.decompress(value).decode("utf-8")
+
+
+class RowsAttribute(Attribute[list[dict[str, Any]]]):
+    """A list of dicts of known fields (a version's members, its departed), each stored as ONE
+    string of its values in `fields` order, joined by "|": no attribute names repeated per
+    element, so a 5-member version is ~0.7 KB instead of ~1.5 KB (one write unit, not two;
+    docs/decisions/0018). Still a DynamoDB list, so the analytics SQL (DuckDB and Athena,
+    shared/analytics/sql/export) reads it with `split_part` from the table's export. None is
+    stored as "", a bool as "1"/"0"; the last field (a name) may hold "|" itself. A dict that
+    does not fit (other keys, a "|" or "" in an earlier value) is stored as a map, as every
+    element was before: both are read, so stored items need no migration."""
+
+    attr_type = LIST
+
+    def __init__(self, fields: tuple[str, ...], booleans: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fields, self.booleans = fields, booleans
+        self._maps = ListAttribute(of=MapAttribute)
+
+    def _row(self, row: dict[str, Any]) -> str | None:
+        if set(row) != set(self.fields):
+            return None
+        values = []
+        for name in self.fields:
+            value = row[name]
+            if name in self.booleans:
+                if not isinstance(value, bool):
+                    return None
+                values.append("1" if value else "0")
+            elif value is None:
+                values.append("")
+            elif not isinstance(value, str) or value == "" or ("|" in value and name != self.fields[-1]):
+                return None
+            else:
+                values.append(value)
+        return "|".join(values)
+
+    def serialize(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        stored = []
+        for row in value:
+            text = self._row(row)
+            stored.append({STRING: text} if text is not None else self._maps.serialize([row])[0])
+        return stored
+
+    def deserialize(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = []
+        for element in value:
+            if STRING not in element:
+                rows.append(dict(self._maps.deserialize([{MAP: element[MAP]}])[0]))
+                continue
+            parts = element[STRING].split("|", len(self.fields) - 1)
+            rows.append(
+                {
+                    name: (part == "1") if name in self.booleans else (part or None)
+                    for name, part in zip(self.fields, parts, strict=True)
+                }
+            )
+        return rows
+
+
+# The stored order of a member's answers: what the analytics SQL reads by position (the name
+# last, never read there). Adding a field: append it before `name` and in the SQL.
+MEMBER_ROW = (
+    "nik",
+    "relationship",
+    "sex",
+    "birth_date",
+    "marital_status",
+    "religion",
+    "education",
+    "citizenship",
+    "lives_at_kk_address",
+    "current_area_code",
+    "added_because",
+    "from_register",
+    "name",
+)
+DEPARTED_ROW = ("nik", "reason")
 
 
 class NeedsVisitIndex(GlobalSecondaryIndex["HouseholdState"]):
@@ -97,6 +195,10 @@ class HouseholdState(CensusItem, discriminator="household"):
     # epoch>". Replaces a separate idempotency item (docs/decisions/0012): the version's own
     # conditional write makes concurrent retries collide, and a retry finds its version here.
     idempotency = MapAttribute[str, str](null=True)
+    # Failed visits (not home, refused, ...), recorded by one conditional update of META
+    # (docs/decisions/0018): visit id -> VisitRecord.compact(), ~80 bytes each. Interviews
+    # and visits stored before keep their own `VISIT#` items.
+    visits = MapAttribute[str, str](null=True)
     # While the household awaits a supervisor's review (shared/review.py): the sparse
     # review_queue index's keys, and why it was flagged (for filtering the queue).
     review_area = UnicodeAttribute(null=True)
@@ -128,8 +230,8 @@ class ResponseVersion(CensusItem, discriminator="version"):
     submitted_at = UnicodeAttribute()
     respondent_nik = UnicodeAttribute()
     review_reasons = ListAttribute(of=UnicodeAttribute, default=list)
-    members = ListAttribute(of=MapAttribute)
-    departed = ListAttribute(of=MapAttribute, null=True)  # register members left out, with reasons
+    members = RowsAttribute(MEMBER_ROW, frozenset({"lives_at_kk_address", "from_register"}))
+    departed = RowsAttribute(DEPARTED_ROW, null=True)  # register members left out, with reasons
     idempotency_key = UnicodeAttribute(null=True)
     request_hash = UnicodeAttribute(null=True)  # what the key stood for (a retry with another body: 422)
 
@@ -140,7 +242,7 @@ class Credential(CensusItem, discriminator="credential"):
 
 
 class Draft(CensusItem, discriminator="draft"):
-    body = UnicodeAttribute()  # the partial response as JSON
+    body = CompressedTextAttribute()  # the partial response as JSON
     etag = UnicodeAttribute()  # "<household version>.<save>": never reused after a submission
     saved_at = UnicodeAttribute()
     expires_at = NumberAttribute()  # the end of the online phase; the table's TTL attribute

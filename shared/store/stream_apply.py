@@ -1,5 +1,5 @@
 """What the table's stream consumer (functions/progress_stream) writes: the SLS progress
-counters and the receipts, moved from the households' META changes (docs/decisions/0017).
+counters and the receipts, moved from the households' META changes (docs/decisions/0019).
 
 Counting exactly once: a counter item carries, per household whose change it counted, a
 checkpoint attribute `seen#<kk>` = {"s": the highest stream sequence number of that
@@ -11,7 +11,7 @@ household's records reach the consumer in order (one item: one shard lineage, pr
 in order, parent shard first), so "counted" is exactly "sequence number <= checkpoint". A
 failed condition means an earlier attempt counted some of them: the checkpoints are read
 back and only the records above them are counted. Checkpoints older than the consumer's
-maximum record age can never be redelivered and are removed (docs/decisions/0017)."""
+maximum record age can never be redelivered and are removed (docs/decisions/0019)."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ def padded_sequence(sequence: str) -> str:
 @mapped_faults
 def household_modification(record: Mapping[str, Any]) -> StreamRecordView | None:
     """The record as a change of a household's META, or None (another item, an INSERT or a
-    REMOVE: creators count their own households, docs/decisions/0017)."""
+    REMOVE: creators count their own households, docs/decisions/0019)."""
     if record.get("eventName") != "MODIFY":
         return None
     body = record.get("dynamodb", {})

@@ -118,7 +118,7 @@ def save_version(new: NewVersion) -> None:
     concurrent retries of one Idempotency-Key cannot both store a version: the loser
     re-reads META, finds the key and replays) and, for a first submission, the receipt
     item. The SLS's progress counter and a later version's receipt move from the table's
-    stream (shared/progress_stream.py, docs/decisions/0017).
+    stream (shared/progress_stream.py, docs/decisions/0019).
     """
     pk = household_pk(new.kk)
     version_item = ResponseVersion(

@@ -39,7 +39,7 @@ def test_eight_concurrent_enrolments_of_one_report_create_one_household(
     status, _, filed = call("reports", "POST", "/v1/reports", body=body)
     assert status == 202
     reference = filed["reference"].replace("-", "")
-    drain_stream()  # the counters move from the table's stream (docs/decisions/0017)
+    drain_stream()  # the counters move from the table's stream (docs/decisions/0019)
     before = next(r.counts for r in store.progress_counts(sls) if r.sls_code == sls)
     member = {
         "nik": nik, "name": "Dewi Lestari", "relationship": "head", "sex": "female", "birth_date": "1990-02-03",

@@ -28,7 +28,7 @@ OFFICER, SUPERVISOR = "OFC-J", "SPV-J"
 
 
 def _counts(sls: str) -> dict[str, int]:
-    drain_stream()  # the counters move from the table's stream (docs/decisions/0017)
+    drain_stream()  # the counters move from the table's stream (docs/decisions/0019)
     return next(dict(r.counts) for r in store.progress_counts(sls) if r.sls_code == sls)
 
 

@@ -340,7 +340,7 @@ def _meta(kk: str) -> dict[str, Any]:
 def test_duplicates_mark_both_households_once(responded: dict[str, Any], tmp_path: Path) -> None:
     first, second, *_ = responded["households"]
     city = first.sls_code[:4]
-    drain_stream()  # counters and receipts move from the table's stream (docs/decisions/0017)
+    drain_stream()  # counters and receipts move from the table's stream (docs/decisions/0019)
     before = area_progress(city)
     out = tmp_path / "p"
     assert main(["export", "--table", responded["table"], "--format", "parquet", "--out", str(out)]) == 0
@@ -443,3 +443,31 @@ def test_one_command_prints_the_pyramid_and_the_people_counted_twice(
     # Again: the same people, nothing marked twice.
     assert main(["outputs", "--area", "1671", "--table", moto_table, "--parquet", str(out)]) == 0
     assert "0 households moved to needs_review, 6 already flagged" in capsys.readouterr().out
+
+
+def test_versions_stored_with_members_as_maps_flatten_to_the_same_set(
+    responded: dict[str, Any], tmp_path: Path
+) -> None:
+    """Versions written before docs/decisions/0018 hold each member as a map, not as one
+    packed string: the export SQL reads both into the same rows."""
+    from pynamodb.attributes import ListAttribute, MapAttribute
+
+    from shared.store.schema import ResponseVersion
+
+    client, table = boto3.client("dynamodb"), responded["table"]
+    reference = date(2026, 7, 1)
+    local.write_parquet_layout(client, table, tmp_path / "packed", reference)
+    maps = ListAttribute(of=MapAttribute)
+    versions = [i for i in local.scan_household_items(client, table, lambda _: None) if i["sk"]["S"].startswith("V#")]
+    assert versions and all("S" in m for v in versions for m in v["members"]["L"])
+    for item in versions:
+        stored = ResponseVersion.from_raw_data(item)
+        old = dict(item, members={"L": maps.serialize(stored.members)})
+        if stored.departed:
+            old["departed"] = {"L": maps.serialize(stored.departed)}
+        client.put_item(TableName=table, Item=old)
+    local.write_parquet_layout(client, table, tmp_path / "maps", reference)
+    for name in analytics.EXPORTS:
+        packed = local.query(local.connect(tmp_path / "packed"), f"SELECT * FROM {name} ORDER BY ALL")  # noqa: S608
+        as_maps = local.query(local.connect(tmp_path / "maps"), f"SELECT * FROM {name} ORDER BY ALL")  # noqa: S608
+        assert packed == as_maps and packed, name

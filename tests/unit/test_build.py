@@ -1,7 +1,7 @@
 """`make build` without Docker: the Lambda layer holds the pinned wheels for the template's
 runtime and architecture, and every handler imports from what the build produces.
 
-The arm64/Python 3.13 layer cannot be imported here (its pydantic-core and Pillow are
+The arm64/Python 3.13 layer cannot be imported here (its msgspec and Pillow are
 compiled for another CPU and Python), so, as the build itself does, the import is proved
 on a twin layer built from the same pins and the same shared/ copy for this machine's
 Python, in an interpreter that sees nothing but that layer and the function's folder.
@@ -58,7 +58,7 @@ def test_compiled_dependencies_are_built_for_the_lambda(layers: dict[str, Path])
     dists = installed(layers["lambda"])
     # Not vacuous: the layer does hold compiled wheels, and they are cp313 aarch64 ones.
     compiled = {name: tags for name, (_, tags) in dists.items() if not all(t.endswith("-none-any") for t in tags)}
-    assert {"pydantic-core", "pillow"} <= set(compiled)
+    assert {"msgspec", "pillow"} <= set(compiled)
     for name, tags in compiled.items():
         assert any(t.startswith("cp313-cp313-") and t.endswith("_aarch64") for t in tags), (name, tags)
 
@@ -113,7 +113,7 @@ def test_the_import_check_fails_without_the_layer(tmp_path: Path) -> None:
 
 def test_the_layer_check_refuses_wheels_for_another_platform(layers: dict[str, Path]) -> None:
     problems = check_layer(layers["host"], lambda_target())
-    assert any(p.startswith("pydantic-core: wheel") and "aarch64" in p for p in problems), problems
+    assert any(p.startswith("msgspec: wheel") and "aarch64" in p for p in problems), problems
 
 
 def test_the_layer_check_refuses_an_unpinned_distribution(layers: dict[str, Path], tmp_path: Path) -> None:

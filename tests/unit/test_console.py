@@ -49,7 +49,7 @@ class World:
         return dict(answer)
 
     def progress(self) -> dict[str, Any]:
-        drain_stream()  # the counters move from the table's stream (docs/decisions/0017)
+        drain_stream()  # the counters move from the table's stream (docs/decisions/0019)
         return dict(self.sup("fieldwork", "GET", "/v1/areas/{area_code}/progress", {"area_code": self.district}))
 
     def sup(self, function: str, method: str, resource: str, params: dict[str, str], **kwargs: Any) -> Any:

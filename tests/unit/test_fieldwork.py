@@ -364,7 +364,7 @@ def test_area_rights_are_enforced_on_every_officer_route(field: list[RegisterHou
 
 def test_progress_figures_follow_every_status_change(field: list[RegisterHousehold]) -> None:
     def progress() -> dict[str, Any]:
-        drain_stream()  # the counters move from the table's stream (docs/decisions/0017)
+        drain_stream()  # the counters move from the table's stream (docs/decisions/0019)
         status, answer = call(
             "fieldwork",
             "GET",

@@ -1,4 +1,4 @@
-"""The progress counters and receipts moved from the table's stream (docs/decisions/0017):
+"""The progress counters and receipts moved from the table's stream (docs/decisions/0019):
 the consumer (functions/progress_stream) counts each record once however Lambda delivers
 it (redelivered, bisected, out of order), a receipt never goes back to an older record, and
 a recount agrees with the counters once the stream is drained. On moto, whose stream records

@@ -126,7 +126,7 @@ def new_family() -> list[dict[str, Any]]:
 
 
 def sls_counts(sls: str) -> dict[str, int]:
-    drain_stream()  # the counters move from the table's stream (docs/decisions/0017)
+    drain_stream()  # the counters move from the table's stream (docs/decisions/0019)
     return next(r.counts for r in store.progress_counts(sls) if r.sls_code == sls)
 
 

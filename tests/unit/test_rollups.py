@@ -67,7 +67,7 @@ def submit(household: RegisterHousehold) -> None:
         "intake", "POST", "/v1/households/{kk}/responses", {"kk": household.kk}, body=submission_body(household)
     )
     assert status in (200, 201), answer
-    drain_stream()  # the counters move from the table's stream (docs/decisions/0017)
+    drain_stream()  # the counters move from the table's stream (docs/decisions/0019)
 
 
 def added(rows: list[dict[str, int]]) -> dict[str, int]:

@@ -656,7 +656,7 @@ def test_unusable_password_characters_are_a_4xx_not_a_500(household: RegisterHou
     nik = household.members[0].nik
     raw = f'{{"kk": "{household.kk}", "nik": "{nik}", "new_password": "abc\\ud800defghij"}}'
     status, _, answer = call("sessions", "POST", "/v1/sessions", raw_body=raw)
-    # pydantic's JSON parser refuses a lone surrogate outright: the body is not valid JSON.
+    # The JSON decoder (msgspec, as pydantic before it) refuses a lone surrogate: the body is not valid JSON.
     assert (status, error_code(answer)) == (400, "malformed_json")
     assert store.load_household(household.kk).credential is None  # type: ignore[union-attr]
 

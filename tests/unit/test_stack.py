@@ -971,7 +971,7 @@ def test_the_progress_rollup_runs_alone_every_five_minutes_and_writes_only_its_o
 def test_the_progress_stream_consumer_reads_the_tables_stream_and_writes_only_counters_and_receipts(
     template: dict[str, Any], cfn: dict[str, Any]
 ) -> None:
-    """docs/decisions/0017: the table streams both images; one event source mapping on the
+    """docs/decisions/0019: the table streams both images; one event source mapping on the
     consumer's alias, from the oldest record, with bisection, bounded retries and age, an
     on-failure queue with a depth alarm, and a filter that passes only MODIFYs of household
     META items (the same the local poller applies); the role updates PROGRESS# and RECEIPT#

@@ -29,7 +29,7 @@ def _status_handler() -> Any:
 
 
 def by_receipt(code: str) -> tuple[int, dict[str, Any]]:
-    drain_stream()  # a receipt's later changes come from the table's stream (docs/decisions/0017)
+    drain_stream()  # a receipt's later changes come from the table's stream (docs/decisions/0019)
     answer = invoke(_status_handler(), "GET", "/v1/receipts/{receipt_code}", {"receipt_code": code})
     return answer["statusCode"], json.loads(answer["body"])
 

@@ -211,7 +211,7 @@ def test_the_scanner_finds_the_codes_the_server_is_known_to_answer() -> None:
         "invalid_credentials",  # an error class
         "nik_sex_mismatch",  # InvalidIdentifier in nik.py
         "head_count",  # FieldProblem in responses.py
-        "missing_field",  # pydantic's errors mapped in validation.py
+        "missing_field",  # shape problems named in validation.py
         "invalid_value",  # ... and their default
         "write_conflict",  # code= keyword
         "route_not_found",  # code= keyword in http.py, and the template's gateway response

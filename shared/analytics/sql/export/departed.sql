@@ -1,6 +1,7 @@
 -- The `departed` table of the Parquet layout: register members each household's latest
 -- response leaves out, with the reason (died, moved_out, not_a_member), from the table's
--- export in DynamoDB JSON (see household.sql). `regency` (the partition) last.
+-- export in DynamoDB JSON (see household.sql). A departure is "<nik>|<reason>" (or, as stored
+-- before, a map). `regency` (the partition) last.
 WITH meta AS (
     SELECT item.pk.s AS pk, item.sls_code.s AS sls_code, CAST(item.version.n AS INTEGER) AS version
     FROM dynamodb_export
@@ -19,8 +20,8 @@ latest AS (
 )
 SELECT
     substr(l.pk, 4) AS kk,
-    t.gone.m.nik.s AS nik,
-    t.gone.m.reason.s AS reason,
+    COALESCE(t.gone.m.nik.s, split_part(t.gone.s, '|', 1)) AS nik,
+    COALESCE(t.gone.m.reason.s, nullif(split_part(t.gone.s, '|', 2), '')) AS reason,
     substr(l.sls_code, 1, 4) AS regency_code,
     substr(l.sls_code, 1, 10) AS village_code,
     l.sls_code,

@@ -24,10 +24,13 @@ latest AS (
     WHERE v.export_id = '$export_id'
 ),
 members AS (
+    -- A member is one "|"-joined string of its answers (shared/store/schema.py MEMBER_ROW,
+    -- by position), or, as stored before, a map: both are read.
     SELECT
         l.*,
         t.member.m AS member,
-        CAST(t.member.m.birth_date.s AS DATE) AS birth_date,
+        t.member.s AS packed,
+        CAST(COALESCE(t.member.m.birth_date.s, split_part(t.member.s, '|', 4)) AS DATE) AS birth_date,
         t.member_position
     FROM latest AS l
     CROSS JOIN UNNEST(l.members) WITH ORDINALITY AS t(member, member_position)
@@ -35,13 +38,13 @@ members AS (
 SELECT
     substr(pk, 4) AS kk,
     CAST(member_position - 1 AS INTEGER) AS member_index,
-    member.nik.s AS nik,
+    COALESCE(member.nik.s, split_part(packed, '|', 1)) AS nik,
     substr(sls_code, 1, 2) AS province_code,
     substr(sls_code, 1, 4) AS regency_code,
     substr(sls_code, 1, 7) AS district_code,
     substr(sls_code, 1, 10) AS village_code,
     sls_code,
-    member.sex.s AS sex,
+    COALESCE(member.sex.s, split_part(packed, '|', 3)) AS sex,
     birth_date,
     CAST(
         CASE
@@ -53,14 +56,14 @@ SELECT
             END
         END AS INTEGER
     ) AS age,
-    member.relationship.s AS relationship,
-    member.marital_status.s AS marital_status,
-    member.religion.s AS religion,
-    member.education.s AS education,
-    member.citizenship.s AS citizenship,
-    member.lives_at_kk_address.bool AS lives_at_kk_address,
-    member.current_area_code.s AS current_area_code,
-    member.added_because.s AS added_because,
+    COALESCE(member.relationship.s, split_part(packed, '|', 2)) AS relationship,
+    COALESCE(member.marital_status.s, split_part(packed, '|', 5)) AS marital_status,
+    COALESCE(member.religion.s, split_part(packed, '|', 6)) AS religion,
+    COALESCE(member.education.s, split_part(packed, '|', 7)) AS education,
+    COALESCE(member.citizenship.s, split_part(packed, '|', 8)) AS citizenship,
+    COALESCE(member.lives_at_kk_address.bool, split_part(packed, '|', 9) = '1') AS lives_at_kk_address,
+    COALESCE(member.current_area_code.s, nullif(split_part(packed, '|', 10), '')) AS current_area_code,
+    COALESCE(member.added_because.s, nullif(split_part(packed, '|', 11), '')) AS added_because,
     channel,
     status,
     version,
