@@ -125,12 +125,24 @@ def measure_operations(households: int = 400) -> list[tuple[str, Request | None,
         from census_ops.bench.recorder import RequestLog, template_indexes
 
         raw, indexes = engine.client(), template_indexes()
+        # The table's stream consumer (functions/progress_stream), as Lambda's poller runs it.
+        from census_ops.stream_poller import StreamPoller
+        from functions.progress_stream.app import lambda_handler as progress_stream
+
+        streams = engine.client(service="dynamodbstreams")
+        poller = StreamPoller(raw, streams, "census-capacity", progress_stream)
+        poller.drain()  # the import's records (none passes the filter)
 
         def measure(label: str, handler: Any, request: dict[str, Any]) -> dict[str, Any]:
-            # DynamoDB Local's own figures, and the requests' items for the published rules.
+            # DynamoDB Local's own figures, and the requests' items for the published rules;
+            # then the stream consumer's work the operation causes, on a line of its own.
             with RequestLog(raw=raw, table="census-capacity", indexes=indexes) as meter:
                 answer = handler(request, context)
             results.append((label, None, meter))
+            with RequestLog(raw=raw, table="census-capacity", indexes=indexes) as consumer:
+                records = poller.drain()
+            if records:
+                results.append((f"  + stream consumer ({records} record{'s' if records > 1 else ''})", None, consumer))
             return dict(json.loads(answer["body"])) if answer.get("body") else {}
 
         submit = "/v1/households/{kk}/responses"

@@ -97,6 +97,42 @@ def _refresh_rollups_every(
     threading.Thread(target=loop, name="rollup", daemon=True).start()
 
 
+def _poll_stream(api: LocalApi, data_dir: Path | None, stop: threading.Event) -> None:
+    """`census serve`'s stand-in for the ProgressStreamMapping (template.yaml): poll the
+    table's stream and hand its records, in Lambda's shape, to the same consumer AWS runs
+    (functions/progress_stream), about every 0.2 s, and once more after each write route's
+    answer (before it is sent: a page that reads the figures next sees them, where AWS
+    shows them a second later); the positions are kept in the data directory, so a restart
+    resumes where it stopped (on moto: under invoke_lock)."""
+    from census_ops.failures import explain
+    from census_ops.stream_poller import local_poller, poll_forever
+    from shared.progress_stream import MAXIMUM_RECORD_AGE_SECONDS
+    from shared.settings import settings
+
+    poller = local_poller(
+        settings().table_name,
+        max_record_age_seconds=MAXIMUM_RECORD_AGE_SECONDS,
+        positions_file=None if data_dir is None else data_dir / "stream-positions.json",
+    )
+
+    def failed(error: BaseException) -> None:
+        reason = explain(error) or repr(error)
+        print(f"census: the progress stream consumer failed (retrying): {reason}", file=sys.stderr)
+
+    def after_write() -> None:
+        with api.invoke_lock:
+            poller.drain()
+
+    api.after_write = after_write
+    threading.Thread(
+        target=poll_forever,
+        args=(poller, stop),
+        kwargs={"lock": api.invoke_lock, "on_error": failed},
+        name="progress-stream",
+        daemon=True,
+    ).start()
+
+
 def _example_submission(register_path: Path, data_dir: Path) -> tuple[str, Path] | None:
     """A ready-to-send body for the register's first household, for the printed curl."""
     from census_ops.examples import example_submission
@@ -323,6 +359,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                     importing = _start_imports(register, roster, areas, store=args.store, fresh_table=fresh_table)
                     if rollup_every > 0:
                         _refresh_rollups_every(rollup_every, api, importing, rollups_stop)
+                    _poll_stream(api, data_dir if args.store == "dynamodb-local" else None, rollups_stop)
                     ready.set()
                     _print_welcome(api.url, args.store, data_dir, register, roster, secret, importing is not None)
                     print(f"Ready in {time.monotonic() - began:.0f} s.\n", file=sys.stderr)

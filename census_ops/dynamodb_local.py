@@ -243,15 +243,16 @@ class DynamoDBLocal:
             if self._temp_log and not keep_log and self.log_path is not None:
                 self.log_path.unlink(missing_ok=True)
 
-    def client(self, config: Config | None = None) -> Any:
-        """A client for this engine. Dummy credentials unless the environment sets some: with
-        -sharedDb they do not matter, and a stale profile or SSO session must not break local runs."""
+    def client(self, config: Config | None = None, service: str = "dynamodb") -> Any:
+        """A client for this engine (`service="dynamodbstreams"`: its stream). Dummy credentials
+        unless the environment sets some: with -sharedDb they do not matter, and a stale profile
+        or SSO session must not break local runs."""
         has_keys = bool(os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"))
         credentials: dict[str, str] = (
             {} if has_keys else {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
         )
         return boto3.session.Session(**credentials).client(
-            "dynamodb",
+            service,
             endpoint_url=self.endpoint_url,
             region_name=os.environ.get("AWS_REGION") or DEFAULT_REGION,
             config=config,

@@ -106,6 +106,13 @@ def cmd_demo_fieldwork(args: argparse.Namespace) -> int:
             workers = 1 if args.store == "memory" else 4  # moto is not thread-safe
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(respond, online))
+        # The progress counters move from the table's stream (docs/decisions/0019): its
+        # consumer runs over the responses before the figures are read.
+        from census_ops.stream_poller import local_poller
+
+        poller = local_poller(config.table_name)
+        while poller.drain():
+            pass
         city = households[0].sls_code[:4]
         summary = generate(city, generated_by="demo-fieldwork")
         progress = area_progress(city)

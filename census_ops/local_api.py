@@ -443,6 +443,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             )
             self._send_error_json(502, "bad_gateway", "the function failed or gave an invalid response", request_id)
             return
+        if api.after_write is not None and method not in ("GET", "HEAD", "OPTIONS") and status < 300:
+            try:
+                api.after_write()
+            except Exception as error:  # the answer stands; the poller retries the records
+                _stderr(f"after {method} {resource.path}: {type(error).__name__}: {error}")
         self._send(status, headers, payload, request_id)
 
     def _serve_static(self, raw_path: str, request_id: str) -> bool:
@@ -790,6 +795,9 @@ class LocalApi:
         # Generated files served as if mounted ("/field/config.json" -> bytes).
         self.site_files = dict(site_files or {})
         self.staff_auth = staff_auth
+        # Called after a write route answered 2xx, before the answer is sent (`census serve`:
+        # the table's stream handed to its consumer, so a read that follows sees the counters).
+        self.after_write: Callable[[], None] | None = None
         # URL path -> folder ("/" at the end) or file, served where no API route matches (none:
         # API only); `site_dir` is short for {"/": site_dir}. Longest key first.
         mounts = dict(static or {})

@@ -37,6 +37,7 @@ from census_ops.register import RegisterHousehold
 REGISTER_ENV = "CENSUS_SMOKE_REGISTER"
 KK_ENV = "CENSUS_SMOKE_KK"
 GUARDED_PATH = "/v1/officers/me/worklist"  # any route behind the Cognito authorizer
+RECEIPT_LAG_SECONDS = 15.0  # the stream consumer's lag, with room (its alarm fires at 60 s)
 NOT_A_RECEIPT = "UUUU-UUUU-UUUU-U"  # U is not in the receipt alphabet: always refused
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -159,11 +160,19 @@ class Smoke:
     def status_by_receipt(self) -> tuple[str, str]:
         if not self.receipt_code:
             return "skip", "the household has no receipt code yet"
-        answer = self.client.call("GET", f"/v1/receipts/{self.receipt_code}")
-        payload = self._expect(answer, {200})
-        if self.version is not None and payload.get("version") != self.version:
-            raise SmokeFailure(f"version {payload.get('version')}, expected {self.version}")
-        return "ok", _summary(answer, payload)
+        # A first submission's receipt is written with it; a later version's reaches the
+        # receipt from the table's stream a second or so after (docs/decisions/0019).
+        deadline = time.monotonic() + RECEIPT_LAG_SECONDS
+        while True:
+            answer = self.client.call("GET", f"/v1/receipts/{self.receipt_code}")
+            payload = self._expect(answer, {200})
+            if self.version is None or payload.get("version") == self.version:
+                return "ok", _summary(answer, payload)
+            if time.monotonic() > deadline:
+                raise SmokeFailure(
+                    f"version {payload.get('version')}, expected {self.version} after {RECEIPT_LAG_SECONDS:g} s"
+                )
+            time.sleep(0.5)
 
     def proof(self) -> tuple[str, str]:
         if not self.receipt_code:

@@ -267,6 +267,15 @@ def run_soak(soak: SoakPlan, work_dir: Path, *, progress: bool = True) -> SoakFi
         store.bind(settings())
         api = LocalApi(routes, port=0, access_log=False)
         api.start_in_thread()
+        # The table's stream consumer runs throughout, as Lambda's poller would: its writes
+        # go through the fault proxy too (a failed batch is handed over again, whole).
+        from census_ops.stream_poller import StreamPoller, poll_forever
+        from functions.progress_stream.app import lambda_handler
+
+        poller = StreamPoller(engine.client(), engine.client(service="dynamodbstreams"), TABLE, lambda_handler)
+        stream_stop = threading.Event()
+        consumer = threading.Thread(target=poll_forever, args=(poller, stream_stop), name="stream", daemon=True)
+        consumer.start()
         bar = None
         if progress:
             from tqdm import tqdm
@@ -285,9 +294,13 @@ def run_soak(soak: SoakPlan, work_dir: Path, *, progress: bool = True) -> SoakFi
             if bar is not None:
                 bar.close()
             api.shutdown()
+            stream_stop.set()
+            consumer.join(120)
         proxy.clear()
         # The checks read DynamoDB Local directly, patiently.
         configure_environment(TABLE, engine.endpoint_url)
+        while poller.drain():  # what the consumer had not reached when the requests stopped
+            pass
         _check(outcomes, engine, figures)
         recounted = recount_table()
         figures.households_recounted = recounted.households

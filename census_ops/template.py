@@ -100,6 +100,10 @@ def table_definition(template: dict[str, Any] | None = None) -> dict[str, Any]:
                 {f: _literal(index[f], f"{name}.{key}.{f}") for f in _INDEX_KEYS if f in index}
                 for index in properties[key]
             ]
+    # The table's stream (CloudFormation's StreamSpecification has no StreamEnabled: CreateTable's has).
+    if "StreamSpecification" in properties:
+        view = _literal(properties["StreamSpecification"]["StreamViewType"], f"{name}.StreamSpecification")
+        definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
     # CloudFormation's default is PROVISIONED, which CreateTable wants spelled out with its throughput.
     definition["BillingMode"] = _literal(properties.get("BillingMode", "PROVISIONED"), f"{name}.BillingMode")
     if "ProvisionedThroughput" in properties:

@@ -25,7 +25,6 @@ from shared.errors import (
 from shared.household_access import validate_kk
 from shared.intake import iso_utc, store_response, validate_idempotency_key
 from shared.officers import SUPERVISOR, Caller, require_supervisor_of
-from shared.progress import status_delta
 from shared.reset_codes import RESET_CODE_TTL_SECONDS, format_reset_code, hash_reset_code, new_reset_code
 from shared.responses import Submission, check_rules
 from shared.settings import Settings
@@ -256,14 +255,6 @@ def _record_failed_visit(
             status=new.value,
             visit=entry,
             stays_on_worklist=stays,
-            receipt_code=state.receipt_code,
-            progress=status_delta(
-                state.status,
-                new.value,
-                was_on_worklist=state.on_worklist,
-                on_worklist=stays,
-                was_in_review=state.in_review,
-            ),
             audit=record,
             meta_holds_visits=bool(state.visit_ids),
         )

@@ -24,7 +24,6 @@ from shared.errors import (
     WriteConflict,
 )
 from shared.household_access import authenticate, session_household, validate_kk
-from shared.progress import status_delta
 from shared.receipts import new_receipt_code
 from shared.responses import (
     Submission,
@@ -187,15 +186,6 @@ def store_response(
             idempotency_expires_at=now_epoch + settings.idempotency_ttl_seconds,
             now_epoch=now_epoch,
             recent_keys=state.idempotency,
-            progress=status_delta(
-                state.status,
-                final.value,
-                was_on_worklist=state.on_worklist,
-                on_worklist=needs_visit,
-                first_online=channel is Channel.ONLINE and state.version == 0,
-                was_in_review=state.in_review,
-                in_review=final is Status.NEEDS_REVIEW,
-            ),
             visit=visit(state.visit_attempts + 1, state.version + 1) if visit else None,
             in_review=final is Status.NEEDS_REVIEW,
             audit=audit,

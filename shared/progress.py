@@ -1,6 +1,8 @@
 """Progress figures per area: households, responded online, interviewed, clean, needs
-review, still to visit. Counters per SLS change in the same transaction as the status
-they count, so they are never a scan and never drift; an area's figures are one Query."""
+review, still to visit. Counters per SLS: a household's creation counts in its own
+transaction, every later status change from the table's stream with this module's
+`status_delta` (shared/progress_stream.py, each change once); never a scan, and an area's
+figures are one Query."""
 
 from __future__ import annotations
 

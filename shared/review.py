@@ -4,9 +4,9 @@ every earlier version, and the decision - accept as clean, or send to the field 
 note, one at a time or in bulk.
 
 A decision is a conditional write on the version the supervisor saw: a correction that
-arrives meanwhile wins, and the decision is refused with 409 `review_version_changed`. It
-moves the progress figures exactly once, in the same transaction as the status change
-(accepted: needs_review -> clean, off the worklist and out of the queue; sent to the field:
+arrives meanwhile wins, and the decision is refused with 409 `review_version_changed`. Its
+status change moves the progress figures exactly once, from the table's stream
+(shared/progress_stream.py; accepted: needs_review -> clean, off the worklist and out of the queue; sent to the field:
 still needs_review and on the worklist, out of the queue), with its audit record."""
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from shared.errors import FieldProblem, Forbidden, ReviewNotPending, ReviewVersi
 from shared.household_access import validate_kk
 from shared.intake import iso_utc
 from shared.officers import OFFICER, Caller, require_supervisor_of
-from shared.progress import status_delta
 from shared.status import Status
 from shared.text import has_control_characters
 from shared.validation import Body, Invalid, parse_json, trimmed
@@ -335,15 +334,6 @@ def _decide(
         expected_version=version,
         new_status=new_status,
         leave_worklist=accept,
-        receipt_code=state.receipt_code,
-        progress=status_delta(
-            state.status,
-            new_status,
-            was_on_worklist=state.on_worklist,
-            on_worklist=not accept,
-            was_in_review=True,
-            in_review=False,
-        ),
         decision=store.DecisionRecord(decision, version, caller.officer_id, at, note),
         audit=record,
         assignment=assignment,

@@ -2,9 +2,9 @@
 households marks both `needs_review` with the reason `person_in_other_household`, through
 the state machine like any status change: a clean household moves to needs_review (and
 onto the field worklist, as every needs_review household does), conditional on the
-version the check saw, with the SLS counters moved in the same transaction, so exactly
-once; a household already under review, or interviewed, keeps its status and gets the
-flag. The same flag (reason, other household, version) twice is a no-op.
+version the check saw, so exactly once (the SLS counters and the receipt follow from the
+table's stream: shared/progress_stream.py); a household already under review, or
+interviewed, keeps its status and gets the flag. The same flag (reason, other household, version) twice is a no-op.
 
 The flag names the other KK for supervisors (shared.fieldwork shows it); no resident route
 reads flags."""
@@ -17,7 +17,6 @@ from typing import Any
 
 from shared import store
 from shared.intake import iso_utc
-from shared.progress import status_delta
 from shared.status import NEEDS_VISIT, InvalidTransition, Status, check_transition
 
 PERSON_IN_OTHER_HOUSEHOLD = "person_in_other_household"
@@ -48,7 +47,6 @@ def flag_household(
     except InvalidTransition:
         new = current  # interviewed and field outcomes keep their status; the flag is recorded
     on_worklist = new in NEEDS_VISIT
-    was_on_worklist = state.on_worklist
     sls = household.register.sls_code
     change = store.FlagChange(
         flag=store.ReviewFlagRecord(
@@ -64,12 +62,6 @@ def flag_household(
         expected_status=current.value,
         status=new.value,
         visit_keys=store.visit_keys(sls, kk) if on_worklist and new != current else None,
-        receipt_code=state.receipt_code,
-        progress=status_delta(
-            current.value, new.value, was_on_worklist=was_on_worklist, on_worklist=on_worklist or was_on_worklist
-        )
-        if new != current
-        else {},
     )
     try:
         store.save_review_flag(change)

@@ -30,6 +30,7 @@ from typing import Any  # noqa: E402
 
 import boto3  # noqa: E402
 import pytest  # noqa: E402
+from botocore.config import Config  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from census_ops import events  # noqa: E402
@@ -98,6 +99,32 @@ def _moto_table(demo_register_file: Path) -> Iterator[str]:
         report = import_register(demo_register_file, workers=1)  # moto: one writer
         assert not report.errors
         yield name
+
+
+_pollers: dict[tuple[str, str | None], Any] = {}
+
+
+def drain_stream(table_name: str | None = None, endpoint_url: str | None = None) -> int:
+    """Run the table's stream consumer (functions/progress_stream, the handler AWS runs) over
+    every record written since the last drain, as Lambda's poller would (moto's stream, or
+    DynamoDB Local's): the progress counters and receipts then reflect every write made.
+    Returns the number of records handed over."""
+    from census_ops.stream_poller import StreamPoller
+    from functions.progress_stream.app import lambda_handler
+
+    table = table_name or os.environ["TABLE_NAME"]
+    endpoint = endpoint_url if endpoint_url is not None else os.environ.get("DYNAMODB_ENDPOINT_URL")
+    poller = _pollers.get((table, endpoint))
+    if poller is None:
+        poller = StreamPoller(
+            boto3.client("dynamodb", endpoint_url=endpoint),
+            # botocore's account-based endpoints (<account>.streams-ddb...) are not moto's.
+            boto3.client("dynamodbstreams", endpoint_url=endpoint, config=Config(account_id_endpoint_mode="disabled")),
+            table,
+            lambda_handler,
+        )
+        _pollers[(table, endpoint)] = poller
+    return poller.drain()
 
 
 def table_items(table_name: str, endpoint_url: str | None = None) -> list[dict[str, Any]]:

@@ -71,8 +71,9 @@ def side_by_side(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[d
                 "label": o["label"],
                 "before_read": None if b is None else b["rule_read_units"],
                 "before_write": None if b is None else b["rule_write_units"],
-                "read": o["rule_read_units"],
-                "write": o["rule_write_units"],
+                # With the stream consumer's writes the operation causes (docs/decisions/0019).
+                "read": o.get("total_read_units", o["rule_read_units"]),
+                "write": o.get("total_write_units", o["rule_write_units"]),
                 "min_read": o["min_read_units"],
                 "min_write": o["min_write_units"],
                 "local_read": o["read_units"],

@@ -15,6 +15,7 @@ from census_ops.bench.harness import Harness, lambda_context
 from census_ops.bench.recorder import RequestLog, template_indexes
 from census_ops.bench.units import Bill, minimum_units, read_units
 from census_ops.events import route_event
+from census_ops.stream_poller import StreamPoller
 
 SUBMIT = "/v1/households/{kk}/responses"
 RECEIPT = "/v1/receipts/{receipt_code}"
@@ -47,9 +48,25 @@ class OperationResult:
     min_write_units: float
     breakdown: list[dict[str, Any]] = field(default_factory=list)
     difference: str = ""
+    # The table's stream consumer (functions/progress_stream), run right after the operation:
+    # the records it was handed, its requests, and their units (rules; DynamoDB Local's).
+    stream_records: int = 0
+    stream_requests: list[str] = field(default_factory=list)
+    stream_rule_read_units: float = 0.0
+    stream_rule_write_units: float = 0.0
+    stream_write_units: float = 0.0
+
+    @property
+    def total_read_units(self) -> float:
+        """The operation's own requests and its consumer's, by the rules."""
+        return self.rule_read_units + self.stream_rule_read_units
+
+    @property
+    def total_write_units(self) -> float:
+        return self.rule_write_units + self.stream_rule_write_units
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "total_read_units": self.total_read_units, "total_write_units": self.total_write_units}
 
 
 def explain(bill: Bill, essentials: Essentials, min_read: float, min_write: float) -> str:
@@ -82,12 +99,14 @@ def _measure(
     handler: Callable[[dict[str, Any], Any], dict[str, Any]],
     event: dict[str, Any],
     essentials: Essentials,
+    poller: StreamPoller | None = None,
 ) -> tuple[OperationResult, dict[str, Any]]:
     from census_ops.bench.harness import TABLE
 
     raw = harness.raw_client()
     with RequestLog(raw=raw, table=TABLE, indexes=template_indexes()) as log:
         answer = handler(event, lambda_context())
+    consumer = _consume(harness, poller)
     body = json.loads(answer["body"]) if answer.get("body") else {}
     bill = log.bill()
     reads = [size for name, size in log.read_items() if any(e in name for e in essentials.reads)]
@@ -113,6 +132,16 @@ def _measure(
         breakdown=[c.__dict__ for c in bill.charges],
         difference=explain(bill, essentials, min_read, min_write),
     )
+    if consumer is not None:
+        records, stream_log = consumer
+        result.stream_records = records
+        result.stream_requests = stream_log.operations
+        stream_bill = stream_log.bill()
+        result.stream_rule_read_units = stream_bill.read_units
+        result.stream_rule_write_units = stream_bill.write_units
+        result.stream_write_units = stream_log.write_units
+        if stream_bill.write_units:
+            result.difference += f"; stream consumer: {' '.join(stream_log.operations)} +{stream_bill.write_units:g} W"
     cancelled = log.cancelled_write_units()
     if cancelled:
         result.difference += (
@@ -122,7 +151,119 @@ def _measure(
     return result, body
 
 
-def measure_operations(harness: Harness) -> list[OperationResult]:
+def stream_poller(harness: Harness) -> StreamPoller:
+    """The stream consumer AWS runs (functions/progress_stream), fed from DynamoDB Local's
+    stream as Lambda's poller would; drained once (the import's records: none passes)."""
+    from census_ops.bench.harness import TABLE
+    from functions.progress_stream.app import lambda_handler
+
+    poller = StreamPoller(harness.raw_client(), harness.engine.client(service="dynamodbstreams"), TABLE, lambda_handler)
+    poller.drain()
+    return poller
+
+
+def _consume(harness: Harness, poller: StreamPoller | None) -> tuple[int, RequestLog] | None:
+    """Run the consumer over what the operation wrote, its requests recorded apart."""
+    from census_ops.bench.harness import TABLE
+
+    if poller is None:
+        return None
+    with RequestLog(raw=harness.raw_client(), table=TABLE, indexes=template_indexes()) as log:
+        records = poller.drain()
+    return records, log
+
+
+def measure_batch(harness: Harness, poller: StreamPoller, count: int = 20) -> OperationResult:
+    """The consumer's writes amortised: `count` first submissions in one SLS, then one batch
+    (at the peak a shard's batch holds several changes of one SLS: one UpdateItem for all)."""
+    from census_ops.examples import example_submission
+    from functions.intake.app import lambda_handler as intake
+
+    by_sls: dict[str, list[Any]] = {}
+    for household in harness.households:
+        by_sls.setdefault(household.sls_code, []).append(household)
+    group = max(by_sls.values(), key=len)
+    pending = [h for h in group if h.kk not in _SUBMITTED][:count]
+    for household in pending:
+        event = route_event("POST", SUBMIT, {"kk": household.kk}, example_submission(household))
+        if intake(event, lambda_context())["statusCode"] != 201:
+            raise RuntimeError("the batch benchmark's submission failed")
+        _SUBMITTED.add(household.kk)
+    consumed = _consume(harness, poller)
+    assert consumed is not None
+    records, log = consumed
+    bill = log.bill()
+    n = max(records, 1)
+    return OperationResult(
+        label=f"stream consumer, per record of a batch of {records} changes in one SLS",
+        status=200,
+        requests=[],
+        read_units=0.0,
+        write_units=0.0,
+        index_units={},
+        rule_read_units=0.0,
+        rule_write_units=0.0,
+        min_read_units=0.0,
+        min_write_units=0.0,
+        difference=f"{' '.join(log.operations)}: {bill.write_units:g} W for {records} records",
+        stream_records=records,
+        stream_requests=log.operations,
+        stream_rule_read_units=round(bill.read_units / n, 3),
+        stream_rule_write_units=round(bill.write_units / n, 3),
+        stream_write_units=round(log.write_units / n, 3),
+    )
+
+
+_SUBMITTED: set[str] = set()
+
+
+def measure_lag(harness: Harness, poller: StreamPoller, *, runs: int = 5, every_seconds: float = 0.2) -> dict[str, Any]:
+    """Seconds from a submission's answer to its SLS counter having moved, with the consumer
+    polling DynamoDB Local's stream every `every_seconds` (`census serve`'s interval) in a
+    thread of its own, as Lambda's poller runs beside the API."""
+    import statistics
+    import threading
+    import time
+
+    from census_ops.examples import example_submission
+    from census_ops.stream_poller import poll_forever
+    from functions.intake.app import lambda_handler as intake
+    from shared import store
+
+    def pending(sls: str) -> int:
+        return next(r.counts["pending"] for r in store.progress_counts(sls) if r.sls_code == sls)
+
+    chosen = [h for h in harness.households if h.kk not in _SUBMITTED][-runs:]
+    stop = threading.Event()
+    thread = threading.Thread(target=poll_forever, args=(poller, stop), kwargs={"every_seconds": every_seconds})
+    thread.start()
+    lags = []
+    try:
+        for household in chosen:
+            before = pending(household.sls_code)
+            event = route_event("POST", SUBMIT, {"kk": household.kk}, example_submission(household))
+            if intake(event, lambda_context())["statusCode"] != 201:
+                raise RuntimeError("the lag benchmark's submission failed")
+            answered = time.monotonic()
+            _SUBMITTED.add(household.kk)
+            while pending(household.sls_code) == before:
+                if time.monotonic() - answered > 60:
+                    raise RuntimeError("the counter did not move within 60 s")
+                time.sleep(0.005)
+            lags.append(time.monotonic() - answered)
+    finally:
+        stop.set()
+        thread.join(30)
+    return {
+        "runs": len(lags),
+        "poll_every_seconds": every_seconds,
+        "median_seconds": round(statistics.median(lags), 3),
+        "worst_seconds": round(max(lags), 3),
+        "seconds": [round(x, 3) for x in lags],
+    }
+
+
+def measure_operations(harness: Harness, poller: StreamPoller | None = None) -> list[OperationResult]:
     """Every operation the issue names, in the order a household and an officer meet them."""
     from census_ops.examples import example_submission
     from functions.fieldwork.app import lambda_handler as fieldwork
@@ -133,14 +274,16 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
 
     submission = Essentials(writes=("HH#/V#",), reads=("HH#/META", "HH#/REGISTER"))
     results: list[OperationResult] = []
+    poller = poller or stream_poller(harness)
     receipt = ""
     for size in (1, 5, 15):
         household = harness.household_of_size(size)
         body = example_submission(household)
         event = route_event("POST", SUBMIT, {"kk": household.kk}, body, headers={"Idempotency-Key": f"bench-{size}"})
         result, answer = _measure(
-            harness, f"submission, {size} member{'s' if size > 1 else ''}", intake, event, submission
+            harness, f"submission, {size} member{'s' if size > 1 else ''}", intake, event, submission, poller
         )
+        _SUBMITTED.add(household.kk)
         results.append(result)
         if size == 5:
             receipt = answer["receipt_code"]
@@ -151,11 +294,12 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
                 event,
                 # The household read that proves it; the key is found in META, the answer in V#.
                 Essentials(reads=("HH#/META", "HH#/REGISTER")),
+                poller,
             )
             results.append(retry)
             body["members"][0]["education"] = "master"
             correction_event = route_event("POST", SUBMIT, {"kk": household.kk}, body)
-            correction, _ = _measure(harness, "correction, 5 members", intake, correction_event, submission)
+            correction, _ = _measure(harness, "correction, 5 members", intake, correction_event, submission, poller)
             results.append(correction)
     lookup, _ = _measure(
         harness,
@@ -163,6 +307,7 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
         status,
         route_event("GET", RECEIPT, {"receipt_code": receipt}),
         Essentials(reads=("RECEIPT#/RECEIPT",)),
+        poller,
     )
     results.append(lookup)
 
@@ -192,6 +337,7 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
         worklists,
         route_event("POST", GENERATE, {"area_code": city}, claims=supervisor),
         Essentials(writes=("ASSIGN#",), reads=("index needs_visit",), consistent=False),
+        poller,
     )
     results.append(generation)
     page, listing = _measure(
@@ -200,6 +346,7 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
         fieldwork,
         route_event("GET", WORKLIST, claims=officer, query={"limit": "50"}),
         Essentials(reads=("index by_officer", "index needs_visit"), consistent=False),
+        poller,
     )
     results.append(page)
     kk = listing["households"][0]["kk"]
@@ -210,8 +357,10 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
         route_event("POST", VISITS, {"kk": kk}, {"outcome": "not_home"}, claims=officer),
         # The visit lives on META (docs/decisions/0018): META is the one item it must write.
         Essentials(writes=("HH#/META",), reads=("HH#/META",)),
+        poller,
     )
     results.append(visit)
+    results.append(measure_batch(harness, poller))
     if not summary.get("households") or len(listing["households"]) != 50:
         raise RuntimeError("the worklist benchmark found no backlog or a short page")
     return results

@@ -47,13 +47,16 @@ def function_memory(function: str = "IntakeFunction") -> tuple[int, str]:
 def run_capacity(households: int, baseline: str | None, quick: bool) -> dict[str, Any]:
     from census_ops.bench.baseline import run_baseline, side_by_side
     from census_ops.bench.harness import TABLE, harness
-    from census_ops.bench.operations import accounting_probes, measure_operations
+    from census_ops.bench.operations import accounting_probes, measure_lag, measure_operations, stream_poller
 
     _log(f"capacity: DynamoDB Local with {households} households ...")
     with harness(households) as bench:
         probes = accounting_probes(bench.raw_client(), TABLE)
-        operations = [o.as_dict() for o in measure_operations(bench)]
-    result: dict[str, Any] = {"probes": [p.__dict__ for p in probes], "operations": operations}
+        poller = stream_poller(bench)
+        operations = [o.as_dict() for o in measure_operations(bench, poller)]
+        _log("capacity: the stream consumer's lag ...")
+        lag = measure_lag(bench, poller, runs=3 if quick else 7)
+    result: dict[str, Any] = {"probes": [p.__dict__ for p in probes], "operations": operations, "stream_lag": lag}
     if baseline:
         _log(f"capacity: the same operations as commit {baseline} does them (its own code) ...")
         before = run_baseline(baseline, quick=quick)
@@ -81,6 +84,15 @@ def _target_text(label: str, read: float, write: float) -> str:
         if wanted is not None:
             parts.append(f"{name}<={wanted:g} {'yes' if got <= wanted else 'NO'}")
     return ", ".join(parts)
+
+
+def _stream_text(o: dict[str, Any]) -> str:
+    """The consumer's share of an operation, by the rules: W per operation (its records)."""
+    if not o.get("stream_records"):
+        return "-"
+    return (
+        f"R{o.get('stream_rule_read_units', 0):g} W{o.get('stream_rule_write_units', 0):g} ({o['stream_records']} rec)"
+    )
 
 
 def run_overhead(pairs: int) -> dict[str, Any]:
@@ -158,8 +170,9 @@ def run_cost(results: dict[str, Any]) -> dict[str, Any]:
     overhead = results["overhead"]
     duration = lambda_duration_ms(overhead["handler_cpu"]["median_ms"], overhead["handler_wall"]["median_ms"], memory)
     as_built = Usage(
-        read_units=submission["rule_read_units"],
-        write_units=submission["rule_write_units"],
+        # The submission's own requests and the stream consumer's work it causes.
+        read_units=submission.get("total_read_units", submission["rule_read_units"]),
+        write_units=submission.get("total_write_units", submission["rule_write_units"]),
         lambda_ms=duration,
         memory_mb=memory,
         log_bytes=overhead["log_bytes_per_request"],
@@ -222,10 +235,25 @@ def report(results: dict[str, Any]) -> str:
                     len(o["requests"]),
                     f"R{o['read_units']:g} W{o['write_units']:g}",
                     f"R{o['rule_read_units']:g} W{o['rule_write_units']:g}",
+                    _stream_text(o),
+                    f"R{o.get('total_read_units', o['rule_read_units']):g}"
+                    f" W{o.get('total_write_units', o['rule_write_units']):g}",
                     f"R{o['min_read_units']:g} W{o['min_write_units']:g}",
                 )
             )
-        out.append(_table(["operation", "requests", "DynamoDB Local", "rules", "minimum"], rows))
+        out.append(
+            _table(
+                ["operation", "requests", "DynamoDB Local", "rules", "+ stream consumer", "rules, total", "minimum"],
+                rows,
+            )
+        )
+        lag = results["capacity"].get("stream_lag")
+        if lag:
+            out.append(
+                f"Stream lag (submission answered -> SLS counter moved, DynamoDB Local, consumer polling every"
+                f" {lag['poll_every_seconds']:g} s): median {lag['median_seconds']:g} s,"
+                f" worst {lag['worst_seconds']:g} s over {lag['runs']} runs"
+            )
         if "side_by_side" in results["capacity"]:
             ref = results["capacity"]["baseline"]["ref"]
             out += [

@@ -31,8 +31,10 @@ funnels onto a shared key:
     pk=ASSIGN#<vill>  sk=<sls>#<kk>           worklist assignment; `officer_id` feeds the
                                               sparse `by_officer` index
     pk=AREA#<area>    sk=WORKLISTS            the area's last generation and its summary
-    pk=PROGRESS#<reg> sk=<sls>                counters per SLS, updated in the same
-                                              transaction as every status change
+    pk=PROGRESS#<reg> sk=<sls>                counters per SLS: creations (import, enrolment,
+                                              reports) in their transaction, every later
+                                              status change from the table's stream
+                                              (stream_apply.py: `seen#<kk>` checkpoints)
     pk=PROGRESS#<prov> sk=<regency>           which regencies have counters
     pk=IMPORT#<id>    sk=IMPORT               register-import checkpoint (resume)
     pk=AREAS#<parent> sk=<code>               the area master list by name (ROOT: provinces)
@@ -190,6 +192,15 @@ from shared.store.schema import (
 from shared.store.snapshots import FIGURES as SNAPSHOT_FIGURES
 from shared.store.snapshots import history as snapshot_history
 from shared.store.snapshots import save_snapshots
+from shared.store.stream_apply import (
+    CountedChange,
+    CounterResult,
+    HouseholdImage,
+    StreamRecordView,
+    count_changes,
+    household_modification,
+    refresh_receipt,
+)
 from shared.store.submissions import (
     NewVersion,
     VersionConflict,
@@ -213,6 +224,8 @@ __all__ = [
     "AuditRecord",
     "CensusItem",
     "ConditionFailed",
+    "CountedChange",
+    "CounterResult",
     "CredentialRecord",
     "DecisionConflict",
     "DecisionRecord",
@@ -226,6 +239,7 @@ __all__ = [
     "Guesses",
     "HouseholdChanged",
     "HouseholdExists",
+    "HouseholdImage",
     "HouseholdRecord",
     "HouseholdRegister",
     "HouseholdSnapshot",
@@ -257,6 +271,7 @@ __all__ = [
     "ReviewFlagRecord",
     "RollupRecord",
     "RosterRecord",
+    "StreamRecordView",
     "VersionConflict",
     "VersionRecord",
     "VisitChange",
@@ -273,6 +288,7 @@ __all__ = [
     "case_backlog",
     "claim_with_reset_code",
     "clear_failed_guesses",
+    "count_changes",
     "count_new_households",
     "create_households",
     "created_by",
@@ -291,6 +307,7 @@ __all__ = [
     "get_reports",
     "get_rollup",
     "get_visit",
+    "household_modification",
     "household_pk",
     "household_states",
     "household_trail",
@@ -312,6 +329,7 @@ __all__ = [
     "queue_page",
     "queue_start",
     "record_failed_guess",
+    "refresh_receipt",
     "regencies_with_households",
     "replace_assignments",
     "reset_password",

@@ -17,7 +17,6 @@ from shared.areas import ancestors, village_of
 from shared.store.audit import audit_items, put_audit
 from shared.store.client import transaction_connection
 from shared.store.faults import ConditionFailed, conditional, mapped_faults
-from shared.store.progress import progress_actions, progress_item
 from shared.store.records import (
     AssignmentRecord,
     AuditRecord,
@@ -32,14 +31,12 @@ from shared.store.schema import (
     ASSIGNMENT_PREFIX,
     META_SK,
     PROFILE_SK,
-    RECEIPT_SK,
     VISIT_PREFIX,
     Assignment,
     CensusItem,
     HouseholdState,
     NeedsVisitIndex,
     OfficerProfile,
-    Receipt,
     RosterEntry,
     VisitEntry,
     WorklistGeneration,
@@ -51,7 +48,6 @@ from shared.store.schema import (
     officer_id_of,
     officer_pk,
     parse_worklist_order,
-    receipt_pk,
     roster_pk,
     roster_sk,
     visit_sk,
@@ -257,8 +253,6 @@ class VisitChange:
     status: str
     visit: VisitRecord
     stays_on_worklist: bool
-    receipt_code: str | None
-    progress: dict[str, int]
     audit: AuditRecord | None = None  # the visit's audit record, in the same transaction
     meta_holds_visits: bool = False  # META, as read, already has its `visits` map
 
@@ -299,7 +293,8 @@ def _meta_visit_update(change: VisitChange) -> tuple[list[Action], Condition]:
 @mapped_faults
 def save_visit(change: VisitChange) -> None:
     """META's update alone (one UpdateItem) when nothing else moves with it; otherwise one
-    transaction with the visit's audit record, the receipt's status and the SLS counter.
+    transaction with the visit's audit record. The SLS counter and a responded household's
+    receipt follow from the table's stream (docs/decisions/0019).
     `VisitReplay` if the visit is already recorded, `VersionConflict` if the household moved."""
     try:
         _write_visit(change)
@@ -312,8 +307,7 @@ def save_visit(change: VisitChange) -> None:
 def _write_visit(change: VisitChange) -> None:
     meta = HouseholdState(household_pk(change.kk), META_SK)
     actions, condition = _meta_visit_update(change)
-    progress = progress_actions(change.progress)
-    if change.audit is None and not change.receipt_code and not progress:
+    if change.audit is None:
         try:
             conditional(lambda: meta.update(actions=actions, condition=condition))
         except ConditionFailed:
@@ -323,19 +317,11 @@ def _write_visit(change: VisitChange) -> None:
     items = [
         *(["audit"] * audited),
         "meta",
-        *(["receipt"] if change.receipt_code else []),
-        *(["progress"] if progress else []),
     ]
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             put_audit(tx, change.audit)
             tx.update(meta, actions=actions, condition=condition)
-            if change.receipt_code:
-                tx.update(
-                    Receipt(receipt_pk(change.receipt_code), RECEIPT_SK), actions=[Receipt.status.set(change.status)]
-                )
-            if progress:
-                tx.update(progress_item(change.sls_code), actions=progress)
     except TransactWriteError as exc:
         classify_cancellation(exc, items)
 

@@ -13,20 +13,16 @@ from pynamodb.transactions import TransactWrite
 
 from shared.store.client import transaction_connection
 from shared.store.faults import mapped_faults
-from shared.store.progress import progress_actions, progress_item
 from shared.store.schema import (
     FLAG_PREFIX,
     META_SK,
-    RECEIPT_SK,
     CensusItem,
     HouseholdState,
     PublishedTable,
-    Receipt,
     ReviewFlag,
     flag_sk,
     household_pk,
     kk_of,
-    receipt_pk,
     tables_key,
 )
 
@@ -60,8 +56,6 @@ class FlagChange:
     expected_status: str
     status: str
     visit_keys: tuple[str, str] | None  # set when the household goes onto the worklist
-    receipt_code: str | None
-    progress: dict[str, int]
 
 
 class FlagExists(Exception):
@@ -110,7 +104,6 @@ def save_review_flag(change: FlagChange) -> None:
     meta = HouseholdState(pk, META_SK)
     seen = (HouseholdState.version == flag.version) & (HouseholdState.status == change.expected_status)
     moves = change.status != change.expected_status
-    progress = progress_actions(change.progress) if moves else []
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             # PynamoDB sends condition checks, puts, then updates: the reasons come back so.
@@ -125,13 +118,6 @@ def save_review_flag(change: FlagChange) -> None:
                         HouseholdState.visit_order.set(change.visit_keys[1]),
                     ]
                 tx.update(meta, actions=actions, condition=seen)
-                if change.receipt_code:
-                    tx.update(
-                        Receipt(receipt_pk(change.receipt_code), RECEIPT_SK),
-                        actions=[Receipt.status.set(change.status)],
-                    )
-                if progress:
-                    tx.update(progress_item(change.sls_code), actions=progress)
     except TransactWriteError as exc:
         codes = [r.code if r else None for r in exc.cancellation_reasons]
         meta_code, flag_code = (codes[0], codes[1]) if not moves else (codes[1] if len(codes) > 1 else None, codes[0])

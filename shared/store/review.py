@@ -14,21 +14,17 @@ from pynamodb.transactions import TransactWrite
 from shared.store.audit import put_audit
 from shared.store.client import transaction_connection
 from shared.store.faults import cancelled_by_condition, mapped_faults
-from shared.store.progress import progress_actions, progress_item
 from shared.store.records import AssignmentRecord, AuditRecord, DecisionRecord, QueueEntry
 from shared.store.schema import (
     META_SK,
-    RECEIPT_SK,
     REVIEW_PREFIX,
     Assignment,
     CensusItem,
     HouseholdState,
-    Receipt,
     ReviewDecision,
     flagged_at_of,
     household_pk,
     kk_of,
-    receipt_pk,
     review_decision_sk,
 )
 from shared.store.submissions import review_queue_actions
@@ -84,8 +80,6 @@ class ReviewChange:
     expected_version: int
     new_status: str  # clean (accepted) or needs_review (sent to the field)
     leave_worklist: bool  # accepted: no visit needed any more
-    receipt_code: str | None
-    progress: dict[str, int]
     decision: DecisionRecord
     audit: AuditRecord
     assignment: AssignmentRecord | None = None  # sent to the field without one: put on a worklist
@@ -100,7 +94,6 @@ def save_decision(change: ReviewChange) -> None:
     meta_actions: list[Action] = [HouseholdState.status.set(change.new_status), *review_queue_actions(None, ())]
     if change.leave_worklist:
         meta_actions += [HouseholdState.visit_area.remove(), HouseholdState.visit_order.remove()]
-    progress = progress_actions(change.progress)
     d = change.decision
     decision = ReviewDecision(
         household_pk(change.kk),
@@ -124,13 +117,6 @@ def save_decision(change: ReviewChange) -> None:
                 & (HouseholdState.status == "needs_review")
                 & HouseholdState.review_area.exists(),
             )
-            if change.receipt_code and change.new_status != "needs_review":
-                tx.update(
-                    Receipt(receipt_pk(change.receipt_code), RECEIPT_SK),
-                    actions=[Receipt.status.set(change.new_status)],
-                )
-            if progress:
-                tx.update(progress_item(change.sls_code), actions=progress)
     except TransactWriteError as exc:
         if cancelled_by_condition(exc):
             raise DecisionConflict() from None

@@ -16,7 +16,6 @@ from pynamodb.transactions import TransactWrite
 from shared.store.audit import audit_items, put_audit
 from shared.store.client import transaction_connection
 from shared.store.faults import mapped_faults
-from shared.store.progress import progress_actions, progress_item
 from shared.store.records import AuditRecord, HouseholdRecord, ReplayRecord, VisitRecord
 from shared.store.schema import (
     DRAFT_SK,
@@ -102,7 +101,6 @@ class NewVersion:
     idempotency_expires_at: int
     now_epoch: int
     recent_keys: dict[str, str] = field(default_factory=dict)  # META's map as read
-    progress: dict[str, int] = field(default_factory=dict)  # counter deltas for the SLS
     visit: VisitRecord | None = None  # an interview also records the visit
     departed: list[dict[str, Any]] | None = None
     delete_draft: bool = False  # the household's draft is filed with this version
@@ -118,8 +116,9 @@ def save_version(new: NewVersion) -> None:
     One transaction: the version item (conditional on absence), META (conditional on the
     version and status that were read, so concurrent corrections cannot both win, and
     concurrent retries of one Idempotency-Key cannot both store a version: the loser
-    re-reads META, finds the key and replays), the receipt item when it is new or moves,
-    and the SLS's progress counter.
+    re-reads META, finds the key and replays) and, for a first submission, the receipt
+    item. The SLS's progress counter and a later version's receipt move from the table's
+    stream (shared/progress_stream.py, docs/decisions/0019).
     """
     pk = household_pk(new.kk)
     version_item = ResponseVersion(
@@ -175,32 +174,28 @@ def save_version(new: NewVersion) -> None:
         review_queue_keys(new.sls_code, new.kk, new.submitted_at) if new.in_review else None, new.review_reasons
     )
     meta_condition = (HouseholdState.version == new.expected_version) & (HouseholdState.status == new.expected_status)
-    receipt_condition = Receipt.pk.does_not_exist() if new.receipt_is_new else (Receipt.kk == new.kk)
 
     # PynamoDB sends condition checks, deletes, puts, then updates; cancellation reasons
     # come back in that order, so this list names them.
-    progress = progress_actions(new.progress)
     items = [
         *(["draft"] if new.delete_draft else []),
         "version",
-        "receipt",
+        *(["receipt"] if new.receipt_is_new else []),
         *(["visit"] if new.visit else []),
         *(["audit"] * (0 if new.audit is None else len(audit_items(new.audit)))),
         "meta",
-        *(["progress"] if progress else []),
     ]
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             if new.delete_draft:
                 tx.delete(Draft(pk, DRAFT_SK))
             tx.save(version_item, condition=ResponseVersion.pk.does_not_exist())
-            tx.save(receipt, condition=receipt_condition)
+            if new.receipt_is_new:
+                tx.save(receipt, condition=Receipt.pk.does_not_exist())
             if new.visit is not None:
                 tx.save(new.visit.item(new.kk), condition=VisitEntry.pk.does_not_exist())
             put_audit(tx, new.audit)
             tx.update(meta, actions=meta_actions, condition=meta_condition)
-            if progress:
-                tx.update(progress_item(new.sls_code), actions=progress)
     except TransactWriteError as exc:
         classify_cancellation(exc, items)
 

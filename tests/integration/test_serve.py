@@ -137,6 +137,12 @@ def test_serve_submit_restart_and_the_data_is_still_there(tmp_path: Path) -> Non
         body["members"][0]["education"] = "master"
         status, answer = again.request("POST", f"/v1/households/{kk}/responses", body)
         assert (status, answer["version"], answer["receipt_code"]) == (200, 2, first[1]["receipt_code"])
+        # The receipt's later changes come from the table's stream: `census serve` runs the
+        # same consumer (functions/progress_stream) on DynamoDB Local's stream.
+        deadline = time.monotonic() + 60
+        while again.request("GET", f"/v1/receipts/{code}")[1]["version"] != 2:
+            assert time.monotonic() < deadline, "the receipt was not refreshed from the stream"
+            time.sleep(0.2)
     finally:
         again.stop()
     time.sleep(0.5)

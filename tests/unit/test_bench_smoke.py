@@ -22,6 +22,11 @@ def test_capacity_section_and_its_invariants() -> None:
     lookup = found["status lookup by receipt"]
     assert lookup.requests == ["GetItem"] and 0 < lookup.read_units <= 1 and lookup.rule_read_units <= 1
     assert found["duplicate retry (same key), 5 members"].write_units == 0
+    assert found["duplicate retry (same key), 5 members"].stream_records == 0  # nothing written, nothing streamed
+    # The counter moves from the stream: the consumer's one UpdateItem, counted with the submission.
+    five = found["submission, 5 members"]
+    assert five.stream_records == 1 and five.stream_requests == ["UpdateItem"] and five.stream_rule_write_units > 0
+    assert five.total_write_units == five.rule_write_units + five.stream_rule_write_units
     for operation in found.values():
         assert operation.status < 300, operation.label
         assert operation.min_write_units <= operation.rule_write_units, operation.label

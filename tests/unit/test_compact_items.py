@@ -135,8 +135,6 @@ def _failed_visit(state: store.HouseholdRecord, number: int, *, position: bool) 
         status="not_home",
         visit=visit,
         stays_on_worklist=state.visit_attempts + 1 < 3,
-        receipt_code=state.receipt_code,
-        progress={},
         meta_holds_visits=bool(state.visit_ids),
     )
 

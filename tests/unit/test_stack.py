@@ -966,3 +966,82 @@ def test_the_progress_rollup_runs_alone_every_five_minutes_and_writes_only_its_o
     assert len(batch) == 1 and _actions(batch[0]) == ["dynamodb:BatchWriteItem"]
     assert batch[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["SNAP#*"]
     assert "ROLLUP" not in json.dumps(console["Policies"])
+
+
+def test_the_progress_stream_consumer_reads_the_tables_stream_and_writes_only_counters_and_receipts(
+    template: dict[str, Any], cfn: dict[str, Any]
+) -> None:
+    """docs/decisions/0019: the table streams both images; one event source mapping on the
+    consumer's alias, from the oldest record, with bisection, bounded retries and age, an
+    on-failure queue with a depth alarm, and a filter that passes only MODIFYs of household
+    META items (the same the local poller applies); the role updates PROGRESS# and RECEIPT#
+    items only, reads only counters, and reads only this table's stream."""
+    from census_ops.stream_poller import BATCH_SIZE, passes_filter
+    from census_ops.template import table_definition
+    from shared.progress_stream import MAXIMUM_RECORD_AGE_SECONDS
+
+    table = template["Resources"]["CensusTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert table_definition(template)["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    (mapping,) = [
+        m["Properties"]
+        for m in _of_type(cfn, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"].get("EventSourceArn") == {"Fn::GetAtt": ["CensusTable", "StreamArn"]}
+    ]
+    assert mapping["FunctionName"] == {"Ref": "ProgressStreamFunctionAliaslive"}
+    assert mapping["StartingPosition"] == "TRIM_HORIZON" and mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["BatchSize"] == BATCH_SIZE and mapping["MaximumBatchingWindowInSeconds"] <= 1
+    assert mapping["ParallelizationFactor"] == 1  # a household's records in order
+    assert 0 < mapping["MaximumRetryAttempts"] <= 10
+    assert mapping["MaximumRecordAgeInSeconds"] == MAXIMUM_RECORD_AGE_SECONDS  # the checkpoints' pruning relies on it
+    failures = mapping["DestinationConfig"]["OnFailure"]["Destination"]
+    assert failures == {"Fn::GetAtt": ["ProgressStreamFailures", "Arn"]}
+    depth = [
+        a["Properties"]
+        for a in _of_type(cfn, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and a["Properties"]["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["ProgressStreamFailures", "QueueName"]}
+    ]
+    assert len(depth) == 1
+    lag = [
+        m["MetricStat"]["Metric"]
+        for a in _of_type(cfn, "AWS::CloudWatch::Alarm").values()
+        for m in a["Properties"].get("Metrics", [])
+        if "MetricStat" in m and m["MetricStat"]["Metric"]["MetricName"] == "IteratorAge"
+    ]
+    assert len(lag) == 1
+    (pattern,) = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert pattern == {
+        "eventName": ["MODIFY"],
+        "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "HH#"}]}, "sk": {"S": ["META"]}}},
+    }
+    meta = {"eventName": "MODIFY", "dynamodb": {"Keys": {"pk": {"S": "HH#1"}, "sk": {"S": "META"}}}}
+    assert passes_filter(meta)
+    assert not passes_filter({**meta, "eventName": "INSERT"})
+    assert not passes_filter({**meta, "dynamodb": {"Keys": {"pk": {"S": "HH#1"}, "sk": {"S": "V#0000000001"}}}})
+    function = template["Resources"]["ProgressStreamFunction"]["Properties"]
+    assert function["AutoPublishAliasAllProperties"] is True and "Events" not in function
+    role = cfn["Resources"]["ProgressStreamFunctionRole"]["Properties"]
+    assert set(role.get("ManagedPolicyArns", [])) <= MANAGED_POLICIES
+    dynamodb = [
+        s
+        for p in role["Policies"]
+        for s in _statements(p["PolicyDocument"])
+        if any(a.startswith("dynamodb:") for a in _actions(s))
+    ]
+    assert all(s["Effect"] == "Allow" for s in dynamodb)
+    on_table = [s for s in dynamodb if s["Resource"] == {"Fn::GetAtt": ["CensusTable", "Arn"]}]
+    keys = {tuple(_actions(s)): s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] for s in on_table}
+    assert keys == {("dynamodb:UpdateItem",): ["PROGRESS#*", "RECEIPT#*"], ("dynamodb:GetItem",): ["PROGRESS#*"]}
+    stream = [s for s in dynamodb if s not in on_table]
+    for statement in stream:
+        if _actions(statement) != ["dynamodb:ListStreams"]:
+            assert statement["Resource"] == {"Fn::GetAtt": ["CensusTable", "StreamArn"]}
+            assert set(_actions(statement)) == {
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+            }
