@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ def configure_process(endpoint: str, table: str = TABLE) -> None:
     """Environment of a Lambda container, quiet: no EMF metrics and no INFO log lines on the
     console (Powertools still builds them; only the printing is skipped)."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    # Residents' sessions (the household sequence signs in): a key for this run only.
+    os.environ.setdefault("SESSION_SIGNING_KEY", secrets.token_hex(32))
     from census_ops.runtime import configure_environment
 
     configure_environment(table, endpoint)

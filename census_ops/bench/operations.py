@@ -75,7 +75,7 @@ def explain(bill: Bill, essentials: Essentials, min_read: float, min_write: floa
     return ", ".join(f"{name} +{units:g}" for name, units in ordered if units) or "-"
 
 
-def _measure(
+def measure(
     harness: Harness,
     label: str,
     handler: Callable[[dict[str, Any], Any], dict[str, Any]],
@@ -87,7 +87,7 @@ def _measure(
     raw = harness.raw_client()
     with RequestLog(raw=raw, table=TABLE, indexes=template_indexes()) as log:
         answer = handler(event, lambda_context())
-    body = json.loads(answer["body"]) if answer.get("body") else {}
+    body = json.loads(answer["body"]) if answer.get("body") and not answer.get("isBase64Encoded") else {}
     bill = log.bill()
     reads = [size for name, size in log.read_items() if any(e in name for e in essentials.reads)]
     writes = [size for name, size in log.written_items() if name in essentials.writes]
@@ -136,13 +136,13 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
         household = harness.household_of_size(size)
         body = example_submission(household)
         event = route_event("POST", SUBMIT, {"kk": household.kk}, body, headers={"Idempotency-Key": f"bench-{size}"})
-        result, answer = _measure(
+        result, answer = measure(
             harness, f"submission, {size} member{'s' if size > 1 else ''}", intake, event, submission
         )
         results.append(result)
         if size == 5:
             receipt = answer["receipt_code"]
-            retry, _ = _measure(
+            retry, _ = measure(
                 harness,
                 "duplicate retry (same key), 5 members",
                 intake,
@@ -153,9 +153,9 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
             results.append(retry)
             body["members"][0]["education"] = "master"
             correction_event = route_event("POST", SUBMIT, {"kk": household.kk}, body)
-            correction, _ = _measure(harness, "correction, 5 members", intake, correction_event, submission)
+            correction, _ = measure(harness, "correction, 5 members", intake, correction_event, submission)
             results.append(correction)
-    lookup, _ = _measure(
+    lookup, _ = measure(
         harness,
         "status lookup by receipt",
         status,
@@ -167,7 +167,7 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
     city = harness.households[0].sls_code[:4]
     supervisor = {"cognito:username": f"SPV-{city}", "cognito:groups": "supervisor"}
     officer = {"cognito:username": "OFC-0001", "cognito:groups": "officer"}
-    generation, summary = _measure(
+    generation, summary = measure(
         harness,
         f"worklist generation, city of {len(harness.households)} households",
         worklists,
@@ -175,7 +175,7 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
         Essentials(writes=("ASSIGN#",), reads=("index needs_visit",), consistent=False),
     )
     results.append(generation)
-    page, listing = _measure(
+    page, listing = measure(
         harness,
         "worklist page of 50",
         fieldwork,
@@ -184,7 +184,7 @@ def measure_operations(harness: Harness) -> list[OperationResult]:
     )
     results.append(page)
     kk = listing["households"][0]["kk"]
-    visit, _ = _measure(
+    visit, _ = measure(
         harness,
         "visit (not home)",
         fieldwork,
