@@ -29,7 +29,7 @@ def configure_process(endpoint: str, table: str = TABLE) -> None:
     """Environment of a Lambda container, quiet: no EMF metrics and no INFO log lines on the
     console (Powertools still builds them; only the printing is skipped)."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-    # Residents' sessions (the draft save), signed with a key of this run only.
+    # Residents' sessions (the draft save, the household sequence): a key for this run only.
     os.environ.setdefault("SESSION_SIGNING_KEY", secrets.token_hex(32))
     from census_ops.runtime import configure_environment
 

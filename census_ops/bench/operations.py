@@ -93,7 +93,7 @@ def explain(bill: Bill, essentials: Essentials, min_read: float, min_write: floa
     return ", ".join(f"{name} +{units:g}" for name, units in ordered if units) or "-"
 
 
-def _measure(
+def measure(
     harness: Harness,
     label: str,
     handler: Callable[[dict[str, Any], Any], dict[str, Any]],
@@ -107,7 +107,7 @@ def _measure(
     with RequestLog(raw=raw, table=TABLE, indexes=template_indexes()) as log:
         answer = handler(event, lambda_context())
     consumer = _consume(harness, poller)
-    body = json.loads(answer["body"]) if answer.get("body") else {}
+    body = json.loads(answer["body"]) if answer.get("body") and not answer.get("isBase64Encoded") else {}
     bill = log.bill()
     reads = [size for name, size in log.read_items() if any(e in name for e in essentials.reads)]
     writes = [size for name, size in log.written_items() if name in essentials.writes]
@@ -280,14 +280,14 @@ def measure_operations(harness: Harness, poller: StreamPoller | None = None) -> 
         household = harness.household_of_size(size)
         body = example_submission(household)
         event = route_event("POST", SUBMIT, {"kk": household.kk}, body, headers={"Idempotency-Key": f"bench-{size}"})
-        result, answer = _measure(
+        result, answer = measure(
             harness, f"submission, {size} member{'s' if size > 1 else ''}", intake, event, submission, poller
         )
         _SUBMITTED.add(household.kk)
         results.append(result)
         if size == 5:
             receipt = answer["receipt_code"]
-            retry, _ = _measure(
+            retry, _ = measure(
                 harness,
                 "duplicate retry (same key), 5 members",
                 intake,
@@ -299,9 +299,9 @@ def measure_operations(harness: Harness, poller: StreamPoller | None = None) -> 
             results.append(retry)
             body["members"][0]["education"] = "master"
             correction_event = route_event("POST", SUBMIT, {"kk": household.kk}, body)
-            correction, _ = _measure(harness, "correction, 5 members", intake, correction_event, submission, poller)
+            correction, _ = measure(harness, "correction, 5 members", intake, correction_event, submission, poller)
             results.append(correction)
-    lookup, _ = _measure(
+    lookup, _ = measure(
         harness,
         "status lookup by receipt",
         status,
@@ -319,7 +319,7 @@ def measure_operations(harness: Harness, poller: StreamPoller | None = None) -> 
         raise RuntimeError(f"the draft benchmark could not sign in: {signed['statusCode']}")
     bearer = {"Authorization": f"Bearer {json.loads(signed['body'])['token']}"}
     draft_body = {"members": example_submission(drafting)["members"]}
-    draft, _ = _measure(
+    draft, _ = measure(
         harness,
         "draft save, 5 members",
         sessions,
@@ -331,7 +331,7 @@ def measure_operations(harness: Harness, poller: StreamPoller | None = None) -> 
     city = harness.households[0].sls_code[:4]
     supervisor = {"cognito:username": f"SPV-{city}", "cognito:groups": "supervisor"}
     officer = {"cognito:username": "OFC-0001", "cognito:groups": "officer"}
-    generation, summary = _measure(
+    generation, summary = measure(
         harness,
         f"worklist generation, city of {len(harness.households)} households",
         worklists,
@@ -340,7 +340,7 @@ def measure_operations(harness: Harness, poller: StreamPoller | None = None) -> 
         poller,
     )
     results.append(generation)
-    page, listing = _measure(
+    page, listing = measure(
         harness,
         "worklist page of 50",
         fieldwork,
@@ -350,7 +350,7 @@ def measure_operations(harness: Harness, poller: StreamPoller | None = None) -> 
     )
     results.append(page)
     kk = listing["households"][0]["kk"]
-    visit, _ = _measure(
+    visit, _ = measure(
         harness,
         "visit (not home)",
         fieldwork,

@@ -104,7 +104,13 @@ def other_code(receipt: str, n: int) -> str:
     return f"{prefix}{n:0{len(receipt) - 1}d}"
 
 
-_METHODS = {"GetItem": "get_item", "Query": "query", "TransactWriteItems": "transact_write_items"}
+_METHODS = {
+    "GetItem": "get_item",
+    "Query": "query",
+    "PutItem": "put_item",
+    "UpdateItem": "update_item",
+    "TransactWriteItems": "transact_write_items",
+}
 
 
 def run(pairs: int = PAIRS, *, profile: bool = True) -> dict[str, Any]:
@@ -137,7 +143,8 @@ def run(pairs: int = PAIRS, *, profile: bool = True) -> dict[str, Any]:
             intake(event(household, f"warm-{i}"), context)
         receipt = json.loads(answer["body"])["receipt_code"]
         template = _template(log)
-        if [op for op, _ in template] != ["GetItem", "Query", "TransactWriteItems"]:
+        # Bare boto3 replays whatever the handler sent (in its order), so any request it knows.
+        if not template or any(op not in _METHODS for op, _ in template):
             raise RuntimeError(f"unexpected intake requests: {[op for op, _ in template]}")
         client = boto3.session.Session().client(
             "dynamodb",

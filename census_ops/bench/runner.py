@@ -47,6 +47,7 @@ def function_memory(function: str = "IntakeFunction") -> tuple[int, str]:
 def run_capacity(households: int, baseline: str | None, quick: bool) -> dict[str, Any]:
     from census_ops.bench.baseline import run_baseline, side_by_side
     from census_ops.bench.harness import TABLE, harness
+    from census_ops.bench.household import measure_household
     from census_ops.bench.operations import accounting_probes, measure_lag, measure_operations, stream_poller
 
     _log(f"capacity: DynamoDB Local with {households} households ...")
@@ -54,9 +55,16 @@ def run_capacity(households: int, baseline: str | None, quick: bool) -> dict[str
         probes = accounting_probes(bench.raw_client(), TABLE)
         poller = stream_poller(bench)
         operations = [o.as_dict() for o in measure_operations(bench, poller)]
+        _log("capacity: a household's whole online sequence (sign-in to status check) ...")
+        household = measure_household(bench, poller).as_dict()
         _log("capacity: the stream consumer's lag ...")
         lag = measure_lag(bench, poller, runs=3 if quick else 7)
-    result: dict[str, Any] = {"probes": [p.__dict__ for p in probes], "operations": operations, "stream_lag": lag}
+    result: dict[str, Any] = {
+        "probes": [p.__dict__ for p in probes],
+        "operations": operations,
+        "household": household,
+        "stream_lag": lag,
+    }
     if baseline:
         _log(f"capacity: the same operations as commit {baseline} does them (its own code) ...")
         before = run_baseline(baseline, quick=quick)
@@ -162,6 +170,7 @@ def run_cost(results: dict[str, Any]) -> dict[str, Any]:
         scenarios,
         write_budget,
     )
+    from census_ops.bench.household import price_households
 
     prices = load_prices()
     memory, architecture = function_memory()
@@ -179,7 +188,9 @@ def run_cost(results: dict[str, Any]) -> dict[str, Any]:
     )
     minimum = replace(as_built, read_units=submission["min_read_units"], write_units=submission["min_write_units"])
     found = scenarios(as_built, minimum, prices)
+    households = results["capacity"].get("household")
     return {
+        "households": None if households is None else price_households(households, as_built, prices),
         "prices_file": prices["file"],
         "prices_region": prices["region"],
         "prices_retrieved": prices["retrieved"],
@@ -414,11 +425,78 @@ def report(results: dict[str, Any]) -> str:
             "write units per submission that would fit the target, the rest unchanged: "
             + ", ".join(f"{name} {units:g}" for name, units in c["write_budget"].items())
         )
+    if "capacity" in results and "household" in results["capacity"]:
+        from census_ops.bench.household import report_lines
+
+        out += report_lines(results["capacity"], results.get("cost", {}).get("households"))
     if "analytics" in results:
         from census_ops.bench.analytics import report as analytics_report
 
         out += ["", analytics_report(results["analytics"])]
+    summary = targets_summary(results)
+    if summary:
+        out += ["", "Issue 25's targets in this run"]
+        out.append(_table(["target", "measured", "met?", "floor / note"], summary))
     return "\n".join(out)
+
+
+COLD_START_TARGET = 1.5  # every handler's import, against `import boto3`, on this machine
+
+
+def targets_summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Issue 25's targets, each (target, measured, met?, what stops it) from this run's figures."""
+    rows: list[tuple[str, str, str, str]] = []
+    if "capacity" in results:
+        for o in results["capacity"]["operations"]:
+            wanted = TARGETS.get(o["label"])
+            if wanted is None:
+                continue
+            for unit, limit, got, least in (  # with the stream consumer's units it causes
+                ("R", wanted[0], o.get("total_read_units", o["rule_read_units"]), o["min_read_units"]),
+                ("W", wanted[1], o.get("total_write_units", o["rule_write_units"]), o["min_write_units"]),
+            ):
+                if limit is not None:
+                    met = got <= limit
+                    rows.append(
+                        (f"{o['label']}: {unit} <= {limit:g}", f"{got:g}", "yes" if met else "NO", f"minimum {least:g}")
+                    )
+    if "coldstart" in results:
+        handlers = {k: v for k, v in results["coldstart"]["seconds"].items() if k.startswith("handler ")}
+        if handlers:
+            worst_name, worst = max(handlers.items(), key=lambda kv: kv[1]["ratio_min"])
+            met = worst["ratio_min"] <= COLD_START_TARGET
+            rows.append(
+                (
+                    f"every handler's import <= {COLD_START_TARGET}x import boto3 (minimums)",
+                    f"worst {worst_name[8:]} {worst['ratio_min']:.2f}x",
+                    "yes" if met else "NO",
+                    "",
+                )
+            )
+    priced = results.get("cost", {}).get("households")
+    if priced:
+        ratio = priced["dynamodb_ratio"]
+        rows.append(
+            (
+                "DynamoDB per household <= 1.5x the minimum",
+                f"{ratio:.2f}x",
+                "yes" if ratio is not None and ratio <= 1.5 else "NO",
+                f"US${priced['dynamodb']:.2f} vs US${priced['dynamodb_minimum']:.2f} per million",
+            )
+        )
+        designs = priced["designs"]
+        best_name = min((n for n in designs if not n.startswith("floor")), key=designs.__getitem__)
+        floor = designs["floor: HTTP API + CloudFront + WAF, 3 requests, minimum units"]
+        rows.append(
+            (
+                f"all-in per million households <= US${priced['target']:.0f}",
+                f"US${designs[best_name]:.2f} ({best_name})",
+                "yes" if designs[best_name] <= priced["target"] else "NO",
+                f"floor with CloudFront + WAF US${floor:.2f}"
+                + (" (above the target)" if floor > priced["target"] else ""),
+            )
+        )
+    return rows
 
 
 def with_first_request(results: dict[str, Any]) -> dict[str, float]:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from census_ops.bench.household import DRAFT, RESIDENT_REQUESTS, SESSIONS, SUBMIT
 from census_ops.template import REPO_ROOT
 from tests.browser.harness import ARTIFACTS, require_browser, run_node
 
@@ -45,3 +46,9 @@ def test_a_resident_completes_the_census_in_the_browser(service: dict[str, Any])
     # delay) costs no more requests than one who does not (docs/performance.md, section 7).
     assert figures["five_member_pauses"] >= MEMBERS
     assert 1 <= requests["PUT /v1/session/household/draft"] <= MEMBERS + 2
+    # `make bench` prices a household by RESIDENT_REQUESTS: the page must make exactly those
+    # (besides the test's own refused password and deliberately lost answer; the proof and the
+    # status check are made when the resident asks, outside this count).
+    extras = {SESSIONS: 1, SUBMIT: 1}
+    for route in (SESSIONS, DRAFT, SUBMIT):
+        assert requests.get(route, 0) - extras.get(route, 0) == RESIDENT_REQUESTS[route], (route, requests)

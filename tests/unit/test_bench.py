@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from census_ops.bench import coldstart, cost, svg, units
+from census_ops.bench import coldstart, cost, household, svg, units
 from census_ops.bench.operations import Essentials, explain
 from census_ops.bench.overhead import other_code
 from census_ops.bench.recorder import written_keys
@@ -193,6 +193,48 @@ def test_scenarios_put_the_design_as_built_first() -> None:
     assert found[0].name.startswith("as built")
     assert found[0].total > found[1].total > found[3].total
     assert found[0].total == pytest.approx(sum(found[0].components.values()))
+
+
+def test_a_household_is_priced_per_request_and_by_its_units() -> None:
+    def request(label: str, min_read: float, min_write: float) -> dict[str, object]:
+        return {"label": label, "min_read_units": min_read, "min_write_units": min_write}
+
+    bill = {
+        "rule_read_units": 11,
+        "rule_write_units": 22,
+        "min_read_units": 9,
+        "min_write_units": 9,
+        "requests": [
+            request(household.SESSIONS, 2, 0),
+            request(household.SESSIONS, 2, 1),  # the one that sets the password: the floor's
+            *[request(household.DRAFT, 1, 1.5)] * 4,
+            request(household.SUBMIT, 1, 2),
+            request(household.PROOF, 1, 0),
+            request(household.STATUS, 1, 0),
+        ],
+    }
+    request = cost.Usage(0, 0, 60, 512, 600)
+    priced = household.price_households(bill, request, PRICES)
+    count = sum(household.RESIDENT_REQUESTS.values())
+    assert priced["request_count"] == count == 9
+    assert priced["dynamodb"] == pytest.approx(22 * 0.625 + 11 * 0.125)
+    assert priced["dynamodb_minimum"] == pytest.approx(9 * 0.625 + 9 * 0.125)
+    assert priced["dynamodb_ratio"] == pytest.approx(15.125 / 6.75, abs=0.01)
+    # CloudFront + WAF are the same in front of either API; REST costs US$2.50 more a request.
+    designs = priced["designs"]
+    rest, http = designs["REST API behind CloudFront + WAF (as built)"], designs["HTTP API behind CloudFront + WAF"]
+    assert rest - http == pytest.approx(count * 2.5, abs=0.02)
+    assert priced["per_request_http_edge"] - priced["edge_share_per_request"] == pytest.approx(
+        sum(cost.per_million(request, PRICES, api="http").values()) - 0.0, abs=1e-3
+    )
+    floor = designs["floor: HTTP API + CloudFront + WAF, 3 requests, minimum units"]
+    assert priced["dynamodb_floor"] == pytest.approx(3 * 0.625 + 4 * 0.125)
+    assert floor == pytest.approx(3 * priced["per_request_http_edge"] + priced["dynamodb_floor"], abs=0.01)
+    assert floor < http
+    # The flat-rate plan pays for itself above US$1,000 / (CloudFront + WAF per request).
+    assert priced["flat_rate_break_even_requests_per_month"] == pytest.approx(
+        1000 / priced["edge_share_per_request"] * 1e6, rel=1e-3
+    )
 
 
 def test_the_price_file_names_a_source_for_every_price() -> None:

@@ -802,6 +802,23 @@ def test_api_table_and_dead_letter_alarms(template: dict[str, Any], cfn: dict[st
     assert dead_letter <= depth
 
 
+def test_the_rollups_failed_provinces_raise_an_alarm(template: dict[str, Any]) -> None:
+    """A province that fails to refresh is logged and counted while the run succeeds: only the
+    function's own metric can tell, so an alarm watches the name the function emits."""
+    source = (REPO_ROOT / "functions" / "rollup" / "app.py").read_text(encoding="utf-8")
+    emitted = set(re.findall(r'add_metric\(name="([A-Za-z]+)"', source))
+    assert "ProgressRollupFailedProvinces" in emitted
+    watched = {
+        a["Properties"]["MetricName"]: a["Properties"]
+        for a in _of_type(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == {"Ref": "MetricsNamespace"}
+    }
+    alarm = watched["ProgressRollupFailedProvinces"]
+    service = template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": service}]
+    assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
 def _dashboard(template: dict[str, Any]) -> dict[str, Any]:
     body = template["Resources"]["CensusDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     parsed: dict[str, Any] = json.loads(re.sub(r"\$\{[^}]+\}", "X", body))
