@@ -16,7 +16,16 @@ from typing import Any
 
 from census_ops.bench.cost import Usage, per_million, price
 from census_ops.bench.harness import Harness
-from census_ops.bench.operations import Essentials, OperationResult, measure
+from census_ops.bench.operations import (
+    HOUSEHOLD_READ,
+    HOUSEHOLD_SIDE_ITEM,
+    HOUSEHOLD_STATE,
+    RECEIPT_ITEM,
+    VERSION,
+    Essentials,
+    OperationResult,
+    measure,
+)
 from census_ops.events import route_event
 from census_ops.stream_poller import StreamPoller
 
@@ -104,7 +113,7 @@ def measure_household(harness: Harness, poller: StreamPoller | None = None) -> H
         return result.status, body, result
 
     # The household's own items, read once; the credential, each draft, the version written once.
-    prove = ("HH#/META", "HH#/REGISTER")
+    prove = HOUSEHOLD_READ
     got, body, _ = step(
         SESSIONS, sessions, route_event("POST", "/v1/sessions", body={"kk": kk, "nik": nik}), Essentials(reads=prove)
     )
@@ -114,7 +123,7 @@ def measure_household(harness: Harness, poller: StreamPoller | None = None) -> H
         SESSIONS,
         sessions,
         route_event("POST", "/v1/sessions", body={"kk": kk, "nik": nik, "new_password": PASSWORD}),
-        Essentials(writes=("HH#/META#",), reads=prove),
+        Essentials(writes=HOUSEHOLD_SIDE_ITEM, reads=prove),
     )
     if got != 201:
         raise RuntimeError(f"setting the password: {got} {json.dumps(body)[:200]}")
@@ -128,7 +137,7 @@ def measure_household(harness: Harness, poller: StreamPoller | None = None) -> H
             "PUT", "/v1/session/household/draft", body=_draft(answers["members"], card), headers=headers
         )
         result, saved = measure(
-            harness, DRAFT, sessions, event, Essentials(writes=("HH#/META#",), reads=("HH#/META",)), poller
+            harness, DRAFT, sessions, event, Essentials(writes=HOUSEHOLD_SIDE_ITEM, reads=HOUSEHOLD_STATE), poller
         )
         bill.requests.append(result)
         if result.status != 200:
@@ -144,7 +153,7 @@ def measure_household(harness: Harness, poller: StreamPoller | None = None) -> H
             answers,
             headers=bearer | {"Idempotency-Key": "bench-household-25"},
         ),
-        Essentials(writes=("HH#/V#",), reads=prove),
+        Essentials(writes=VERSION, reads=prove),
     )
     if got != 201:
         raise RuntimeError(f"submission: {got} {json.dumps(body)[:200]}")
@@ -153,13 +162,13 @@ def measure_household(harness: Harness, poller: StreamPoller | None = None) -> H
         PROOF,
         status,
         route_event("GET", "/v1/receipts/{receipt_code}/proof", {"receipt_code": code}),
-        Essentials(reads=("RECEIPT#/RECEIPT",)),
+        Essentials(reads=RECEIPT_ITEM),
     )
     step(
         STATUS,
         status,
         route_event("GET", "/v1/receipts/{receipt_code}", {"receipt_code": code}),
-        Essentials(reads=("RECEIPT#/RECEIPT",)),
+        Essentials(reads=RECEIPT_ITEM),
     )
     counted = {route: sum(1 for r in bill.requests if r.label == route) for route in RESIDENT_REQUESTS}
     if counted != RESIDENT_REQUESTS:

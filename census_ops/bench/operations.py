@@ -25,6 +25,14 @@ VISITS = "/v1/households/{kk}/visits"
 SESSIONS, DRAFT = "/v1/sessions", "/v1/session/household/draft"
 
 
+# The items an operation cannot do without, by the labels units.item_label gives them.
+HOUSEHOLD_READ = ("HH#/META", "HH#/REGISTER")  # what proves and reads the household
+HOUSEHOLD_STATE = ("HH#/META",)
+HOUSEHOLD_SIDE_ITEM = ("HH#/META#",)  # its credential or its draft (META#CREDENTIAL, META#DRAFT)
+VERSION = ("HH#/V#",)
+RECEIPT_ITEM = ("RECEIPT#/RECEIPT",)
+
+
 @dataclass
 class Essentials:
     """Which items an operation cannot do without (labels from units.item_label)."""
@@ -272,7 +280,7 @@ def measure_operations(harness: Harness, poller: StreamPoller | None = None) -> 
     from functions.status.app import lambda_handler as status
     from functions.worklists.app import lambda_handler as worklists
 
-    submission = Essentials(writes=("HH#/V#",), reads=("HH#/META", "HH#/REGISTER"))
+    submission = Essentials(writes=VERSION, reads=HOUSEHOLD_READ)
     results: list[OperationResult] = []
     poller = poller or stream_poller(harness)
     receipt = ""
