@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -123,7 +123,8 @@ def household_for_interview(caller: Caller, kk: str) -> dict[str, Any]:
         "status": state.status,
         "version": state.version,
         "visit_attempts": state.visit_attempts,
-        "register_members": [asdict(m) for m in register.members],  # nik, name, sex, birth_date, relationship
+        # nik, name, sex, birth_date, relationship
+        "register_members": [msgspec.structs.asdict(m) for m in register.members],
         "latest_response": None
         if latest is None
         else {

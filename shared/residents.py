@@ -5,9 +5,11 @@ submitted version, and save the draft."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+
+import msgspec
 
 from shared import store
 from shared.drafts import expected_etag, format_etag, next_etag, parse_draft
@@ -111,7 +113,8 @@ def _view_of(
         "kk": kk,
         "respondent_nik": respondent_nik,
         "register": {
-            "members": [asdict(m) for m in household.register.members]  # nik, name, sex, birth_date, relationship
+            # nik, name, sex, birth_date, relationship
+            "members": [msgspec.structs.asdict(m) for m in household.register.members]
         },
         "draft": draft_view,
         "latest": latest,

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from shared.store import schema
 
 
-@dataclass(frozen=True)
-class MemberRecord:
+class MemberRecord(msgspec.Struct, frozen=True):
     nik: str
     name: str
     sex: str
@@ -20,8 +20,7 @@ class MemberRecord:
     relationship: str
 
 
-@dataclass(frozen=True)
-class RegisterRecord:
+class RegisterRecord(msgspec.Struct, frozen=True):
     """The register extract of one household (REGISTER)."""
 
     kk: str
@@ -39,8 +38,7 @@ class RegisterRecord:
         return cls(schema.kk_of(item.pk), item.address, item.sls_code, item.head_nik, members)
 
 
-@dataclass(frozen=True)
-class HouseholdRecord:
+class HouseholdRecord(msgspec.Struct, frozen=True):
     """A household's mutable state (META)."""
 
     kk: str
@@ -62,12 +60,12 @@ class HouseholdRecord:
     review_reasons: tuple[str, ...] = ()
     enrolled_in_field: bool = False
     # Found in the field: the digest of the creating request's Idempotency-Key (shared.store only).
-    enrolment_key: str | None = field(default=None, repr=False)
+    enrolment_key: str | None = None
     # Idempotency-Keys of recent versions as stored (key digest -> "<version>:<expires>"):
     # read by shared.store.submissions only.
-    idempotency: dict[str, str] = field(default_factory=dict, repr=False)
+    idempotency: dict[str, str] = msgspec.field(default_factory=dict)
     # The ids of the failed visits recorded on META itself (docs/decisions/0018).
-    visit_ids: frozenset[str] = field(default_factory=frozenset, repr=False)
+    visit_ids: frozenset[str] = msgspec.field(default_factory=frozenset)
 
     @classmethod
     def of(cls, item: schema.HouseholdState) -> HouseholdRecord:
@@ -97,14 +95,12 @@ class HouseholdRecord:
         )
 
 
-@dataclass(frozen=True)
-class CredentialRecord:
+class CredentialRecord(msgspec.Struct, frozen=True):
     password_hash: str
     set_at: str
 
 
-@dataclass(frozen=True)
-class ResetCodeRecord:
+class ResetCodeRecord(msgspec.Struct, frozen=True):
     """A supervisor's pending password reset: the one-time code's hash and expiry."""
 
     code_hash: str
@@ -113,16 +109,14 @@ class ResetCodeRecord:
     reset_at: str
 
 
-@dataclass(frozen=True)
-class DraftRecord:
+class DraftRecord(msgspec.Struct, frozen=True):
     body: str  # the partial response as JSON
     etag: str
     saved_at: str
     expires_at: int  # epoch seconds
 
 
-@dataclass(frozen=True)
-class ReceiptRecord:
+class ReceiptRecord(msgspec.Struct, frozen=True):
     """The status-lookup item: no personal data but the KK."""
 
     code: str
@@ -148,8 +142,7 @@ class ReceiptRecord:
         )
 
 
-@dataclass(frozen=True)
-class VersionRecord:
+class VersionRecord(msgspec.Struct, frozen=True):
     """One stored response version."""
 
     version: int
@@ -158,7 +151,7 @@ class VersionRecord:
     submitted_at: str
     review_reasons: list[str]
     members: list[dict[str, Any]]
-    departed: list[dict[str, Any]] = field(default_factory=list)
+    departed: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
     @classmethod
     def of(cls, item: schema.ResponseVersion) -> VersionRecord:
@@ -173,8 +166,7 @@ class VersionRecord:
         )
 
 
-@dataclass(frozen=True)
-class ReplayRecord:
+class ReplayRecord(msgspec.Struct, frozen=True):
     """What an Idempotency-Key's first request stored: the answer to give its retries."""
 
     request_hash: str
@@ -201,8 +193,7 @@ class ReplayRecord:
 _POSITION = ("lat", "lon", "accuracy")
 
 
-@dataclass(frozen=True)
-class VisitRecord:
+class VisitRecord(msgspec.Struct, frozen=True):
     """A field visit to a household."""
 
     visit_id: str
@@ -286,8 +277,7 @@ class VisitRecord:
         )
 
 
-@dataclass(frozen=True)
-class VisitDue:
+class VisitDue(msgspec.Struct, frozen=True):
     """A household (or an open report's case) on a village's backlog (the needs_visit index)."""
 
     kk: str  # for a case: its reference
@@ -297,8 +287,7 @@ class VisitDue:
     head_name: str | None = None
 
 
-@dataclass(frozen=True)
-class LiveStatus:
+class LiveStatus(msgspec.Struct, frozen=True):
     """A household's current status as an officer's worklist shows it."""
 
     kk: str
@@ -308,8 +297,7 @@ class LiveStatus:
     head_name: str | None = None
 
 
-@dataclass(frozen=True)
-class AssignmentRecord:
+class AssignmentRecord(msgspec.Struct, frozen=True):
     """A household on an officer's worklist."""
 
     kk: str
@@ -351,8 +339,7 @@ class AssignmentRecord:
         )
 
 
-@dataclass(frozen=True)
-class GenerationRecord:
+class GenerationRecord(msgspec.Struct, frozen=True):
     """An area's last worklist generation and its summary."""
 
     area: str
@@ -363,31 +350,27 @@ class GenerationRecord:
     summary: list[dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class RosterRecord:
+class RosterRecord(msgspec.Struct, frozen=True):
     officer: str
     role: str
     area: str
 
 
-@dataclass(frozen=True)
-class OfficerRecord:
+class OfficerRecord(msgspec.Struct, frozen=True):
     officer_id: str
     name: str
     role: str
     areas: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ProgressRecord:
+class ProgressRecord(msgspec.Struct, frozen=True):
     """One SLS's counters (every name in schema.PROGRESS_FIELDS)."""
 
     sls_code: str
     counts: dict[str, int]
 
 
-@dataclass(frozen=True)
-class RollupRecord:
+class RollupRecord(msgspec.Struct, frozen=True):
     """An area's figures and its children's (PROGRESS_FIELDS each), as summed at `as_of`."""
 
     area_code: str
@@ -397,8 +380,7 @@ class RollupRecord:
     children: dict[str, dict[str, int]]
 
 
-@dataclass(frozen=True)
-class AreaRecord:
+class AreaRecord(msgspec.Struct, frozen=True):
     """An entry of the area master list."""
 
     code: str
@@ -406,8 +388,7 @@ class AreaRecord:
     parent: str | None
 
 
-@dataclass(frozen=True)
-class ReportRecord:
+class ReportRecord(msgspec.Struct, frozen=True):
     """A household's report that the register missed it, and how the field resolved it."""
 
     reference: str
@@ -447,8 +428,7 @@ class ReportRecord:
         )
 
 
-@dataclass(frozen=True)
-class HouseholdTally:
+class HouseholdTally(msgspec.Struct, frozen=True):
     """What one household contributes to its SLS's progress counters (a recount)."""
 
     sls_code: str
@@ -458,19 +438,17 @@ class HouseholdTally:
     in_review: bool = False  # META carries the review_queue index keys
 
 
-@dataclass
-class TableCount:
+class TableCount(msgspec.Struct):
     """What one recount Scan of the table found."""
 
-    households: list[HouseholdTally] = field(default_factory=list)
-    counters: dict[str, dict[str, int]] = field(default_factory=dict)  # as stored, per SLS
+    households: list[HouseholdTally] = msgspec.field(default_factory=list)
+    counters: dict[str, dict[str, int]] = msgspec.field(default_factory=dict)  # as stored, per SLS
     items_read: int = 0
     responded: int = 0  # households (in the area) with at least one version
     receipts: int = 0  # RECEIPT items (the whole table: a receipt names no area)
 
 
-@dataclass(frozen=True)
-class AuditRecord:
+class AuditRecord(msgspec.Struct, frozen=True):
     """One staff action: identifiers and counts only (shared/audit.py builds them)."""
 
     at: str  # ISO 8601 UTC, milliseconds
@@ -478,8 +456,8 @@ class AuditRecord:
     actor: str  # officer id, or "schedule"
     area_code: str  # the SLS of a household action, the area of an area action
     kk: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    record_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    details: dict[str, Any] = msgspec.field(default_factory=dict)
+    record_id: str = msgspec.field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -493,8 +471,7 @@ class AuditRecord:
         }
 
 
-@dataclass(frozen=True)
-class QueueEntry:
+class QueueEntry(msgspec.Struct, frozen=True):
     """A household awaiting review, as the review_queue index has it."""
 
     kk: str
@@ -505,8 +482,7 @@ class QueueEntry:
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class DecisionRecord:
+class DecisionRecord(msgspec.Struct, frozen=True):
     decision: str
     version: int
     decided_by: str
