@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from botocore.exceptions import ClientError
 
 from shared.store.faults import mapped_faults
@@ -42,8 +42,7 @@ _ATTEMPTS = 10  # conditional updates of one chunk before giving the batch back 
 _HOUSEHOLD_PREFIX = household_pk("")
 
 
-@dataclass(frozen=True)
-class HouseholdImage:
+class HouseholdImage(msgspec.Struct, frozen=True):
     """A household's META as one stream image shows it (the fields progress and receipts use)."""
 
     kk: str
@@ -63,8 +62,7 @@ class HouseholdImage:
         return (self.status, self.version, self.channel, self.last_submitted_at, self.member_count)
 
 
-@dataclass(frozen=True)
-class StreamRecordView:
+class StreamRecordView(msgspec.Struct, frozen=True):
     """A MODIFY of a household's META: its two images and where it stands in the stream."""
 
     old: HouseholdImage
@@ -73,8 +71,7 @@ class StreamRecordView:
     created_epoch: int
 
 
-@dataclass(frozen=True)
-class CountedChange:
+class CountedChange(msgspec.Struct, frozen=True):
     """One household change to count on its SLS's counter."""
 
     kk: str
@@ -83,8 +80,7 @@ class CountedChange:
     delta: Mapping[str, int]
 
 
-@dataclass
-class CounterResult:
+class CounterResult(msgspec.Struct):
     counted: int = 0  # records whose deltas were added
     skipped: int = 0  # records already counted (a redelivery)
     writes: int = 0  # UpdateItem requests made
