@@ -37,7 +37,8 @@ from shared.store.schema import (
 _CHECKPOINT = "seen#"
 SEQUENCE_DIGITS = 40  # DynamoDB Streams' sequence numbers: 21 to 40 decimal digits
 HOUSEHOLDS_PER_UPDATE = 20  # keeps the condition expression far under its 4 KB limit
-PRUNE_NOW_AT = 8  # stale checkpoints on one counter removed at once (else with its next update)
+PRUNE_NOW_AT = 8  # stale checkpoints remembered on one counter before they are removed
+PRUNE_AT_MOST = 100  # removed in one request (each adds a name and a condition to it)
 _ATTEMPTS = 10  # conditional updates of one chunk before giving the batch back to Lambda
 _HOUSEHOLD_PREFIX = household_pk("")
 
@@ -203,14 +204,9 @@ def _update(
         sets.append(f"#c{i} = :c{i}")
         conditions.append(f"(attribute_not_exists(#c{i}) OR #c{i}.#s < :m{i})")
     fresh = {_CHECKPOINT + kk for kk in last}
-    removes = [n for n in _stale.get(sls_code, []) if n not in fresh]
-    for i, name in enumerate(removes):
-        names[f"#r{i}"] = name
     expression = "SET " + ", ".join(sets)
     if adds:
         expression += " ADD " + ", ".join(adds)
-    if removes:
-        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
     pk, sk = progress_key(sls_code)
     try:
         answer = _client().update_item(
@@ -252,20 +248,30 @@ def _checkpoints(sls_code: str, households: Iterable[str]) -> dict[str, str]:
     }
 
 
-def _prune(sls_code: str) -> None:
-    """Remove the stale checkpoints remembered for this counter now (unconditionally: a
-    checkpoint older than the maximum record age guards records that can no longer come)."""
-    stale = _stale.pop(sls_code, [])
+def _prune(sls_code: str, before_epoch: int) -> None:
+    """Remove the stale checkpoints remembered for this counter, each only if it is still
+    stale: another container may have counted a new change of that household since (a fresh
+    checkpoint is never removed, or a retry of its batch would count it again). At most
+    PRUNE_AT_MOST at once (the expression's size); if any has moved on, none is removed now."""
+    stale = _stale.pop(sls_code, [])[:PRUNE_AT_MOST]
     if not stale:
         return
     pk, sk = progress_key(sls_code)
-    names = {f"#r{i}": name for i, name in enumerate(stale)}
-    _client().update_item(
-        TableName=_table(),
-        Key={"pk": {"S": pk}, "sk": {"S": sk}},
-        UpdateExpression="REMOVE " + ", ".join(names),
-        ExpressionAttributeNames=names,
-    )
+    names = {"#t": "t", **{f"#r{i}": name for i, name in enumerate(stale)}}
+    try:
+        _client().update_item(
+            TableName=_table(),
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            UpdateExpression="REMOVE " + ", ".join(f"#r{i}" for i in range(len(stale))),
+            ConditionExpression=" AND ".join(
+                f"(attribute_not_exists(#r{i}) OR #r{i}.#t < :before)" for i in range(len(stale))
+            ),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":before": {"N": str(before_epoch)}},
+        )
+    except ClientError as error:
+        if not _failed_condition(error):
+            raise
 
 
 @mapped_faults
@@ -298,7 +304,7 @@ def count_changes(sls_code: str, changes: Sequence[CountedChange], *, prune_befo
                 raise RuntimeError(f"the counter of SLS {sls_code} kept changing under {len(pending)} records")
     if len(_stale.get(sls_code, ())) >= PRUNE_NOW_AT:
         result.writes += 1
-        _prune(sls_code)
+        _prune(sls_code, prune_before_epoch)
     return result
 
 
