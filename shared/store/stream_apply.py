@@ -315,28 +315,22 @@ def refresh_receipt(image: HouseholdImage, sequence: str) -> bool:
     if image.receipt_code is None:
         return False
     status, version, channel, last_submitted_at, member_count = image.receipt_fields()
-    names = {
-        "#status": "status",
-        "#version": "version",
-        "#channel": "channel",
-        "#last": "last_submitted_at",
-        "#members": "member_count",
-        "#seq": "seq",
-    }
-    values: dict[str, Any] = {
-        ":status": {"S": status},
-        ":version": {"N": str(version)},
-        ":channel": {"S": channel or ""},
-        ":last": {"S": last_submitted_at or ""},
-        ":members": {"N": str(member_count or 0)},
-        ":seq": {"S": sequence},
-    }
+    names = {"#status": "status", "#version": "version", "#seq": "seq"}
+    values: dict[str, Any] = {":status": {"S": status}, ":version": {"N": str(version)}, ":seq": {"S": sequence}}
+    # What META holds, never a made-up "" or 0 for what it does not.
+    for key, name, value in (
+        ("channel", "channel", None if channel is None else {"S": channel}),
+        ("last", "last_submitted_at", None if last_submitted_at is None else {"S": last_submitted_at}),
+        ("members", "member_count", None if member_count is None else {"N": str(member_count)}),
+    ):
+        if value is not None:
+            names[f"#{key}"], values[f":{key}"] = name, value
+    assignments = ", ".join(f"{name} = :{name[1:]}" for name in names)
     try:
         _client().update_item(
             TableName=_table(),
             Key={"pk": {"S": receipt_pk(image.receipt_code)}, "sk": {"S": RECEIPT_SK}},
-            UpdateExpression="SET #status = :status, #version = :version, #channel = :channel,"
-            " #last = :last, #members = :members, #seq = :seq",
+            UpdateExpression="SET " + assignments,
             ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#seq) OR #seq < :seq)",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
