@@ -118,13 +118,19 @@ def cmd_stream_replay(args: argparse.Namespace) -> int:
 
     with target_store(args):
         region = settings().region
-        replayed, handed = replay_failed_batches(
+        replayed, handed, left = replay_failed_batches(
             boto3.client("sqs", region_name=region),
             boto3.client("dynamodbstreams", region_name=region, endpoint_url=args.endpoint_url),
             args.queue_url,
             lambda_handler,
         )
     print(f"{replayed} failed batches replayed, {handed} records handed to the consumer (each counted once)")
+    if left:
+        print(
+            f"{left} batches not replayed: older than the consumer's checkpoints (over 70 minutes) or"
+            " trimmed from the stream; run census recount --fix"
+        )
+        return 1
     print("then run census recount (--fix): it repairs what a replay cannot (records past 24 h, changed since)")
     return 0
 

@@ -225,27 +225,56 @@ def batch_records(streams: Any, info: Mapping[str, Any]) -> list[dict[str, Any]]
     return found
 
 
+def _too_old(info: Mapping[str, Any], now: float) -> bool:
+    """Whether a failed batch began before the consumer's checkpoints can still be trusted:
+    those older than its maximum record age are pruned, so replaying it could count again
+    what was counted before it failed."""
+    from datetime import datetime
+
+    from shared.progress_stream import CHECKPOINT_MARGIN_SECONDS, MAXIMUM_RECORD_AGE_SECONDS
+
+    first = info.get("approximateArrivalOfFirstRecord")
+    if not first:
+        return False
+    began = datetime.fromisoformat(str(first).replace("Z", "+00:00")).timestamp()
+    return now - began > MAXIMUM_RECORD_AGE_SECONDS + CHECKPOINT_MARGIN_SECONDS
+
+
 def replay_failed_batches(
-    sqs: Any, streams: Any, queue_url: str, handler: Handler, *, limit: int = 100
-) -> tuple[int, int]:
+    sqs: Any, streams: Any, queue_url: str, handler: Handler, *, limit: int = 100, now: float | None = None
+) -> tuple[int, int, int]:
     """Read the consumer's failure queue, hand each failed batch's records to the handler
     (each record still counts once: the checkpoints) and delete the message once it
-    succeeded. (messages replayed, records handed over)."""
-    replayed = handed = 0
-    while replayed < limit:
+    succeeded. A batch too old for the checkpoints (see _too_old) or already trimmed from the
+    stream is not replayed: its message is deleted and counted as left to `census recount
+    --fix`. (messages replayed, records handed over, batches left to the recount)."""
+    import time
+
+    from botocore.exceptions import ClientError
+
+    now = time.time() if now is None else now
+    replayed = handed = left = 0
+    while replayed + left < limit:
         answer = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
         messages = answer.get("Messages", [])
         if not messages:
             break
         for message in messages:
             info = json.loads(message["Body"])["DDBStreamBatchInfo"]
-            records = batch_records(streams, info)
+            try:
+                records = [] if _too_old(info, now) else batch_records(streams, info)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TrimmedDataAccessException":
+                    raise
+                records = []
             if records:
                 handler({"Records": records}, stream_context())
+                replayed += 1
+                handed += len(records)
+            else:
+                left += 1
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            replayed += 1
-            handed += len(records)
-    return replayed, handed
+    return replayed, handed, left
 
 
 def local_poller(table: str, **options: Any) -> StreamPoller:

@@ -441,6 +441,11 @@ def report(results: dict[str, Any]) -> str:
 
 
 COLD_START_TARGET = 1.5  # every handler's import, against `import boto3`, on this machine
+# What stops a write target, where one is not met (docs/performance.md section 1).
+FLOORS = {
+    "submission, 5 members": "floor: version + state + receipt in one transaction (x2), index, counter",
+    "visit (not home)": "floor 4: META + the audit record's 2 items + index, even outside a transaction",
+}
 
 
 def targets_summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -457,9 +462,8 @@ def targets_summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ):
                 if limit is not None:
                     met = got <= limit
-                    rows.append(
-                        (f"{o['label']}: {unit} <= {limit:g}", f"{got:g}", "yes" if met else "NO", f"minimum {least:g}")
-                    )
+                    note = f"minimum {least:g}" if met or unit == "R" else FLOORS.get(o["label"], f"minimum {least:g}")
+                    rows.append((f"{o['label']}: {unit} <= {limit:g}", f"{got:g}", "yes" if met else "NO", note))
     if "coldstart" in results:
         handlers = {k: v for k, v in results["coldstart"]["seconds"].items() if k.startswith("handler ")}
         if handlers:

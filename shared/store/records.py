@@ -67,6 +67,16 @@ class HouseholdRecord(msgspec.Struct, frozen=True):
     # The ids of the failed visits recorded on META itself (docs/decisions/0018).
     visit_ids: frozenset[str] = msgspec.field(default_factory=frozenset)
 
+    # Never in a repr (a stray log line or traceback): request keys and their digests, and the
+    # address and head's name (personal data).
+    _UNPRINTED = frozenset({"enrolment_key", "idempotency", "visit_ids", "address", "head_name"})
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in self.__struct_fields__ if name not in self._UNPRINTED
+        )
+        return f"HouseholdRecord({shown})"
+
     @classmethod
     def of(cls, item: schema.HouseholdState) -> HouseholdRecord:
         return cls(

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from botocore.exceptions import ClientError
 
 from shared.store.faults import mapped_faults
@@ -37,13 +37,13 @@ from shared.store.schema import (
 _CHECKPOINT = "seen#"
 SEQUENCE_DIGITS = 40  # DynamoDB Streams' sequence numbers: 21 to 40 decimal digits
 HOUSEHOLDS_PER_UPDATE = 20  # keeps the condition expression far under its 4 KB limit
-PRUNE_NOW_AT = 8  # stale checkpoints on one counter removed at once (else with its next update)
+PRUNE_NOW_AT = 8  # stale checkpoints remembered on one counter before they are removed
+PRUNE_AT_MOST = 100  # removed in one request (each adds a name and a condition to it)
 _ATTEMPTS = 10  # conditional updates of one chunk before giving the batch back to Lambda
 _HOUSEHOLD_PREFIX = household_pk("")
 
 
-@dataclass(frozen=True)
-class HouseholdImage:
+class HouseholdImage(msgspec.Struct, frozen=True):
     """A household's META as one stream image shows it (the fields progress and receipts use)."""
 
     kk: str
@@ -63,8 +63,7 @@ class HouseholdImage:
         return (self.status, self.version, self.channel, self.last_submitted_at, self.member_count)
 
 
-@dataclass(frozen=True)
-class StreamRecordView:
+class StreamRecordView(msgspec.Struct, frozen=True):
     """A MODIFY of a household's META: its two images and where it stands in the stream."""
 
     old: HouseholdImage
@@ -73,8 +72,7 @@ class StreamRecordView:
     created_epoch: int
 
 
-@dataclass(frozen=True)
-class CountedChange:
+class CountedChange(msgspec.Struct, frozen=True):
     """One household change to count on its SLS's counter."""
 
     kk: str
@@ -83,8 +81,7 @@ class CountedChange:
     delta: Mapping[str, int]
 
 
-@dataclass
-class CounterResult:
+class CounterResult(msgspec.Struct):
     counted: int = 0  # records whose deltas were added
     skipped: int = 0  # records already counted (a redelivery)
     writes: int = 0  # UpdateItem requests made
@@ -207,14 +204,9 @@ def _update(
         sets.append(f"#c{i} = :c{i}")
         conditions.append(f"(attribute_not_exists(#c{i}) OR #c{i}.#s < :m{i})")
     fresh = {_CHECKPOINT + kk for kk in last}
-    removes = [n for n in _stale.get(sls_code, []) if n not in fresh]
-    for i, name in enumerate(removes):
-        names[f"#r{i}"] = name
     expression = "SET " + ", ".join(sets)
     if adds:
         expression += " ADD " + ", ".join(adds)
-    if removes:
-        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
     pk, sk = progress_key(sls_code)
     try:
         answer = _client().update_item(
@@ -256,20 +248,30 @@ def _checkpoints(sls_code: str, households: Iterable[str]) -> dict[str, str]:
     }
 
 
-def _prune(sls_code: str) -> None:
-    """Remove the stale checkpoints remembered for this counter now (unconditionally: a
-    checkpoint older than the maximum record age guards records that can no longer come)."""
-    stale = _stale.pop(sls_code, [])
+def _prune(sls_code: str, before_epoch: int) -> None:
+    """Remove the stale checkpoints remembered for this counter, each only if it is still
+    stale: another container may have counted a new change of that household since (a fresh
+    checkpoint is never removed, or a retry of its batch would count it again). At most
+    PRUNE_AT_MOST at once (the expression's size); if any has moved on, none is removed now."""
+    stale = _stale.pop(sls_code, [])[:PRUNE_AT_MOST]
     if not stale:
         return
     pk, sk = progress_key(sls_code)
-    names = {f"#r{i}": name for i, name in enumerate(stale)}
-    _client().update_item(
-        TableName=_table(),
-        Key={"pk": {"S": pk}, "sk": {"S": sk}},
-        UpdateExpression="REMOVE " + ", ".join(names),
-        ExpressionAttributeNames=names,
-    )
+    names = {"#t": "t", **{f"#r{i}": name for i, name in enumerate(stale)}}
+    try:
+        _client().update_item(
+            TableName=_table(),
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            UpdateExpression="REMOVE " + ", ".join(f"#r{i}" for i in range(len(stale))),
+            ConditionExpression=" AND ".join(
+                f"(attribute_not_exists(#r{i}) OR #r{i}.#t < :before)" for i in range(len(stale))
+            ),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":before": {"N": str(before_epoch)}},
+        )
+    except ClientError as error:
+        if not _failed_condition(error):
+            raise
 
 
 @mapped_faults
@@ -302,7 +304,7 @@ def count_changes(sls_code: str, changes: Sequence[CountedChange], *, prune_befo
                 raise RuntimeError(f"the counter of SLS {sls_code} kept changing under {len(pending)} records")
     if len(_stale.get(sls_code, ())) >= PRUNE_NOW_AT:
         result.writes += 1
-        _prune(sls_code)
+        _prune(sls_code, prune_before_epoch)
     return result
 
 
@@ -313,28 +315,22 @@ def refresh_receipt(image: HouseholdImage, sequence: str) -> bool:
     if image.receipt_code is None:
         return False
     status, version, channel, last_submitted_at, member_count = image.receipt_fields()
-    names = {
-        "#status": "status",
-        "#version": "version",
-        "#channel": "channel",
-        "#last": "last_submitted_at",
-        "#members": "member_count",
-        "#seq": "seq",
-    }
-    values: dict[str, Any] = {
-        ":status": {"S": status},
-        ":version": {"N": str(version)},
-        ":channel": {"S": channel or ""},
-        ":last": {"S": last_submitted_at or ""},
-        ":members": {"N": str(member_count or 0)},
-        ":seq": {"S": sequence},
-    }
+    names = {"#status": "status", "#version": "version", "#seq": "seq"}
+    values: dict[str, Any] = {":status": {"S": status}, ":version": {"N": str(version)}, ":seq": {"S": sequence}}
+    # What META holds, never a made-up "" or 0 for what it does not.
+    for key, name, value in (
+        ("channel", "channel", None if channel is None else {"S": channel}),
+        ("last", "last_submitted_at", None if last_submitted_at is None else {"S": last_submitted_at}),
+        ("members", "member_count", None if member_count is None else {"N": str(member_count)}),
+    ):
+        if value is not None:
+            names[f"#{key}"], values[f":{key}"] = name, value
+    assignments = ", ".join(f"{name} = :{name[1:]}" for name in names)
     try:
         _client().update_item(
             TableName=_table(),
             Key={"pk": {"S": receipt_pk(image.receipt_code)}, "sk": {"S": RECEIPT_SK}},
-            UpdateExpression="SET #status = :status, #version = :version, #channel = :channel,"
-            " #last = :last, #members = :members, #seq = :seq",
+            UpdateExpression="SET " + assignments,
             ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#seq) OR #seq < :seq)",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,

@@ -237,6 +237,37 @@ def test_a_household_is_priced_per_request_and_by_its_units() -> None:
     )
 
 
+def test_the_targets_table_says_met_or_names_the_floor() -> None:
+    from census_ops.bench.runner import FLOORS, targets_summary
+
+    def operation(label: str, write: float) -> dict[str, object]:
+        return {
+            "label": label,
+            "rule_read_units": 2,
+            "rule_write_units": write,
+            "total_write_units": write + 1,
+            "min_read_units": 1,
+            "min_write_units": 1,
+        }
+
+    rows = targets_summary(
+        {
+            "capacity": {
+                "operations": [
+                    operation("submission, 5 members", 7),
+                    operation("correction, 5 members", 4),
+                    operation("other", 99),
+                ]
+            }
+        }
+    )
+    by_target = {row[0]: row for row in rows}
+    # The stream consumer's unit counts: 7 + 1 = 8 against 4, 4 + 1 = 5 against 5.
+    assert by_target["submission, 5 members: W <= 4"][1:] == ("8", "NO", FLOORS["submission, 5 members"])
+    assert by_target["correction, 5 members: W <= 5"][1:] == ("5", "yes", "minimum 1")
+    assert not any(row[0].startswith("other") for row in rows)
+
+
 def test_the_price_file_names_a_source_for_every_price() -> None:
     prices = cost.load_prices()
     assert prices["retrieved"] and prices["region"]

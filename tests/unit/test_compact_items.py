@@ -200,3 +200,24 @@ def test_visits_stored_as_their_own_items_before_still_read(
     assert [v.visit_id for v in store.list_visits(household.kk)] == [old.visit_id, f"field-{2:032x}"]
     assert store.get_visit(household.kk, old.visit_id) == old
     assert store.get_visit(household.kk, "field-unknown") is None
+
+
+def test_a_households_repr_leaves_out_keys_and_personal_data() -> None:
+    from shared.store.records import HouseholdRecord
+
+    record = HouseholdRecord(
+        kk="1671010101000001",
+        status="pending",
+        version=0,
+        sls_code="16710101010001",
+        address="Jl. Merdeka 1",
+        head_name="Budi Santoso",
+        enrolment_key="digest-of-a-key",
+        idempotency={"digest-2": "1:1767225600"},
+        visit_ids=frozenset({"visit-key-3"}),
+    )
+    shown = repr(record)
+    assert shown.startswith("HouseholdRecord(kk='1671010101000001', status='pending'")
+    for secret in ("Jl. Merdeka", "Budi", "digest-of-a-key", "digest-2", "visit-key-3"):
+        assert secret not in shown
+    assert record == HouseholdRecord(**{f: getattr(record, f) for f in record.__struct_fields__})

@@ -10,6 +10,7 @@ import json
 import os
 import time
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -23,6 +24,7 @@ from shared import store
 from shared.progress import drift, recount
 from shared.progress_stream import MAXIMUM_RECORD_AGE_SECONDS, apply_stream_records
 from shared.store.recount import count_table, stored_counters
+from shared.store.stream_apply import PRUNE_NOW_AT
 from tests.conftest import Invoke, LambdaContext, drain_stream, member_body, submission_body
 
 
@@ -195,20 +197,27 @@ def test_checkpoints_older_than_the_maximum_record_age_are_removed(
     moto_table: str, households: list[RegisterHousehold], submit: Invoke
 ) -> None:
     poller, records = _capture()
-    a, b, c = _same_sls(households, 3)
-    for household in (a, b, c):
+    group = _same_sls(households, PRUNE_NOW_AT + 2)
+    for household in group:
         assert submit(household.kk, submission_body(household))[0] == 201
         poller.drain()
-    sls = a.sls_code
+    sls = group[0].sls_code
     later = int(time.time()) + MAXIMUM_RECORD_AGE_SECONDS + 3600
-    _deliver(records[:1])  # a's checkpoint
-    apply_stream_records(records[1:2], now_epoch=later)  # b: finds a's checkpoint stale
-    apply_stream_records(records[2:3], now_epoch=later)  # c: removes it with its own update
-    item = boto3.client("dynamodb").get_item(
-        TableName=os.environ["TABLE_NAME"], Key={"pk": {"S": f"PROGRESS#{sls[:4]}"}, "sk": {"S": sls}}
-    )["Item"]
-    checkpoints = sorted(name for name in item if name.startswith("seen#"))
-    assert checkpoints == sorted([f"seen#{b.kk}", f"seen#{c.kk}"])
+
+    def checkpoints() -> list[str]:
+        item = boto3.client("dynamodb").get_item(
+            TableName=os.environ["TABLE_NAME"], Key={"pk": {"S": f"PROGRESS#{sls[:4]}"}, "sk": {"S": sls}}
+        )["Item"]
+        return sorted(name for name in item if name.startswith("seen#"))
+
+    _deliver(records[:PRUNE_NOW_AT])  # their checkpoints, now
+    assert len(checkpoints()) == PRUNE_NOW_AT
+    # Far later, the next household's change finds them all stale: removed, each only because
+    # it still is (a checkpoint another container refreshed meanwhile would stay).
+    apply_stream_records(records[PRUNE_NOW_AT : PRUNE_NOW_AT + 1], now_epoch=later)
+    assert checkpoints() == [f"seen#{group[PRUNE_NOW_AT].kk}"]
+    apply_stream_records(records[PRUNE_NOW_AT + 1 :], now_epoch=later)
+    assert checkpoints() == sorted(f"seen#{h.kk}" for h in group[PRUNE_NOW_AT:])
     assert _drift() == {}
 
 
@@ -250,6 +259,14 @@ def test_a_failed_batch_is_replayed_from_the_failure_queue_and_counted_once(
     sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"requestContext": {}, "DDBStreamBatchInfo": info}))
     assert _drift() != {}
     streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
-    assert replay_failed_batches(sqs, streams, queue, lambda_handler) == (1, 3)
+    assert replay_failed_batches(sqs, streams, queue, lambda_handler) == (1, 3, 0)
     assert _drift() == {}
+    # The same batch failing again, found over 70 minutes later: its checkpoints may be
+    # pruned, so it is not replayed (it could count again); left to the recount.
+    began = datetime.now(UTC) - timedelta(seconds=MAXIMUM_RECORD_AGE_SECONDS + 700)
+    stale = {**info, "approximateArrivalOfFirstRecord": began.isoformat().replace("+00:00", "Z")}
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"requestContext": {}, "DDBStreamBatchInfo": stale}))
+    assert replay_failed_batches(sqs, streams, queue, lambda_handler) == (0, 0, 1)
+    assert _drift() == {}
+    assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages", []) == []
     assert sqs.receive_message(QueueUrl=queue).get("Messages") is None  # deleted once replayed
