@@ -467,14 +467,16 @@ def targets_summary(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "coldstart" in results:
         handlers = {k: v for k, v in results["coldstart"]["seconds"].items() if k.startswith("handler ")}
         if handlers:
-            worst_name, worst = max(handlers.items(), key=lambda kv: kv[1]["ratio_min"])
-            met = worst["ratio_min"] <= COLD_START_TARGET
+            # Medians: a minimum swings with one lucky or unlucky `import boto3` on a shared machine.
+            worst_name, worst = max(handlers.items(), key=lambda kv: kv[1]["ratio_median"])
+            worst_min = max(v["ratio_min"] for v in handlers.values())
+            met = worst["ratio_median"] <= COLD_START_TARGET
             rows.append(
                 (
-                    f"every handler's import <= {COLD_START_TARGET}x import boto3 (minimums)",
-                    f"worst {worst_name[8:]} {worst['ratio_min']:.2f}x",
+                    f"every handler's import <= {COLD_START_TARGET}x import boto3 (medians)",
+                    f"worst {worst_name[8:]} {worst['ratio_median']:.2f}x",
                     "yes" if met else "NO",
-                    "",
+                    f"worst minimum {worst_min:.2f}x ({results['coldstart']['runs']} runs)",
                 )
             )
     priced = results.get("cost", {}).get("households")
