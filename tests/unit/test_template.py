@@ -63,7 +63,16 @@ def test_table_definition_is_the_templates_keys_and_indexes() -> None:
         "LocalSecondaryIndexes",
         "BillingMode",
         "ProvisionedThroughput",
+        "StreamSpecification",
     }
+    # The stream, when the template has one, is CreateTable's shape of it (with StreamEnabled).
+    if "StreamSpecification" in properties:
+        assert definition["StreamSpecification"] == {
+            "StreamEnabled": True,
+            "StreamViewType": properties["StreamSpecification"]["StreamViewType"],
+        }
+    else:
+        assert "StreamSpecification" not in definition
 
 
 def test_table_definition_refuses_an_unresolved_intrinsic() -> None:
