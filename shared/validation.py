@@ -98,6 +98,18 @@ def _trim_of(kind: Any) -> _Trim | None:
     return None
 
 
+# Unicode's White_Space characters: what a trimmed field loses at either end. Not str.strip(),
+# which also takes U+001C-U+001F (separators, not spaces) and would accept a name the control-
+# character rule refuses.
+WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def trim_spaces(value: str) -> str:
+    return value.strip(WHITE_SPACE)
+
+
 class Body(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     """A request body (or part of one): unknown fields refused, nothing coerced."""
 
@@ -107,7 +119,7 @@ class Body(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
         for name, trim in _trims(type(self)).items():
             value = getattr(self, name)
             if isinstance(value, str):
-                stripped = value.strip()
+                stripped = trim_spaces(value)
                 found = trim.problem(stripped)
                 if found is not None:
                     raise Invalid(found[1], name)
@@ -221,7 +233,7 @@ def _struct_problems(cls: type[Body], value: Any, loc: tuple[int | str, ...]) ->
         item = value[info.encode_name]
         trim = trims.get(info.name)
         if trim is not None and isinstance(item, str):
-            bad = trim.problem(item.strip())
+            bad = trim.problem(trim_spaces(item))
             if bad is not None:
                 found.append(_problem(*bad, (*loc, info.encode_name)))
             continue

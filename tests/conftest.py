@@ -22,6 +22,7 @@ os.environ.update(
 for _name in ("DYNAMODB_ENDPOINT_URL", "ONLINE_PHASE_START", "ONLINE_PHASE_END"):
     os.environ.pop(_name, None)
 
+import copy  # noqa: E402
 import json  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
@@ -40,6 +41,27 @@ from census_ops.register import RegisterHousehold, read_register, write_demo_reg
 from census_ops.template import create_table  # noqa: E402
 from shared import store  # noqa: E402
 from shared.settings import settings  # noqa: E402
+
+
+def _share_moto_stream_records() -> None:
+    """moto backs up a whole table, stream included, by deep copy before each item of every
+    transaction (to roll the transaction back). The stream's records are never changed once
+    written, so its backup can hold the same records in a list of its own: a rollback still
+    drops the records the failed transaction added, and a stream that only grows no longer
+    makes each transaction slower and larger than the last."""
+    from moto.dynamodb.models.table import StreamShard
+
+    def shard_deepcopy(shard: StreamShard, memo: dict[int, Any]) -> StreamShard:
+        clone = copy.copy(shard)
+        memo[id(shard)] = clone
+        clone.table = copy.deepcopy(shard.table, memo)
+        clone.items = list(shard.items)
+        return clone
+
+    StreamShard.__deepcopy__ = shard_deepcopy  # type: ignore[attr-defined]
+
+
+_share_moto_stream_records()
 
 
 def use_table(table_name: str, endpoint_url: str | None, **env: str) -> None:
@@ -130,9 +152,9 @@ def drain_stream(table_name: str | None = None, endpoint_url: str | None = None)
 def trim_moto_stream(table: str | None = None) -> None:
     """Forget the records of moto's stream, once drain_stream() has handed them over and no
     other reader of the stream is left behind (moto refuses a reader positioned before its
-    first record). moto deep-copies a whole table, stream included, for each item of every
-    transaction (to roll it back), so a long run of transactions on a table whose stream only
-    grows gets slower and larger with each one. Sequence numbers go on from where they were."""
+    first record). moto backs up a whole table, stream included, before each item of every
+    transaction: even with the records shared (_share_moto_stream_records), a long run of
+    transactions copies a list that only grows. Sequence numbers go on from where they were."""
     from moto.dynamodb.models import dynamodb_backends
 
     table = table or os.environ["TABLE_NAME"]

@@ -139,6 +139,8 @@ def test_thirty_one_members_is_a_member_count_error(field: Field) -> None:
         "Budi\u202eotnaS",  # right-to-left override: displays as another name
         "Bu\u200bdi",  # zero-width space: looks like "Budi", matches as something else
         "\ufeffBudi",
+        "\x1fBudi\x1e",  # separators Python's str.strip() would take away; Unicode does not call them spaces
+        "\x1cBudi",
     ],
     ids=repr,
 )

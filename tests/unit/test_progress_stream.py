@@ -69,6 +69,45 @@ def _corrected(household: RegisterHousehold, members: int) -> dict[str, Any]:
     return body
 
 
+def test_a_cancelled_transaction_leaves_nothing_on_the_stream(moto_table: str) -> None:
+    """What the tests' drain relies on, moto's rollback included (tests/conftest.py shares the
+    stream's records with the backup it takes before a transaction)."""
+    poller, records = _capture()
+    client = boto3.client("dynamodb")
+    item = {"pk": {"S": "HH#cancelled-test"}, "sk": {"S": "META"}, "n": {"N": "1"}}
+    client.put_item(TableName=moto_table, Item=item)
+    with pytest.raises(client.exceptions.TransactionCanceledException):
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": moto_table,
+                        "Key": {"pk": item["pk"], "sk": item["sk"]},
+                        "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": moto_table,
+                        "Key": {"pk": {"S": "HH#absent-test"}, "sk": {"S": "META"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+    client.update_item(
+        TableName=moto_table,
+        Key={"pk": item["pk"], "sk": item["sk"]},
+        UpdateExpression="SET n = :three",
+        ExpressionAttributeValues={":three": {"N": "3"}},
+    )
+    poller.drain()
+    # Only the update that happened reaches the consumer: 1 -> 3, never the cancelled 1 -> 2.
+    changes = [(r["dynamodb"]["OldImage"]["n"]["N"], r["dynamodb"]["NewImage"]["n"]["N"]) for r in records]
+    assert changes == [("1", "3")]
+
+
 def test_a_status_change_moves_the_counters_from_the_stream_and_a_first_receipt_at_once(
     moto_table: str, households: list[RegisterHousehold], submit: Invoke
 ) -> None:
