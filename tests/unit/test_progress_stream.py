@@ -24,6 +24,7 @@ from shared import store
 from shared.progress import drift, recount
 from shared.progress_stream import MAXIMUM_RECORD_AGE_SECONDS, apply_stream_records
 from shared.store.recount import count_table, stored_counters
+from shared.store.schema import ProgressCounter
 from shared.store.stream_apply import PRUNE_NOW_AT
 from tests.conftest import Invoke, LambdaContext, drain_stream, member_body, submission_body
 
@@ -258,6 +259,49 @@ def test_checkpoints_older_than_the_maximum_record_age_are_removed(
     apply_stream_records(records[PRUNE_NOW_AT + 1 :], now_epoch=later)
     assert checkpoints() == sorted(f"seen#{h.kk}" for h in group[PRUNE_NOW_AT:])
     assert _drift() == {}
+
+
+def test_a_checkpoint_refreshed_while_a_prune_is_on_its_way_is_kept(
+    moto_table: str, households: list[RegisterHousehold], submit: Invoke
+) -> None:
+    """Between the update that shows a checkpoint stale and the REMOVE that follows it, another
+    container counts a newer change of that household: its fresh checkpoint must stay, or a
+    retry of that container's batch would count the change again."""
+    poller, records = _capture()
+    group = _same_sls(households, PRUNE_NOW_AT + 1)
+    for household in group:
+        assert submit(household.kk, submission_body(household))[0] == 201
+        poller.drain()
+    sls = group[0].sls_code
+    key = {"pk": {"S": f"PROGRESS#{sls[:4]}"}, "sk": {"S": sls}}
+    later = int(time.time()) + MAXIMUM_RECORD_AGE_SECONDS + 3600
+    _deliver(records[:PRUNE_NOW_AT])  # checkpoints of the first eight, now
+    refreshed = f"seen#{group[0].kk}"
+    newer = {"M": {"s": {"S": "9" * 40}, "t": {"N": str(later)}}}
+    other_container = boto3.client("dynamodb")
+    removes: list[str] = []
+
+    def meanwhile(params: dict[str, Any], **_: Any) -> None:
+        if params.get("UpdateExpression", "").startswith("REMOVE"):
+            removes.append(params["UpdateExpression"])
+            other_container.update_item(
+                TableName=os.environ["TABLE_NAME"],
+                Key=key,
+                UpdateExpression="SET #c = :c",
+                ExpressionAttributeNames={"#c": refreshed},
+                ExpressionAttributeValues={":c": newer},
+            )
+
+    events = ProgressCounter._get_connection().connection.client.meta.events
+    events.register("provide-client-params.dynamodb.UpdateItem", meanwhile)
+    try:
+        # Far later, the ninth household's change shows the eight stale: the prune is sent.
+        apply_stream_records(records[PRUNE_NOW_AT : PRUNE_NOW_AT + 1], now_epoch=later)
+    finally:
+        events.unregister("provide-client-params.dynamodb.UpdateItem", meanwhile)
+    assert len(removes) == 1
+    item = other_container.get_item(TableName=os.environ["TABLE_NAME"], Key=key, ConsistentRead=True)["Item"]
+    assert item[refreshed] == newer
 
 
 @pytest.mark.parametrize("event_name", ["INSERT", "REMOVE"])
