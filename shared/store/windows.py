@@ -47,9 +47,11 @@ def count_in_window(
         try:
             current = model.get(item.pk, item.sk, consistent_read=True)
             if int(current.expires_at) > now:
-                if limit is not None:
+                if limit is not None and int(getattr(current, field) or 0) >= limit:
                     return None  # the window is full
-                continue  # restarted by another request meanwhile: count in it
+                # Restarted by another request since this one's update found the last window
+                # over (not full: refusing here lost attempts at the rollover): count in it.
+                continue
         except model.DoesNotExist:
             continue  # gone since (TTL): the increment creates it
         # The previous window is over: start the next one with this request, only while it

@@ -735,3 +735,40 @@ def test_when_secrets_manager_fails_sign_in_answers_503_and_tries_again_later(
     status, _, answer = sign_in(household.kk, household.members[0].nik, new_password=PASSWORD)
     assert (status, error_code(answer)) == (503, "sessions_unavailable")
     assert settings_module.secret_string.cache_info().currsize == 0  # not cached: the next cold path retries
+
+
+def test_a_guess_whose_window_another_request_restarts_meanwhile_counts_in_the_new_window(moto_table: str) -> None:
+    """The moment a window ends: this guess's update finds the old window over, and before it
+    reads the counter another guess starts the next window. This one counts in that window
+    (it is not full), rather than being refused as if it were: a burst at the rollover gets
+    exactly the limit through (tests/integration/test_sessions_local.py races it for real)."""
+    import boto3
+
+    from shared.store.schema import LOCK_SK, GuessCounter, lock_pk
+
+    limit, window, now, kk = 5, 900, 2_000_000, "1671010101990002"
+    for _ in range(limit):
+        assert store.record_failed_guess(kk, now - window, window, below=limit) is not None
+    key = {"pk": {"S": lock_pk(kk)}, "sk": {"S": LOCK_SK}}
+    other = boto3.client("dynamodb")
+    restarts: list[int] = []
+
+    def another_guess_restarts_the_window(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Key") == key and not restarts:
+            restarts.append(1)
+            other.update_item(
+                TableName=moto_table,
+                Key=key,
+                UpdateExpression="SET failures = :one, expires_at = :ends",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":ends": {"N": str(now + window)}},
+            )
+
+    events = GuessCounter._get_connection().connection.client.meta.events
+    events.register("provide-client-params.dynamodb.GetItem", another_guess_restarts_the_window)
+    try:
+        guesses = store.record_failed_guess(kk, now, window, below=limit)
+    finally:
+        events.unregister("provide-client-params.dynamodb.GetItem", another_guess_restarts_the_window)
+    assert restarts == [1]
+    assert guesses is not None and (guesses.failures, guesses.window_ends) == (2, now + window)
+    assert store.get_guesses(kk) == guesses
