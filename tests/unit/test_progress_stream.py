@@ -64,6 +64,19 @@ def _same_sls(households: list[RegisterHousehold], n: int) -> list[RegisterHouse
     return group[:n]
 
 
+def _submitted_in_one_sls(
+    households: list[RegisterHousehold], submit: Invoke, n: int
+) -> tuple[list[RegisterHousehold], list[dict[str, Any]]]:
+    """n households of one SLS, each submitted once: them, and their stream records, captured
+    (not yet handed to the consumer)."""
+    poller, records = _capture()
+    group = _same_sls(households, n)
+    for household in group:
+        assert submit(household.kk, submission_body(household))[0] == 201
+        poller.drain()
+    return group, records
+
+
 def _corrected(household: RegisterHousehold, members: int) -> dict[str, Any]:
     body = submission_body(household)
     body["members"] = [member_body(m) for m in household.members][:members] or body["members"]
@@ -236,11 +249,7 @@ def test_a_visit_and_a_review_decision_reach_the_receipt_and_counters_once_drain
 def test_checkpoints_older_than_the_maximum_record_age_are_removed(
     moto_table: str, households: list[RegisterHousehold], submit: Invoke
 ) -> None:
-    poller, records = _capture()
-    group = _same_sls(households, PRUNE_NOW_AT + 2)
-    for household in group:
-        assert submit(household.kk, submission_body(household))[0] == 201
-        poller.drain()
+    group, records = _submitted_in_one_sls(households, submit, PRUNE_NOW_AT + 2)
     sls = group[0].sls_code
     later = int(time.time()) + MAXIMUM_RECORD_AGE_SECONDS + 3600
 
@@ -267,11 +276,7 @@ def test_a_checkpoint_refreshed_while_a_prune_is_on_its_way_is_kept(
     """Between the update that shows a checkpoint stale and the REMOVE that follows it, another
     container counts a newer change of that household: its fresh checkpoint must stay, or a
     retry of that container's batch would count the change again."""
-    poller, records = _capture()
-    group = _same_sls(households, PRUNE_NOW_AT + 1)
-    for household in group:
-        assert submit(household.kk, submission_body(household))[0] == 201
-        poller.drain()
+    group, records = _submitted_in_one_sls(households, submit, PRUNE_NOW_AT + 1)
     sls = group[0].sls_code
     key = {"pk": {"S": f"PROGRESS#{sls[:4]}"}, "sk": {"S": sls}}
     later = int(time.time()) + MAXIMUM_RECORD_AGE_SECONDS + 3600
