@@ -193,13 +193,6 @@ def poll_forever(
         stop.wait(every_seconds)
 
 
-def wait_until_drained(poller: StreamPoller, timeout: float = 10.0) -> None:
-    """Drain until a pass finds nothing new (for callers that write from other threads)."""
-    deadline = time.monotonic() + timeout
-    while poller.drain() and time.monotonic() < deadline:
-        pass
-
-
 def batch_records(streams: Any, info: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The records of one failed batch, as the on-failure destination describes it
     (`DDBStreamBatchInfo`: streamArn, shardId, start/endSequenceNumber), in Lambda's shape

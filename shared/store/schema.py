@@ -596,10 +596,6 @@ def lock_pk(kk: str) -> str:
     return f"LOCK#{kk}"
 
 
-def idempotency_sk(key: str) -> str:
-    return f"IDEM#{key}"
-
-
 def visit_sk(visit_id: str) -> str:
     return f"{VISIT_PREFIX}{visit_id}"
 
